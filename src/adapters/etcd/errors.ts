@@ -1,0 +1,115 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+export type EtcdErrorKind = 'unreachable' | 'tls' | 'timeout' | 'auth' | 'server';
+
+/**
+ * One endpoint's failure as ONE plain line: `<endpoint>: <problem>`. Commands print `message` as is, the domain
+ * reads `kind`. `detail` keeps the raw grpc-js text for --debug.
+ */
+export class EtcdError extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly kind: EtcdErrorKind,
+    readonly problem: string,
+    readonly detail?: string,
+  ) {
+    super(`${endpoint}: ${problem}`);
+    this.name = 'EtcdError';
+  }
+}
+
+// etcd's own auth failures (server/etcdserver/api/v3rpc/rpctypes): wrong password, stale token, missing rights.
+const AUTH_PATTERNS = [
+  'authentication failed',
+  'invalid auth token',
+  'permission denied',
+  'user name is empty',
+  'user name not found',
+  'auth: revision in header is old',
+  'authentication is not enabled',
+];
+
+/** Node/OpenSSL texts for a server certificate our CA does not vouch for. */
+const UNKNOWN_CA = [
+  'self-signed certificate',
+  'self signed certificate',
+  'unable to get local issuer certificate',
+  'unable to verify the first certificate',
+  'unable to get issuer certificate',
+];
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** grpc-js wraps the socket error: "No connection established. Last error: <err>. Resolution note: ..." */
+function lastError(details: string): string {
+  const m = /Last error: (.*?)(?:\. Resolution note:.*)?$/s.exec(details);
+  return oneLine((m?.[1] ?? details).replace(/^Error: /, ''));
+}
+
+function tlsProblem(raw: string): string | undefined {
+  const t = raw.toLowerCase();
+  if (UNKNOWN_CA.some((p) => t.includes(p))) {
+    return `TLS handshake failed: certificate signed by unknown authority (check --cacert) [${raw}]`;
+  }
+  if (t.includes('does not match certificate') || t.includes("hostname/ip does not match")) {
+    return `TLS handshake failed: server certificate is not valid for this address (check the certificate SANs) [${raw}]`;
+  }
+  if (t.includes('certificate has expired') || t.includes('certificate is not yet valid')) {
+    return `TLS handshake failed: server certificate expired or not yet valid [${raw}]`;
+  }
+  if (t.includes('alert certificate required') || t.includes('alert bad certificate') || t.includes('alert unknown ca')) {
+    return `TLS handshake failed: server rejected our client certificate (check --cert/--key) [${raw}]`;
+  }
+  if (t.includes('wrong version number') || t.includes('packet length too long') || t.includes('record layer failure')) {
+    return `TLS handshake failed: the server does not speak TLS (try http://) [${raw}]`;
+  }
+  if (t.includes('before secure tls connection') || t.includes('ssl') || t.includes('tls') || t.includes('certificate')) {
+    return `TLS handshake failed: ${raw}`;
+  }
+  return undefined;
+}
+
+function socketProblem(raw: string): string | undefined {
+  const codes: Array<[string, string]> = [
+    ['ECONNREFUSED', 'connection refused (is etcd running and listening there?)'],
+    ['EHOSTUNREACH', 'host unreachable'],
+    ['ENETUNREACH', 'network unreachable'],
+    ['ETIMEDOUT', 'connect timed out'],
+    ['ENOTFOUND', 'cannot resolve host name'],
+    ['EAI_AGAIN', 'cannot resolve host name (DNS not answering)'],
+    ['ECONNRESET', 'connection reset by peer'],
+    ['EPIPE', 'connection closed by peer'],
+  ];
+  const hit = codes.find(([code]) => raw.includes(code));
+  return hit?.[1];
+}
+
+/** Map anything a gRPC call can throw to an EtcdError naming the endpoint. */
+export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number): EtcdError {
+  if (err instanceof EtcdError) return err;
+  const e = err as Partial<ServiceError>;
+  const details = oneLine(typeof e.details === 'string' ? e.details : String(e.message ?? err));
+  const code = e.code;
+  if (code === GrpcStatus.DEADLINE_EXCEEDED) {
+    const within = deadlineMs === undefined ? '' : ` within ${deadlineMs} ms`;
+    return new EtcdError(endpoint, 'timeout', `no answer${within}`, details);
+  }
+  if (details.startsWith('etcdserver: ') || details.startsWith('auth: ')) {
+    const isAuth = AUTH_PATTERNS.some((p) => details.includes(p));
+    return new EtcdError(endpoint, isAuth ? 'auth' : 'server', details, details);
+  }
+  if (code === GrpcStatus.UNAUTHENTICATED || code === GrpcStatus.PERMISSION_DENIED) {
+    return new EtcdError(endpoint, 'auth', details, details);
+  }
+  if (code === GrpcStatus.UNAVAILABLE || code === undefined) {
+    const raw = lastError(details);
+    const tls = tlsProblem(raw);
+    if (tls) return new EtcdError(endpoint, 'tls', tls, details);
+    const socket = socketProblem(raw);
+    if (socket) return new EtcdError(endpoint, 'unreachable', socket, details);
+    return new EtcdError(endpoint, 'unreachable', `unreachable: ${raw}`, details);
+  }
+  return new EtcdError(endpoint, 'server', details, details);
+}
