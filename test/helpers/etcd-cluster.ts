@@ -32,6 +32,8 @@ export async function startTestCluster(size: number, opts: { tls?: EtcdTlsFiles 
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-test-etcd-'));
   const scheme = opts.tls ? 'https' : 'http';
   const members: TestMember[] = [];
+  // One token for the whole cluster: members with different tokens form different clusters.
+  const token = `test-${process.pid}-${Date.now()}`;
   for (let i = 0; i < size; i++) {
     const name = `m${i + 1}`;
     members.push({
@@ -43,7 +45,7 @@ export async function startTestCluster(size: number, opts: { tls?: EtcdTlsFiles 
         peerUrl: `http://127.0.0.1:${await freePort()}`,
         initialCluster: '',
         initialClusterState: 'new',
-        initialClusterToken: `test-${process.pid}-${Date.now()}`,
+        initialClusterToken: token,
         logFile: join(dir, `${name}.log`),
         clientTls: opts.tls,
       },

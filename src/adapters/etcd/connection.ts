@@ -21,6 +21,9 @@ export type ServiceName = 'KV' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
   'grpc.enable_retries': 0,
+  // Members are addressed directly; an http(s)_proxy from the environment would answer for a dead member (an HTTP
+  // error instead of "connection refused") and hide which member is down.
+  'grpc.enable_http_proxy': 0,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.min_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
@@ -68,6 +71,14 @@ function credentialsFor(secure: boolean, opts: EtcdConnectionOptions): grpc.Chan
   const cert = tls.cert ? readPem(tls.cert, 'certificate', '--cert') : null;
   const key = tls.key ? readPem(tls.key, 'key', '--key') : null;
   return grpc.credentials.createSsl(ca, key, cert);
+}
+
+/**
+ * Reads the TLS files now and throws UserError naming the first unreadable one. Commands call this before probing:
+ * a typo in --cacert is bad input (exit 2), not an unreachable cluster.
+ */
+export function validateConnectionOptions(opts: EtcdConnectionOptions): void {
+  credentialsFor(true, opts);
 }
 
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;

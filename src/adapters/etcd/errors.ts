@@ -45,25 +45,27 @@ function oneLine(text: string): string {
 /** grpc-js wraps the socket error: "No connection established. Last error: <err>. Resolution note: ..." */
 function lastError(details: string): string {
   const m = /Last error: (.*?)(?:\. Resolution note:.*)?$/s.exec(details);
-  return oneLine((m?.[1] ?? details).replace(/^Error: /, ''));
+  // grpc-js appends the time of the failure, e.g. "Failed to connect (2026-01-01T00:00:00.000Z)": noise here.
+  const raw = (m?.[1] ?? details).replace(/^Error: /, '').replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '');
+  return oneLine(raw);
 }
 
 function tlsProblem(raw: string): string | undefined {
   const t = raw.toLowerCase();
   if (UNKNOWN_CA.some((p) => t.includes(p))) {
-    return `TLS handshake failed: certificate signed by unknown authority (check --cacert) [${raw}]`;
+    return `TLS handshake failed: certificate signed by unknown authority (check --cacert)`;
   }
   if (t.includes('does not match certificate') || t.includes("hostname/ip does not match")) {
-    return `TLS handshake failed: server certificate is not valid for this address (check the certificate SANs) [${raw}]`;
+    return `TLS handshake failed: server certificate is not valid for this address (check the certificate SANs)`;
   }
   if (t.includes('certificate has expired') || t.includes('certificate is not yet valid')) {
-    return `TLS handshake failed: server certificate expired or not yet valid [${raw}]`;
+    return `TLS handshake failed: server certificate expired or not yet valid`;
   }
   if (t.includes('alert certificate required') || t.includes('alert bad certificate') || t.includes('alert unknown ca')) {
-    return `TLS handshake failed: server rejected our client certificate (check --cert/--key) [${raw}]`;
+    return `TLS handshake failed: server rejected our client certificate (check --cert/--key)`;
   }
   if (t.includes('wrong version number') || t.includes('packet length too long') || t.includes('record layer failure')) {
-    return `TLS handshake failed: the server does not speak TLS (try http://) [${raw}]`;
+    return `TLS handshake failed: the server does not speak TLS (try http://)`;
   }
   if (t.includes('before secure tls connection') || t.includes('ssl') || t.includes('tls') || t.includes('certificate')) {
     return `TLS handshake failed: ${raw}`;
@@ -100,6 +102,11 @@ export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number)
     const isAuth = AUTH_PATTERNS.some((p) => details.includes(p));
     return new EtcdError(endpoint, isAuth ? 'auth' : 'server', details, details);
   }
+  const http = /Received HTTP status code (\d+)/.exec(details);
+  if (http) {
+    // Something answered HTTP, but not etcd's gRPC (wrong port, a proxy or load balancer in the way).
+    return new EtcdError(endpoint, 'unreachable', `not an etcd gRPC endpoint (got HTTP ${http[1]})`, details);
+  }
   if (code === GrpcStatus.UNAUTHENTICATED || code === GrpcStatus.PERMISSION_DENIED) {
     return new EtcdError(endpoint, 'auth', details, details);
   }
@@ -107,6 +114,11 @@ export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number)
     const raw = lastError(details);
     const tls = tlsProblem(raw);
     if (tls) return new EtcdError(endpoint, 'tls', tls, details);
+    if (raw.startsWith('Failed to connect')) {
+      // TCP connected but the HTTP/2 handshake never completed: typically plain http:// against a TLS port.
+      const hint = endpoint.startsWith('http://') ? ' (if etcd serves TLS there, use https://)' : '';
+      return new EtcdError(endpoint, 'unreachable', `connection closed before the gRPC handshake${hint}`, details);
+    }
     const socket = socketProblem(raw);
     if (socket) return new EtcdError(endpoint, 'unreachable', socket, details);
     return new EtcdError(endpoint, 'unreachable', `unreachable: ${raw}`, details);

@@ -1,0 +1,83 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../../errors.js';
+
+/**
+ * D/lab.json: what `lab up` created, so every later `lab` command (a separate process) finds the members again.
+ * Written atomically: a `lab kill` racing a crash must never leave half a file that makes the lab unmanageable.
+ */
+
+export const LAB_STATE_FILE = 'lab.json';
+export const LAB_CONFIG_FILE = 'lifeboat.yaml';
+
+export interface LabMemberState {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+  logFile: string;
+  /** Last pid the CLI started; running-ness is checked against the process table, not trusted from here. */
+  pid: number | null;
+}
+
+export interface LabState {
+  version: 1;
+  /** Absolute lab directory. */
+  dir: string;
+  /** --initial-cluster-token: keeps this lab's members from ever talking to another lab's. */
+  token: string;
+  initialCluster: string;
+  /** Path of the lab's lifeboat.yaml. */
+  config: string;
+  createdAt: string;
+  members: LabMemberState[];
+}
+
+export function labStatePath(dir: string): string {
+  return join(dir, LAB_STATE_FILE);
+}
+
+/** The lab in `dir`, or undefined when there is none. A damaged lab.json is a user-facing error, not a crash. */
+export function readLabState(dir: string): LabState | undefined {
+  const path = labStatePath(dir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  let state: LabState;
+  try {
+    state = JSON.parse(text) as LabState;
+  } catch {
+    throw new UserError(`${path} is not valid JSON`, 'remove the lab with `lifeboat lab down --purge` and start again');
+  }
+  if (state.version !== 1 || !Array.isArray(state.members) || state.members.length === 0) {
+    throw new UserError(`${path} is not a lab state file this version understands`);
+  }
+  return state;
+}
+
+export function writeLabState(state: LabState): void {
+  writeFileAtomic(labStatePath(state.dir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Temp file in the same directory, fsync, rename over the target, fsync the directory: all or nothing. */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const dirFd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}

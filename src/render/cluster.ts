@@ -1,0 +1,59 @@
+import type { Diagnosis, Finding, MemberView } from '../domain/diagnosis.js';
+import type { ClusterState } from '../domain/quorum.js';
+import type { Colors } from './output.js';
+import { formatBytes, renderTable } from './table.js';
+import { terminalWidth, wrap } from './text.js';
+
+export function renderMembers(members: MemberView[], c: Colors): string {
+  const rows = members.map((m) => [
+    m.name,
+    m.endpoint,
+    m.reachable ? c.green('yes') : c.red('NO'),
+    m.leader ? c.bold('leader') : m.learner ? 'learner' : m.reachable ? 'follower' : '-',
+    m.raftIndex === null ? '-' : String(m.raftIndex),
+    m.dbSize === null ? '-' : formatBytes(m.dbSize),
+    m.version ?? '-',
+    m.error ? c.dim(m.error) : '',
+  ]);
+  return renderTable(['NAME', 'ENDPOINT', 'REACHABLE', 'ROLE', 'RAFT INDEX', 'DB SIZE', 'VERSION', 'ERROR'], rows);
+}
+
+export function stateLabel(state: ClusterState, c: Colors): string {
+  const text = state.toUpperCase();
+  if (state === 'healthy') return c.green(text);
+  if (state === 'degraded') return c.yellow(text);
+  return c.red(c.bold(text));
+}
+
+export function renderHeadline(d: Diagnosis, c: Colors): string {
+  return (
+    `etcd is ${stateLabel(d.state, c)}: ${d.reachableVoting} of ${d.votingMembers} voting members answer, ` +
+    `${d.quorum} needed for quorum (margin ${d.margin})`
+  );
+}
+
+function severityLabel(f: Finding, c: Colors): string {
+  if (f.severity === 'error') return c.red('ERROR  ');
+  if (f.severity === 'warning') return c.yellow('WARNING');
+  return c.cyan('INFO   ');
+}
+
+export function renderDiagnosis(d: Diagnosis, c: Colors): string {
+  const width = terminalWidth();
+  const parts = [renderHeadline(d, c), ''];
+  for (const f of d.findings) {
+    parts.push(`${severityLabel(f, c)} ${c.bold(f.code)}`);
+    parts.push(`        ${wrap(f.message, width, 8)}`);
+  }
+  parts.push('', c.bold('Members'), renderMembers(d.members, c));
+  if (d.plans.length) {
+    parts.push('', c.bold('Recovery plans, safest first'));
+    d.plans.forEach((plan, i) => {
+      parts.push(`${i + 1}. ${c.bold(plan.name)}: ${plan.title}. Data loss: ${plan.dataLoss}`);
+      parts.push(`   When: ${wrap(plan.when, width, 9)}`);
+      plan.steps.forEach((step, j) => parts.push(`   ${j + 1}) ${wrap(step, width, 6)}`));
+    });
+    parts.push('', c.dim('Executing a plan: `lifeboat recover --plan NAME` (print first, then --yes).'));
+  }
+  return parts.join('\n');
+}
