@@ -34,9 +34,17 @@ export function parseConfigText(text: string, path: string): LifeboatConfig {
   const data = doc.toJS() ?? {};
   const result = configSchema.safeParse(data);
   if (result.success) return result.data;
-  const issue = pickIssue(result.error.issues);
+  // A misspelt key usually also makes a required key "missing": the misspelling is the real news.
+  const issues = [...result.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  const issue = pickIssue(issues);
   const keyPath = issue.path.map(String);
-  const where = locate(doc, issue.path, lineCounter);
+  // An unknown key is best shown at the key itself; any other problem at the offending value.
+  const where =
+    issue.code === 'unrecognized_keys'
+      ? locate(doc, [...issue.path, issue.keys[0]!], lineCounter, 'key')
+      : locate(doc, issue.path, lineCounter, 'value');
   const keyText = keyPath.length ? `${formatPath(issue.path)}: ` : '';
   throw new UserError(`${path}:${where.line}:${where.col}: ${keyText}${describeIssue(issue)}`);
 }
@@ -64,14 +72,21 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Line/column of the deepest YAML node that exists along `path` (unknown keys point at their parent map). */
-function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], lc: LineCounter) {
+function locate(
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly PropertyKey[],
+  lc: LineCounter,
+  target: 'key' | 'value',
+) {
   let node: unknown = doc.contents;
   let offset = (doc.contents as { range?: [number] } | null)?.range?.[0] ?? 0;
-  for (const key of path) {
+  for (const [depth, key] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
       if (!pair) break;
-      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+      const last = depth === path.length - 1;
+      const at = last && target === 'value' && pair.value ? pair.value : pair.key;
+      offset = (at as { range?: [number] }).range?.[0] ?? offset;
       node = pair.value;
     } else if (isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as { range?: [number] } | undefined;

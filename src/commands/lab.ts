@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   choosePorts,
@@ -11,8 +11,15 @@ import {
   stopLab,
 } from '../adapters/lab/lab.js';
 import { killMember, memberViews, stopMember, waitForMembers, wipeMember } from '../adapters/lab/members.js';
+import { labCommand, printLab, progressLine, show, type UpSummary } from '../adapters/lab/report.js';
 import { seedSampleData } from '../adapters/lab/seed.js';
-import { labStatePath, type LabMemberState, type LabState, readLabState, writeLabState } from '../adapters/lab/state.js';
+import {
+  type LabMemberState,
+  type LabState,
+  labStatePath,
+  readLabState,
+  writeLabState,
+} from '../adapters/lab/state.js';
 import {
   basePortProblem,
   canReachQuorum,
@@ -29,7 +36,6 @@ import {
 } from '../domain/lab-plan.js';
 import { UserError } from '../errors.js';
 import { action, type CommandContext } from './context.js';
-import { printLab, progressLine, type UpSummary } from './lab-output.js';
 
 interface DirOpts {
   dir?: string;
@@ -66,7 +72,11 @@ A lab is real etcd members on 127.0.0.1 that keep running after this command ret
     .addOption(new Option('--base-port <port>', 'use ports P, P+1, ... (default: free ports)').argParser(parsePort))
     .addOption(new Option('--keys <n>', `sample keys to load (default ${DEFAULT_LAB_KEYS})`).argParser(parseCount))
     .action(action<UpOpts>(labUp));
-  lab.command('status').description('members: running or not, pid, URLs').addOption(dirOption()).action(action(labStatus));
+  lab
+    .command('status')
+    .description('members: running or not, pid, URLs')
+    .addOption(dirOption())
+    .action(action(labStatus));
   const memberCommands: Array<[string, string, (ctx: CommandContext, o: DirOpts, a: string[]) => Promise<number>]> = [
     ['stop', 'clean stop: SIGTERM, then SIGKILL after a deadline', labStop],
     ['kill', 'SIGKILL: a power cut (data stays on disk)', labKill],
@@ -101,7 +111,9 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
       if (opts[flag] !== undefined) ctx.out.warn(`note: ${show(dir)} already holds a lab; --${kebab(flag)} ignored`);
     }
     if (decision.start.length === 0) {
-      ctx.out.warn(`every member of the lab in ${show(dir)} has lost its disk; remove it: ${labCommand('down --purge', dir)}`);
+      ctx.out.warn(
+        `every member of the lab in ${show(dir)} has lost its disk; remove it: ${labCommand('down --purge', dir)}`,
+      );
       return 1;
     }
     ensureLabConfig(state);
@@ -111,7 +123,7 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
     for (const name of decision.diskGone) {
       ctx.out.warn(`${name} was not started: its disk is gone (lifeboat recover re-adds it as a new member)`);
     }
-    await printLab(ctx, state, await inspectLab(state), { action: 'restarted', seconds: seconds(started) });
+    printLab(ctx.out, state, await inspectLab(state), { action: 'restarted', seconds: seconds(started) });
     return decision.diskGone.length > 0 ? 1 : 0;
   }
 
@@ -134,7 +146,7 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
   const summary: UpSummary = { action: 'created', seconds: seconds(started) };
   const keys = opts.keys ?? DEFAULT_LAB_KEYS;
   if (keys > 0) {
-    const progress = progressLine(ctx, 'loading sample data');
+    const progress = progressLine(ctx.out, 'loading sample data');
     const seeded = await seedSampleData(
       state.members.map((m) => m.clientUrl),
       keys,
@@ -143,13 +155,13 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
     progress.done();
     Object.assign(summary, { keys: seeded.keys, seedSeconds: seeded.ms / 1000, seconds: seconds(started) });
   }
-  await printLab(ctx, state, await inspectLab(state), summary);
+  printLab(ctx.out, state, await inspectLab(state), summary);
   return 0;
 }
 
 async function labStatus(ctx: CommandContext, opts: DirOpts): Promise<number> {
   const state = openLab(ctx, opts.dir);
-  await printLab(ctx, state, await inspectLab(state));
+  printLab(ctx.out, state, await inspectLab(state));
   return 0;
 }
 
@@ -252,7 +264,9 @@ function labDir(ctx: CommandContext, dirOption: string | undefined): string {
   if (ctx.opts.config) {
     const loaded = ctx.config();
     const labDirectory = loaded?.config.etcd?.lab?.dir;
-    if (!labDirectory) throw new UserError(`${ctx.opts.config} has no etcd.lab.dir`, 'pass the lab directory with --dir');
+    if (!labDirectory) {
+      throw new UserError(`${ctx.opts.config} has no etcd.lab.dir`, 'pass the lab directory with --dir');
+    }
     return resolve(dirname(loaded.path), labDirectory);
   }
   return resolve(DEFAULT_LAB_DIR);
@@ -268,24 +282,14 @@ function openLab(ctx: CommandContext, dirOption: string | undefined): LabState {
 function openMember(ctx: CommandContext, dirOption: string | undefined, name: string) {
   const state = openLab(ctx, dirOption);
   const member: LabMemberState | undefined = state.members.find((m) => m.name === name);
-  if (!member) throw new UserError(unknownMemberMessage(name, state.members.map((m) => m.name)));
+  const names = state.members.map((m) => m.name);
+  if (!member) throw new UserError(unknownMemberMessage(name, names));
   return { state, member };
 }
 
 function report(ctx: CommandContext, json: Record<string, unknown>, text: string): void {
   if (ctx.out.json) ctx.out.printJson(json);
   else ctx.out.print(text);
-}
-
-/** `lifeboat lab VERB`, with --dir only when the lab is not the default one. */
-export function labCommand(verb: string, dir: string): string {
-  return `lifeboat lab ${verb}${dir === resolve(DEFAULT_LAB_DIR) ? '' : ` --dir ${show(dir)}`}`;
-}
-
-/** A path as short as it can be shown: relative when under the working directory. */
-export function show(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 function seconds(since: number): number {

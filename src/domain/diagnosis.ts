@@ -65,7 +65,7 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
   const downNames = down.map((v) => v.name);
 
   if (state === 'unreachable') {
-    const why = probes.map((p) => `${p.endpoint}: ${p.error ?? 'no answer'}`).join('; ');
+    const why = probes.map((p) => p.error ?? `${p.endpoint}: no answer`).join('; ');
     add({
       severity: 'error',
       code: 'unreachable',
@@ -107,8 +107,9 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
     });
   }
 
-  topologyFindings(voting.length, views, add);
   if (answered.length) {
+    // Without any answer the member count is only a guess from the endpoints given: no topology advice.
+    topologyFindings(voting.length, views, add);
     leaderFindings(answered, reachableVoting, summary.quorum, add);
     lagFindings(views, leaderView, opts.maxRaftLag, add);
     alarmFindings(answered, members, add);

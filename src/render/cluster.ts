@@ -13,7 +13,7 @@ export function renderMembers(members: MemberView[], c: Colors): string {
     m.raftIndex === null ? '-' : String(m.raftIndex),
     m.dbSize === null ? '-' : formatBytes(m.dbSize),
     m.version ?? '-',
-    m.error ? c.dim(m.error) : '',
+    m.error ? c.dim(withoutPrefix(m.error, `${m.endpoint}: `)) : '',
   ]);
   return renderTable(['NAME', 'ENDPOINT', 'REACHABLE', 'ROLE', 'RAFT INDEX', 'DB SIZE', 'VERSION', 'ERROR'], rows);
 }
@@ -25,7 +25,14 @@ export function stateLabel(state: ClusterState, c: Colors): string {
   return c.red(c.bold(text));
 }
 
+function withoutPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
+}
+
 export function renderHeadline(d: Diagnosis, c: Colors): string {
+  if (d.state === 'unreachable') {
+    return `etcd is ${stateLabel(d.state, c)}: none of the ${d.members.length} endpoints answered`;
+  }
   return (
     `etcd is ${stateLabel(d.state, c)}: ${d.reachableVoting} of ${d.votingMembers} voting members answer, ` +
     `${d.quorum} needed for quorum (margin ${d.margin})`
@@ -53,7 +60,7 @@ export function renderDiagnosis(d: Diagnosis, c: Colors): string {
       parts.push(`   When: ${wrap(plan.when, width, 9)}`);
       plan.steps.forEach((step, j) => parts.push(`   ${j + 1}) ${wrap(step, width, 6)}`));
     });
-    parts.push('', c.dim('Executing a plan: `lifeboat recover --plan NAME` (print first, then --yes).'));
+    parts.push('', c.dim('Try the plans in this order; run `lifeboat doctor` again after each step.'));
   }
   return parts.join('\n');
 }

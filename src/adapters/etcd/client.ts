@@ -113,7 +113,7 @@ export class EtcdEndpointClient {
    * rounds and fsyncs (one-at-a-time puts cost a disk sync each). Stops at the first failure and rethrows it.
    */
   async putMany(entries: Array<[Bytes, Bytes]>, opts: { concurrency?: number; deadlineMs?: number } = {}): Promise<number> {
-    const concurrency = Math.max(1, Math.min(opts.concurrency ?? 64, entries.length));
+    const concurrency = Math.max(1, Math.min(opts.concurrency ?? 128, entries.length));
     const deadlineMs = opts.deadlineMs ?? 10_000;
     let next = 0;
     let failure: unknown;

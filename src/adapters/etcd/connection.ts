@@ -147,8 +147,10 @@ export class EtcdConnection {
   async authMetadata(deadline: number, deadlineMs: number): Promise<{ md: grpc.Metadata; authError?: EtcdError }> {
     const md = new grpc.Metadata();
     if (!this.hasCredentials()) return { md };
+    // Half the budget at most: if Authenticate hangs for lack of quorum, the tokenless call still gets its turn.
+    const authMs = Math.max(1, Math.min(deadline - Date.now(), Math.ceil(deadlineMs / 2)));
     try {
-      md.set('token', await this.authenticate(deadline, deadlineMs));
+      md.set('token', await this.authenticate(Date.now() + authMs, authMs));
       return { md };
     } catch (err) {
       const authError = toEtcdError(this.endpoint, err, deadlineMs);

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { labConfigDocument, type LabPlan, memberNames, portsFromBase } from '../../domain/lab-plan.js';
+import { type LabPlan, labConfigDocument, memberNames, portsFromBase } from '../../domain/lab-plan.js';
 import { UserError } from '../../errors.js';
 import { parseConfigText } from '../config-file.js';
 import { freePort, portIsFree } from '../proc/ports.js';
 import { killProcess, type StopOutcome } from '../proc/process.js';
-import { hasData, type Health, memberHealth, runningPid, startMember, stopMember, strayPids } from './members.js';
+import { type Health, hasData, memberHealth, runningPid, startMember, stopMember, strayPids } from './members.js';
 import { LAB_CONFIG_FILE, type LabMemberState, type LabState, writeFileAtomic, writeLabState } from './state.js';
 
 /** Whole-lab steps the `lab` command strings together. Each one does what it says; decisions live in lab-plan. */
@@ -96,7 +96,10 @@ export async function startMembers(state: LabState, names: string[], clusterStat
 }
 
 /** Stop every member (in parallel, each with its deadline) and any stray etcd serving a data dir of this lab. */
-export async function stopLab(state: LabState, graceMs: number): Promise<Array<{ name: string; outcome: StopOutcome }>> {
+export async function stopLab(
+  state: LabState,
+  graceMs: number,
+): Promise<Array<{ name: string; outcome: StopOutcome }>> {
   const outcomes = await Promise.all(
     state.members.map(async (m) => ({ name: m.name, outcome: await stopMember(m, graceMs) })),
   );

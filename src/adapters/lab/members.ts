@@ -85,16 +85,29 @@ export function strayPids(state: LabState): number[] {
 export type Health = 'healthy' | 'unhealthy' | 'down';
 
 /**
- * etcd's HTTP /health: {"health":"true"} once the member has a leader and serves; 503 {"health":"false"} while it
- * runs without one (no quorum); nothing when it is down. Plain HTTP is enough for the lab (no TLS, loopback only).
+ * etcd's HTTP /health: {"health":"true"} once the member has a leader and a quorum read succeeds. Without quorum it
+ * answers "false", but only after its internal 1 s read timeout, so a shorter wait would mistake it for down;
+ * /version (answered without raft) then tells "running but unhealthy" from "not serving at all".
+ * Plain HTTP is enough for the lab: no TLS, loopback only.
  */
-export async function memberHealth(clientUrl: string, timeoutMs = 1000): Promise<Health> {
+export async function memberHealth(clientUrl: string, timeoutMs = 2000): Promise<Health> {
   try {
     const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
     const body = (await res.json()) as { health?: string };
     return body.health === 'true' ? 'healthy' : 'unhealthy';
   } catch {
-    return 'down';
+    return (await memberServes(clientUrl)) ? 'unhealthy' : 'down';
+  }
+}
+
+/** True when the member's client port answers HTTP at all (it runs, whatever the state of the cluster). */
+export async function memberServes(clientUrl: string, timeoutMs = 500): Promise<boolean> {
+  try {
+    const res = await fetch(`${clientUrl}/version`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
   }
 }
 
@@ -110,7 +123,7 @@ export class MemberExitedError extends Error {
 }
 
 /**
- * Poll until every named member is healthy (or, with `serving`, answers /health at all: it runs but cannot have a
+ * Poll until every named member is healthy (or, with `serving`, answers /version: it runs but cannot have a
  * leader yet). Fails fast when a process dies. Returns the milliseconds it took.
  */
 export async function waitForMembers(
@@ -122,11 +135,14 @@ export async function waitForMembers(
   const members = state.members.filter((m) => names.includes(m.name));
   for (;;) {
     for (const m of members) if (runningPid(m) === undefined) throw new MemberExitedError(m.name, m.logFile);
-    const health = await Promise.all(members.map((m) => memberHealth(m.clientUrl, 500)));
-    const ready = health.every((h) => (opts.until === 'healthy' ? h === 'healthy' : h !== 'down'));
-    if (ready) return Date.now() - started;
+    const ready = await Promise.all(
+      members.map(async (m) =>
+        opts.until === 'healthy' ? (await memberHealth(m.clientUrl, 1500)) === 'healthy' : memberServes(m.clientUrl),
+      ),
+    );
+    if (ready.every(Boolean)) return Date.now() - started;
     if (Date.now() - started > opts.timeoutMs) {
-      const waiting = members.filter((_, i) => health[i] !== 'healthy').map((m) => m.name);
+      const waiting = members.filter((_, i) => !ready[i]).map((m) => m.name);
       throw new Error(
         `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${waiting.join(', ')} to become ${opts.until} (logs in ${join(state.dir, 'logs')})`,
       );

@@ -46,7 +46,8 @@ export function* sampleEntries(count: number, seed = 1): Generator<[string, stri
     for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
     return s;
   };
-  const uid = () => `${text(8, '0123456789abcdef')}-${text(4, '0123456789abcdef')}-4${text(3, '0123456789abcdef')}-a${text(3, '0123456789abcdef')}-${text(12, '0123456789abcdef')}`;
+  const uid = () =>
+    `${text(8, '0123456789abcdef')}-${text(4, '0123456789abcdef')}-4${text(3, '0123456789abcdef')}-a${text(3, '0123456789abcdef')}-${text(12, '0123456789abcdef')}`;
   for (let i = 0; i < count; i++) {
     const kind = PATTERN[i % PATTERN.length]!;
     const ns = kind === 'leases' ? 'kube-node-lease' : pick(NAMESPACES);

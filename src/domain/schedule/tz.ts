@@ -1,0 +1,152 @@
+import { IANAZone } from 'luxon';
+import { DAY, HOUR, type Interval } from './types.js';
+
+/**
+ * A time zone's UTC offsets over a span of time, as segments of constant offset. Turning a wall-clock time into
+ * instants is then arithmetic: no date library call per occurrence (5,000 nodes x a year stays fast).
+ *
+ * "Wall" milliseconds are a local date-time written as if it were UTC (Date.UTC(y, m, d, h, min)).
+ */
+interface Segment {
+  /** First instant with this offset (-Infinity for the first segment). */
+  start: number;
+  /** First instant after it (Infinity for the last). */
+  end: number;
+  /** Offset in ms: wall = instant + offset. */
+  offset: number;
+}
+
+export type WallResolution =
+  | { kind: 'normal'; at: number }
+  /** The wall time never happens (spring forward); `after` is the first instant after the jump. */
+  | { kind: 'gap'; after: number }
+  /** The wall time happens twice (autumn back). */
+  | { kind: 'repeat'; first: number; second: number };
+
+const SAMPLE = 6 * HOUR;
+
+export function isKnownTimeZone(name: string): boolean {
+  return IANAZone.isValidZone(name);
+}
+
+export class ZoneClock {
+  private readonly segments: Segment[];
+
+  constructor(
+    readonly zone: string,
+    from: number,
+    to: number,
+  ) {
+    if (!IANAZone.isValidZone(zone)) throw new Error(`unknown time zone "${zone}"`);
+    this.segments = buildSegments(IANAZone.create(zone), from - 2 * DAY, to + 2 * DAY);
+  }
+
+  /** Offset (ms) in force at an instant. */
+  offsetAt(instant: number): number {
+    return this.segments[this.segmentIndexOfInstant(instant)]!.offset;
+  }
+
+  wallAt(instant: number): number {
+    return instant + this.offsetAt(instant);
+  }
+
+  /** Which instants show this wall-clock time. */
+  resolve(wall: number): WallResolution {
+    const segs = this.segments;
+    const i = this.lastSegmentStartingBefore(wall);
+    const seg = segs[i]!;
+    const inSeg = wall - seg.offset < seg.end;
+    const prev = segs[i - 1];
+    const inPrev = prev !== undefined && wall - prev.offset < prev.end && wall - prev.offset >= prev.start;
+    if (inSeg && inPrev) return { kind: 'repeat', first: wall - prev.offset, second: wall - seg.offset };
+    if (inSeg) return { kind: 'normal', at: wall - seg.offset };
+    return { kind: 'gap', after: seg.end };
+  }
+
+  /** The instants whose wall clock reads a time in [wallStart, wallEnd): one interval, or two around a repeat. */
+  wallRange(wallStart: number, wallEnd: number): Interval[] {
+    const out: Interval[] = [];
+    for (const seg of this.segments) {
+      const start = Math.max(seg.start, wallStart - seg.offset);
+      const end = Math.min(seg.end, wallEnd - seg.offset);
+      if (end <= start) continue;
+      const last = out[out.length - 1];
+      if (last && start <= last.end) last.end = Math.max(last.end, end);
+      else out.push({ start, end });
+    }
+    return out;
+  }
+
+  /** Instants where the offset changes, within the span the clock was built for. */
+  transitions(): number[] {
+    return this.segments.slice(1).map((s) => s.start);
+  }
+
+  private segmentIndexOfInstant(instant: number): number {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]!.start <= instant) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Last segment whose wall-clock start is <= wall (wall starts increase: offsets change by less than a segment). */
+  private lastSegmentStartingBefore(wall: number): number {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]!.start + segs[mid]!.offset <= wall) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+function buildSegments(zone: IANAZone, from: number, to: number): Segment[] {
+  const offsetOf = (t: number) => zone.offset(t) * 60_000;
+  const segments: Segment[] = [{ start: -Infinity, end: Infinity, offset: offsetOf(from) }];
+  if (zone.isUniversal) return segments;
+  let prevT = from;
+  let prevOffset = segments[0]!.offset;
+  for (let t = from + SAMPLE; t < to + SAMPLE; t += SAMPLE) {
+    const offset = offsetOf(t);
+    if (offset === prevOffset) {
+      prevT = t;
+      continue;
+    }
+    // Binary search for the first second with the new offset (transitions fall on whole seconds).
+    let lo = Math.floor(prevT / 1000);
+    let hi = Math.ceil(t / 1000);
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (offsetOf(mid * 1000) === prevOffset) lo = mid;
+      else hi = mid;
+    }
+    const at = hi * 1000;
+    segments[segments.length - 1]!.end = at;
+    segments.push({ start: at, end: Infinity, offset });
+    prevT = t;
+    prevOffset = offset;
+  }
+  return segments;
+}
+
+const cache = new Map<string, ZoneClock>();
+
+/** A shared clock for a zone covering [from, to] (memoised: building one costs a few hundred offset lookups). */
+export function zoneClock(zone: string, from: number, to: number): ZoneClock {
+  const key = `${zone}|${from}|${to}`;
+  let clock = cache.get(key);
+  if (!clock) {
+    if (cache.size > 64) cache.clear();
+    clock = new ZoneClock(zone, from, to);
+    cache.set(key, clock);
+  }
+  return clock;
+}

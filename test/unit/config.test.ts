@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/adapters/config-file.js';
+import { parseDuration, formatDuration } from '../../src/domain/duration.js';
+import { UserError } from '../../src/errors.js';
+
+function errorOf(text: string): string {
+  try {
+    parseConfigText(text, 'lifeboat.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('lifeboat.yaml', () => {
+  it('accepts the DESIGN.md example', () => {
+    const config = parseConfigText(
+      `cluster: { name: home }
+etcd:
+  endpoints: [https://10.0.0.11:2379, https://10.0.0.12:2379, https://10.0.0.13:2379]
+  tls: { ca: /etc/kubernetes/pki/etcd/ca.crt, cert: /c.crt, key: /c.key }
+  executor: kubeadm
+nodes:
+  - name: cp1
+    roles: [control-plane, etcd]
+    reboot:
+      - cron: "0 4 * * 1"
+        timezone: Asia/Tokyo
+        downtime: 10m
+      - calendar: "Mon *-*-* 04:00:00"
+        randomizedDelay: 30m
+  - name: w1
+    roles: [worker]
+    reboot: [{ window: { days: [sat, sun], start: "03:00", end: "05:00", timezone: UTC }, every: 7d }]
+backups:
+  to: [ /mnt/nfs/lifeboat, s3://bucket/prefix ]
+  etcd: { every: 1h }
+  retention: { keepLast: 24, daily: 7, weekly: 4, monthly: 6 }
+maintenance: { lock: etcd, settle: 2m, maxRaftLag: 1000, requireVerifiedBackupWithin: 24h }
+`,
+      'lifeboat.yaml',
+    );
+    expect(config.etcd?.endpoints).toHaveLength(3);
+    expect(config.nodes?.[0]?.reboot).toHaveLength(2);
+  });
+
+  it('names file, line, column and key path for an unknown key', () => {
+    expect(errorOf('etcd:\n  endpoints: [http://a:2379]\n  endpoint: x\n')).toBe(
+      'lifeboat.yaml:3:3: etcd: unknown key "endpoint"',
+    );
+    expect(errorOf('clustr: { name: x }\n')).toMatch(/^lifeboat.yaml:1:1: unknown key "clustr"/);
+  });
+
+  it('points at the bad value', () => {
+    expect(errorOf('etcd:\n  endpoints:\n    - http://a:2379\n    - not a url\n')).toBe(
+      'lifeboat.yaml:4:7: etcd.endpoints[1]: not an etcd client URL (example: https://10.0.0.11:2379)',
+    );
+    expect(errorOf('nodes:\n  - name: cp1\n    roles: [etcd]\n    reboot:\n      - cron: "0 4 * * 1"\n        timezone: Mars/Base\n')).toBe(
+      'lifeboat.yaml:6:19: nodes[0].reboot[0].timezone: not an IANA time zone (examples: UTC, Asia/Tokyo)',
+    );
+    expect(errorOf('nodes:\n  - name: a\n    roles: [boss]\n')).toMatch(/^lifeboat.yaml:3:13: nodes\[0\]\.roles\[0\]: /);
+    expect(errorOf('nodes:\n  - name: a\n    roles: [etcd]\n  - name: a\n    roles: [etcd]\n')).toMatch(
+      /^lifeboat.yaml:4:11: nodes\[1\]\.name: duplicate node name "a"/,
+    );
+  });
+
+  it('reports malformed YAML with its position', () => {
+    expect(errorOf('etcd:\n  endpoints: [http://a:2379\n')).toMatch(/^lifeboat.yaml:\d+:\d+: invalid YAML: /);
+    expect(errorOf('a: 1\na: 2\n')).toMatch(/^lifeboat.yaml:2:1: invalid YAML: /);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('10')).toBeUndefined();
+    expect(parseDuration('m10')).toBeUndefined();
+    expect(parseDuration('')).toBeUndefined();
+    expect(formatDuration(5_400_000)).toBe('1h30m');
+    expect(formatDuration(0)).toBe('0s');
+  });
+});
