@@ -17,7 +17,15 @@ export interface RetainedItem {
   verified: boolean;
 }
 
-export type KeepReason = 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'newest-verified' | 'future' | 'no-policy';
+export type KeepReason =
+  | 'last'
+  | 'hourly'
+  | 'daily'
+  | 'weekly'
+  | 'monthly'
+  | 'newest-verified'
+  | 'future'
+  | 'no-policy';
 
 export interface RetentionDecision {
   keep: Array<{ id: string; reasons: KeepReason[] }>;
@@ -44,7 +52,7 @@ export function applyRetention(items: RetainedItem[], policy: RetentionPolicy, n
   for (const i of newestFirst) if (i.createdAt > now) keep(i.id, 'future');
   // The rules count only backups from the past, so a wrong clock cannot push real backups out of keepLast.
   const past = newestFirst.filter((i) => i.createdAt <= now);
-  past.slice(0, policy.keepLast ?? 0).forEach((i) => keep(i.id, 'last'));
+  for (const i of past.slice(0, policy.keepLast ?? 0)) keep(i.id, 'last');
   for (const rule of ['hourly', 'daily', 'weekly', 'monthly'] as const) {
     const limit = policy[rule] ?? 0;
     const seen = new Set<string>();

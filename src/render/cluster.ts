@@ -55,11 +55,11 @@ export function renderDiagnosis(d: Diagnosis, c: Colors): string {
   parts.push('', c.bold('Members'), renderMembers(d.members, c));
   if (d.plans.length) {
     parts.push('', c.bold('Recovery plans, safest first'));
-    d.plans.forEach((plan, i) => {
+    for (const [i, plan] of d.plans.entries()) {
       parts.push(`${i + 1}. ${c.bold(plan.name)}: ${plan.title}. Data loss: ${plan.dataLoss}`);
       parts.push(`   When: ${wrap(plan.when, width, 9)}`);
-      plan.steps.forEach((step, j) => parts.push(`   ${j + 1}) ${wrap(step, width, 6)}`));
-    });
+      for (const [j, step] of plan.steps.entries()) parts.push(`   ${j + 1}) ${wrap(step, width, 6)}`);
+    }
     parts.push('', c.dim('Try the plans in this order; run `lifeboat doctor` again after each step.'));
   }
   return parts.join('\n');

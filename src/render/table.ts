@@ -9,7 +9,6 @@ export function renderTable(headers: string[], rows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are exactly what we strip.
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function visibleLength(text: string): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdEndpointClient } from '../../src/adapters/etcd/client.js';
-import { runCli, json } from '../helpers/cli.js';
+import { json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 
 interface DoctorJson {

@@ -69,14 +69,18 @@ describe('TLS', () => {
       `${endpoint}: TLS handshake failed: certificate signed by unknown authority (check --cacert)`,
     );
     expect(probe.error).not.toContain('\n');
-    const err = await rejection(new EtcdEndpointClient(endpoint, { tls: { ...good.tls, ca: pki.otherCa } }).status(2000));
+    const err = await rejection(
+      new EtcdEndpointClient(endpoint, { tls: { ...good.tls, ca: pki.otherCa } }).status(2000),
+    );
     expect(err.kind).toBe('tls');
   });
 
   it('no client certificate, or plain http to a TLS port, is named as such', async () => {
     const endpoint = cluster.endpoints[0]!;
     const noCert = await probeEndpoint(endpoint, { tls: { ca: pki.ca } }, 2000);
-    expect(noCert.error).toBe(`${endpoint}: TLS handshake failed: server rejected our client certificate (check --cert/--key)`);
+    expect(noCert.error).toBe(
+      `${endpoint}: TLS handshake failed: server rejected our client certificate (check --cert/--key)`,
+    );
     const plain = endpoint.replace('https://', 'http://');
     const wrongScheme = await probeEndpoint(plain, good, 2000);
     expect(wrongScheme.error).toContain(`${plain}: `);
@@ -99,7 +103,8 @@ function etcdctl(endpoint: string, args: string[], stdin?: string): Promise<stri
       'etcdctl',
       [`--endpoints=${endpoint}`, ...args],
       { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 },
-      (err, stdout, stderr) => (err ? reject(new Error(`etcdctl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`etcdctl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
     );
     if (stdin !== undefined) child.stdin?.end(stdin);
   });

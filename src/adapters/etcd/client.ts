@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { AlarmEntry, MemberEntry, MemberStatus } from '../../domain/probe.js';
+import { MAX_TXN_OPS, planBatches, runPool } from './bulk.js';
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { EtcdError, toEtcdError } from './errors.js';
 import { prefixRangeEnd, toAlarms, toBytes, toMember, toNumber, toStatus } from './mapping.js';
@@ -109,26 +110,31 @@ export class EtcdEndpointClient {
   }
 
   /**
-   * Bulk load: keeps `concurrency` Puts in flight over the one HTTP/2 connection so etcd batches them into few raft
-   * rounds and fsyncs (one-at-a-time puts cost a disk sync each). Stops at the first failure and rethrows it.
+   * Bulk load. Puts are grouped into Txns of up to 128 (etcd's default --max-txn-ops) and `concurrency` Txns stay in
+   * flight over the one HTTP/2 connection. Measured on 2 cores: one Put per request is client-CPU bound (grpc-js costs
+   * ~0.7 ms per call) at ~1000-3000 keys/s; batched it is ~20000 keys/s. A server with a lower --max-txn-ops makes
+   * us fall back to single Puts for that batch. Stops at the first failure and rethrows it. Batches apply in any
+   * order, so a key given twice may end with either value.
    */
-  async putMany(entries: Array<[Bytes, Bytes]>, opts: { concurrency?: number; deadlineMs?: number } = {}): Promise<number> {
-    const concurrency = Math.max(1, Math.min(opts.concurrency ?? 128, entries.length));
+  async putMany(
+    entries: Array<[Bytes, Bytes]>,
+    opts: { concurrency?: number; deadlineMs?: number; batchSize?: number } = {},
+  ): Promise<number> {
     const deadlineMs = opts.deadlineMs ?? 10_000;
-    let next = 0;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-      while (failure === undefined && next < entries.length) {
-        const [key, value] = entries[next++]!;
-        try {
-          await this.put(key, value, { deadlineMs });
-        } catch (err) {
-          failure ??= err;
-        }
+    const batches = planBatches(entries, Math.max(1, opts.batchSize ?? MAX_TXN_OPS));
+    await runPool(batches, opts.concurrency ?? 16, async (batch) => {
+      if (batch.length === 1) {
+        await this.put(batch[0]![0], batch[0]![1], { deadlineMs });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    if (failure !== undefined) throw failure;
+      const req = { compare: [], success: batch.map(([key, value]) => ({ request_put: { key, value } })), failure: [] };
+      try {
+        await this.conn.unary<RawTxnResponse>('KV', 'Txn', req, deadlineMs);
+      } catch (err) {
+        if (!(err instanceof EtcdError && err.problem.includes('too many operations in txn request'))) throw err;
+        await runPool(batch, 16, ([key, value]) => this.put(key, value, { deadlineMs }).then(() => undefined));
+      }
+    });
     return entries.length;
   }
 
@@ -155,7 +161,12 @@ export class EtcdEndpointClient {
 
   /** Hash of the MVCC keyspace up to `revision` (0 = latest). Members at the same revision must agree. */
   async hashKV(revision: number, deadlineMs = DEFAULT_DEADLINE_MS): Promise<HashKVResult> {
-    const res = await this.conn.unary<RawHashKVResponse>('Maintenance', 'HashKV', { revision: String(revision) }, deadlineMs);
+    const res = await this.conn.unary<RawHashKVResponse>(
+      'Maintenance',
+      'HashKV',
+      { revision: String(revision) },
+      deadlineMs,
+    );
     return {
       memberId: String(res.header.member_id),
       hash: res.hash,
@@ -208,7 +219,10 @@ export class EtcdEndpointClient {
     const deadline = Date.now() + deadlineMs;
     const { md } = await this.conn.authMetadata(deadline, deadlineMs);
     const client = this.conn.client('Lease') as unknown as {
-      LeaseKeepAlive(md: grpc.Metadata, o: grpc.CallOptions): grpc.ClientDuplexStream<unknown, RawLeaseKeepAliveResponse>;
+      LeaseKeepAlive(
+        md: grpc.Metadata,
+        o: grpc.CallOptions,
+      ): grpc.ClientDuplexStream<unknown, RawLeaseKeepAliveResponse>;
     };
     const call = client.LeaseKeepAlive(md, { deadline });
     return new Promise<number>((resolve, reject) => {
@@ -217,7 +231,9 @@ export class EtcdEndpointClient {
         call.cancel(); // one answer is all we wanted; the CANCELLED error that follows is ignored below
       });
       call.on('error', (err) => reject(toEtcdError(this.endpoint, err, deadlineMs)));
-      call.on('end', () => reject(new EtcdError(this.endpoint, 'server', 'lease keep-alive stream ended without answer')));
+      call.on('end', () =>
+        reject(new EtcdError(this.endpoint, 'server', 'lease keep-alive stream ended without answer')),
+      );
       call.write({ ID: id });
     });
   }

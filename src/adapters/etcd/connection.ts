@@ -117,8 +117,8 @@ export class EtcdConnection {
     return this.clients[service];
   }
 
+  /** Every service client rides on the one channel: closing it ends the connection and any call still running. */
   close(): void {
-    for (const c of Object.values(this.clients)) c.close();
     this.channel.close();
   }
 
@@ -167,10 +167,16 @@ export class EtcdConnection {
   private authenticate(deadline: number, deadlineMs: number): Promise<string> {
     if (!this.token) {
       const request = { name: this.opts.user, password: this.opts.password ?? '' };
-      this.token = this.rawUnary<{ token: string }>('Auth', 'Authenticate', request, new grpc.Metadata(), deadline)
+      const pending: Promise<string> = this.rawUnary<{ token: string }>(
+        'Auth',
+        'Authenticate',
+        request,
+        new grpc.Metadata(),
+        deadline,
+      )
         .then((res) => res.token)
         .catch((err: unknown) => {
-          this.token = undefined;
+          if (this.token === pending) this.token = undefined;
           const mapped = toEtcdError(this.endpoint, err, deadlineMs);
           if (mapped.kind === 'auth') {
             throw new EtcdError(this.endpoint, 'auth', `${mapped.problem} (check --user/--password)`, mapped.detail);
@@ -178,6 +184,7 @@ export class EtcdConnection {
           // Authenticate goes through raft: without quorum it times out. Say so, the raw text would mislead.
           throw new EtcdError(this.endpoint, mapped.kind, `authentication failed: ${mapped.problem}`, mapped.detail);
         });
+      this.token = pending;
     }
     return this.token;
   }

@@ -55,19 +55,32 @@ function tlsProblem(raw: string): string | undefined {
   if (UNKNOWN_CA.some((p) => t.includes(p))) {
     return `TLS handshake failed: certificate signed by unknown authority (check --cacert)`;
   }
-  if (t.includes('does not match certificate') || t.includes("hostname/ip does not match")) {
+  if (t.includes('does not match certificate') || t.includes('hostname/ip does not match')) {
     return `TLS handshake failed: server certificate is not valid for this address (check the certificate SANs)`;
   }
   if (t.includes('certificate has expired') || t.includes('certificate is not yet valid')) {
     return `TLS handshake failed: server certificate expired or not yet valid`;
   }
-  if (t.includes('alert certificate required') || t.includes('alert bad certificate') || t.includes('alert unknown ca')) {
+  if (
+    t.includes('alert certificate required') ||
+    t.includes('alert bad certificate') ||
+    t.includes('alert unknown ca')
+  ) {
     return `TLS handshake failed: server rejected our client certificate (check --cert/--key)`;
   }
-  if (t.includes('wrong version number') || t.includes('packet length too long') || t.includes('record layer failure')) {
+  if (
+    t.includes('wrong version number') ||
+    t.includes('packet length too long') ||
+    t.includes('record layer failure')
+  ) {
     return `TLS handshake failed: the server does not speak TLS (try http://)`;
   }
-  if (t.includes('before secure tls connection') || t.includes('ssl') || t.includes('tls') || t.includes('certificate')) {
+  if (
+    t.includes('before secure tls connection') ||
+    t.includes('ssl') ||
+    t.includes('tls') ||
+    t.includes('certificate')
+  ) {
     return `TLS handshake failed: ${raw}`;
   }
   return undefined;
@@ -94,7 +107,9 @@ export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number)
   const e = err as Partial<ServiceError>;
   const details = oneLine(typeof e.details === 'string' ? e.details : String(e.message ?? err));
   const code = e.code;
-  if (code === GrpcStatus.DEADLINE_EXCEEDED) {
+  // The deadline travels to the server (grpc-timeout header); etcd's Go context may expire first and answer with
+  // its own "context deadline exceeded" (status UNKNOWN). Same meaning: no answer in time.
+  if (code === GrpcStatus.DEADLINE_EXCEEDED || details === 'context deadline exceeded') {
     const within = deadlineMs === undefined ? '' : ` within ${deadlineMs} ms`;
     return new EtcdError(endpoint, 'timeout', `no answer${within}`, details);
   }
@@ -121,6 +136,8 @@ export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number)
     }
     const socket = socketProblem(raw);
     if (socket) return new EtcdError(endpoint, 'unreachable', socket, details);
+    // UNAVAILABLE without a recognisable cause is still "could not reach"; a plain Error is our own bug or data.
+    if (code === undefined) return new EtcdError(endpoint, 'server', raw, details);
     return new EtcdError(endpoint, 'unreachable', `unreachable: ${raw}`, details);
   }
   return new EtcdError(endpoint, 'server', details, details);
