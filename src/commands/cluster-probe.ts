@@ -1,8 +1,8 @@
-import { UserError } from '../errors.js';
 import type { EtcdConnectionOptions } from '../adapters/etcd/client.js';
 import { probeCluster } from '../adapters/etcd/probe.js';
 import { sameUrl } from '../domain/diagnosis.js';
 import type { EndpointProbe } from '../domain/probe.js';
+import { UserError } from '../errors.js';
 import type { CommandContext, EtcdTarget } from './context.js';
 
 export function connectionOptions(target: EtcdTarget): EtcdConnectionOptions {
@@ -16,9 +16,9 @@ export function connectionOptions(target: EtcdTarget): EtcdConnectionOptions {
 export async function probeWithDiscovery(target: EtcdTarget, deadlineMs: number): Promise<EndpointProbe[]> {
   const opts = connectionOptions(target);
   const first = await probeCluster(target.endpoints, opts, deadlineMs);
-  const discovered = [
-    ...new Set(first.flatMap((p) => p.members ?? []).flatMap((m) => m.clientURLs)),
-  ].filter((url) => !first.some((p) => sameUrl(p.endpoint, url)));
+  const discovered = [...new Set(first.flatMap((p) => p.members ?? []).flatMap((m) => m.clientURLs))].filter(
+    (url) => !first.some((p) => sameUrl(p.endpoint, url)),
+  );
   if (discovered.length === 0) return first;
   return [...first, ...(await probeCluster(discovered, opts, deadlineMs))];
 }

@@ -63,7 +63,8 @@ export class CommandContext {
       ? parseEndpointList(endpointsText, hasTls)
       : (fileEtcd?.endpoints ?? [hasTls ? 'https://127.0.0.1:2379' : 'http://127.0.0.1:2379']);
     for (const file of [tls.ca, tls.cert, tls.key]) {
-      if (file && !existsSync(file)) throw new UserError(`cannot read ${file}: no such file`, 'check --cacert/--cert/--key');
+      if (file && !existsSync(file))
+        throw new UserError(`cannot read ${file}: no such file`, 'check --cacert/--cert/--key');
     }
     if (this.opts.user?.includes(':')) {
       throw new UserError(
@@ -88,7 +89,8 @@ export function parseEndpointList(text: string, tls: boolean): string[] {
     .filter(Boolean)
     .map((e) => (/^[a-z]+:\/\//i.test(e) ? e : `${tls ? 'https' : 'http'}://${e}`))
     .map((e) => e.replace(/\/+$/, ''));
-  if (endpoints.length === 0) throw new UserError('--endpoints is empty', 'example: --endpoints 10.0.0.11:2379,10.0.0.12:2379');
+  if (endpoints.length === 0)
+    throw new UserError('--endpoints is empty', 'example: --endpoints 10.0.0.11:2379,10.0.0.12:2379');
   for (const e of endpoints) {
     if (!isEndpointUrl(e)) {
       throw new UserError(`invalid endpoint "${e}"`, 'example: --endpoints https://10.0.0.11:2379,10.0.0.12:2379');

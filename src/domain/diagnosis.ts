@@ -1,7 +1,7 @@
-import { formatBytes } from './units.js';
+import { type RecoveryPlan, recoveryPlans } from './plans/recovery.js';
 import type { EndpointProbe, MemberEntry } from './probe.js';
 import { type ClusterState, classifyQuorum, type QuorumSummary, summarizeQuorum } from './quorum.js';
-import { type RecoveryPlan, recoveryPlans } from './plans/recovery.js';
+import { formatBytes } from './units.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -70,7 +70,8 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
       severity: 'error',
       code: 'unreachable',
       message: `No etcd endpoint answered (${why}). Either every member is down or the address, port or certificates are wrong.`,
-      action: 'check the endpoints and TLS files, then whether the etcd processes (or static pods) run on the control-plane nodes.',
+      action:
+        'check the endpoints and TLS files, then whether the etcd processes (or static pods) run on the control-plane nodes.',
     });
   } else if (state === 'quorum-lost') {
     add({
@@ -232,8 +233,10 @@ function leaderFindings(answered: EndpointProbe[], reachableVoting: number, quor
     add({
       severity: 'error',
       code: 'no-leader',
-      message: 'No member knows a leader although enough members answer: an election is failing (network between members, clocks, or disk too slow).',
-      action: 'check the peer port (2380) between control-plane nodes and the etcd logs for "lost leader" or "took too long".',
+      message:
+        'No member knows a leader although enough members answer: an election is failing (network between members, clocks, or disk too slow).',
+      action:
+        'check the peer port (2380) between control-plane nodes and the etcd logs for "lost leader" or "took too long".',
     });
   }
   const writesFail = answered.every((p) => p.linearizableRead === false);
@@ -242,7 +245,7 @@ function leaderFindings(answered: EndpointProbe[], reachableVoting: number, quor
       severity: 'warning',
       code: 'reads-failing',
       message: `Quorum reads fail through every endpoint (${answered[0]?.linearizableError ?? 'no detail'}).`,
-      action: 'look at the leader\'s log; a leader election may be in progress.',
+      action: "look at the leader's log; a leader election may be in progress.",
     });
   }
   for (const p of answered) {
@@ -298,7 +301,14 @@ function alarmFindings(answered: EndpointProbe[], members: MemberEntry[], add: A
 }
 
 function memberListFindings(lists: MemberEntry[][], add: Add): void {
-  const signatures = new Set(lists.map((list) => list.map((m) => m.id).sort().join(',')));
+  const signatures = new Set(
+    lists.map((list) =>
+      list
+        .map((m) => m.id)
+        .sort()
+        .join(','),
+    ),
+  );
   if (signatures.size > 1) {
     add({
       severity: 'error',

@@ -15,15 +15,43 @@ function file(name: string, text: string): string {
 
 /** Every case must fail with exactly one line on stderr, exit 2, and no stack trace. */
 const cases: Array<[string, () => string[], RegExp]> = [
-  ['malformed YAML', () => ['-c', file('bad.yaml', 'etcd:\n  endpoints: [http://a:2379\n'), 'status'], /bad\.yaml:\d+:\d+: invalid YAML/],
-  ['unknown key', () => ['-c', file('typo.yaml', 'etcd:\n  endpoint: [http://a:2379]\n'), 'doctor'], /typo\.yaml:2:3: etcd: unknown key "endpoint"/],
-  ['bad URL in config', () => ['-c', file('url.yaml', 'etcd:\n  endpoints: [ftp://a:21]\n'), 'doctor'], /url\.yaml:2:15: etcd\.endpoints\[0\]: not an etcd client URL/],
-  ['bad URL flag', () => ['--endpoints', 'http://exa mple:2379', 'status'], /invalid endpoint "http:\/\/exa mple:2379"/],
-  ['missing config file', () => ['-c', join(dir, 'nope.yaml'), 'status'], /cannot read config .*nope\.yaml: no such file/],
-  ['missing cert file', () => ['--endpoints', 'https://127.0.0.1:1', '--cacert', join(dir, 'ca.crt'), 'doctor'], /cannot read .*ca\.crt: no such file/],
+  [
+    'malformed YAML',
+    () => ['-c', file('bad.yaml', 'etcd:\n  endpoints: [http://a:2379\n'), 'status'],
+    /bad\.yaml:\d+:\d+: invalid YAML/,
+  ],
+  [
+    'unknown key',
+    () => ['-c', file('typo.yaml', 'etcd:\n  endpoint: [http://a:2379]\n'), 'doctor'],
+    /typo\.yaml:2:3: etcd: unknown key "endpoint"/,
+  ],
+  [
+    'bad URL in config',
+    () => ['-c', file('url.yaml', 'etcd:\n  endpoints: [ftp://a:21]\n'), 'doctor'],
+    /url\.yaml:2:15: etcd\.endpoints\[0\]: not an etcd client URL/,
+  ],
+  [
+    'bad URL flag',
+    () => ['--endpoints', 'http://exa mple:2379', 'status'],
+    /invalid endpoint "http:\/\/exa mple:2379"/,
+  ],
+  [
+    'missing config file',
+    () => ['-c', join(dir, 'nope.yaml'), 'status'],
+    /cannot read config .*nope\.yaml: no such file/,
+  ],
+  [
+    'missing cert file',
+    () => ['--endpoints', 'https://127.0.0.1:1', '--cacert', join(dir, 'ca.crt'), 'doctor'],
+    /cannot read .*ca\.crt: no such file/,
+  ],
   ['unknown flag', () => ['doctor', '--frobnicate'], /unknown option '--frobnicate'/],
   ['unknown command', () => ['doctr'], /unknown command 'doctr'.*Did you mean doctor\?/],
-  ['password on the command line', () => ['--user', 'root:secret', 'status'], /refusing a password on the command line/],
+  [
+    'password on the command line',
+    () => ['--user', 'root:secret', 'status'],
+    /refusing a password on the command line/,
+  ],
   ['bad timeout', () => ['doctor', '--timeout', 'soon'], /--timeout must be milliseconds/],
 ];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/adapters/config-file.js';
-import { parseDuration, formatDuration } from '../../src/domain/duration.js';
+import { formatDuration, parseDuration } from '../../src/domain/duration.js';
 import { UserError } from '../../src/errors.js';
 
 function errorOf(text: string): string {
@@ -56,10 +56,14 @@ maintenance: { lock: etcd, settle: 2m, maxRaftLag: 1000, requireVerifiedBackupWi
     expect(errorOf('etcd:\n  endpoints:\n    - http://a:2379\n    - not a url\n')).toBe(
       'lifeboat.yaml:4:7: etcd.endpoints[1]: not an etcd client URL (example: https://10.0.0.11:2379)',
     );
-    expect(errorOf('nodes:\n  - name: cp1\n    roles: [etcd]\n    reboot:\n      - cron: "0 4 * * 1"\n        timezone: Mars/Base\n')).toBe(
-      'lifeboat.yaml:6:19: nodes[0].reboot[0].timezone: not an IANA time zone (examples: UTC, Asia/Tokyo)',
+    expect(
+      errorOf(
+        'nodes:\n  - name: cp1\n    roles: [etcd]\n    reboot:\n      - cron: "0 4 * * 1"\n        timezone: Mars/Base\n',
+      ),
+    ).toBe('lifeboat.yaml:6:19: nodes[0].reboot[0].timezone: not an IANA time zone (examples: UTC, Asia/Tokyo)');
+    expect(errorOf('nodes:\n  - name: a\n    roles: [boss]\n')).toMatch(
+      /^lifeboat.yaml:3:13: nodes\[0\]\.roles\[0\]: /,
     );
-    expect(errorOf('nodes:\n  - name: a\n    roles: [boss]\n')).toMatch(/^lifeboat.yaml:3:13: nodes\[0\]\.roles\[0\]: /);
     expect(errorOf('nodes:\n  - name: a\n    roles: [etcd]\n  - name: a\n    roles: [etcd]\n')).toMatch(
       /^lifeboat.yaml:4:11: nodes\[1\]\.name: duplicate node name "a"/,
     );

@@ -50,7 +50,14 @@ function probes(
 describe('diagnose', () => {
   it('healthy 3-member cluster: margin 1, no plans', () => {
     const d = diagnose(probes(3));
-    expect(d).toMatchObject({ state: 'healthy', votingMembers: 3, reachableVoting: 3, quorum: 2, tolerance: 1, margin: 1 });
+    expect(d).toMatchObject({
+      state: 'healthy',
+      votingMembers: 3,
+      reachableVoting: 3,
+      quorum: 2,
+      tolerance: 1,
+      margin: 1,
+    });
     expect(d.leader).toBe('cp1');
     expect(d.plans).toEqual([]);
     expect(d.findings.map((f) => f.code)).toEqual(['healthy']);
