@@ -1,0 +1,42 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Where backups live: a local directory (an NFS mount is just a directory) or S3-compatible object storage.
+ * Objects are named by relative paths like `etcd/2026-11-27T150000Z-home.db` (and `.manifest.json` beside them).
+ */
+export interface ObjectInfo {
+  /** Relative name inside the store. */
+  name: string;
+  size: number;
+  /** Epoch milliseconds. */
+  modifiedAt: number;
+}
+
+/**
+ * An object being written. Nothing is visible under its final name until `commit()`: the caller verifies the bytes
+ * (e.g. etcd's SHA-256 trailer) first, and calls `abort()` when they do not check out.
+ */
+export interface PendingObject {
+  /** Pipe the bytes here (backpressure respected). */
+  readonly stream: Writable;
+  /** Make the object visible under its final name: fsync + rename locally, CompleteMultipartUpload on S3. */
+  commit(): Promise<void>;
+  /** Discard what was written; no object with the final name appears. Safe to call twice or after a failure. */
+  abort(reason?: Error): Promise<void>;
+}
+
+export interface BackupStore {
+  /** Human/JSON form of the store: an absolute path or s3://bucket/prefix. */
+  readonly location: string;
+  /** Full location of one object (path or s3:// URL), for output and manifests. */
+  locate(name: string): string;
+  /** Start writing `name` (files are created 0600). `expectedSize` lets local stores check free space first. */
+  create(name: string, opts?: { expectedSize?: number }): Promise<PendingObject>;
+  /** Small objects (manifests): written atomically in one go. */
+  putSmall(name: string, data: Buffer | string): Promise<void>;
+  read(name: string): Promise<Readable>;
+  /** undefined when the object does not exist. */
+  readSmall(name: string): Promise<Buffer | undefined>;
+  list(prefix?: string): Promise<ObjectInfo[]>;
+  delete(name: string): Promise<void>;
+}
