@@ -58,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
-      if (err.code === 'commander.help') return 0;
+      // A command group run without a subcommand (`lifeboat lab`): its help is the useful answer.
+      if (err.code === 'commander.help') {
+        process.stderr.write(commanderError);
+        return 2;
+      }
       // Commander's own messages can span two lines ("Did you mean ...?"); keep them on one.
       const text = (commanderError || err.message).replace(/\s*\n\s*/g, ' ').trim();
       process.stderr.write(`lifeboat: ${text.replace(/^error: /, 'error: ')}\n`);

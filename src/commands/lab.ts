@@ -1,25 +1,19 @@
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
+  abandonLab,
   choosePorts,
   createLabFiles,
   ensureLabConfig,
   inspectLab,
   newToken,
+  requireEtcd,
   startMembers,
   stopLab,
 } from '../adapters/lab/lab.js';
 import { killMember, memberViews, stopMember, waitForMembers, wipeMember } from '../adapters/lab/members.js';
-import { labCommand, printLab, progressLine, show, type UpSummary } from '../adapters/lab/report.js';
 import { seedSampleData } from '../adapters/lab/seed.js';
-import {
-  type LabMemberState,
-  type LabState,
-  labStatePath,
-  readLabState,
-  writeLabState,
-} from '../adapters/lab/state.js';
+import { type LabState, readLabState, resolveLabDir, writeLabState } from '../adapters/lab/state.js';
 import {
   basePortProblem,
   canReachQuorum,
@@ -35,6 +29,7 @@ import {
   unknownMemberMessage,
 } from '../domain/lab-plan.js';
 import { UserError } from '../errors.js';
+import { labCommand, printLab, progressLine, show, type UpSummary } from '../render/lab.js';
 import { action, type CommandContext } from './context.js';
 
 interface DirOpts {
@@ -107,26 +102,30 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
   }
   if (decision.kind === 'restart') {
     const state = existing!;
-    for (const flag of ['members', 'basePort', 'keys'] as const) {
-      if (opts[flag] !== undefined) ctx.out.warn(`note: ${show(dir)} already holds a lab; --${kebab(flag)} ignored`);
+    const ignored = Object.entries({ '--members': opts.members, '--base-port': opts.basePort, '--keys': opts.keys });
+    for (const [flag, value] of ignored) {
+      if (value !== undefined) ctx.out.warn(`note: ${show(dir)} already holds a lab; ${flag} ignored`);
     }
     if (decision.start.length === 0) {
       ctx.out.warn(
-        `every member of the lab in ${show(dir)} has lost its disk; remove it: ${labCommand('down --purge', dir)}`,
+        `lifeboat: error: no member of the lab in ${show(dir)} has data (all wiped, or the lab never formed); ` +
+          `restore from a backup with lifeboat recover, or start afresh: ${labCommand('down --purge', dir)}, then up`,
       );
       return 1;
     }
     ensureLabConfig(state);
     await startMembers(state, decision.start, 'existing');
-    const until = canReachQuorum(memberViews(state), []) ? 'healthy' : 'serving';
+    const until = canReachQuorum(memberViews(state), []) ? 'healthy' : 'listening';
     await waitForMembers(state, decision.start, { until, timeoutMs: START_TIMEOUT_MS });
     for (const name of decision.diskGone) {
       ctx.out.warn(`${name} was not started: its disk is gone (lifeboat recover re-adds it as a new member)`);
     }
-    printLab(ctx.out, state, await inspectLab(state), { action: 'restarted', seconds: seconds(started) });
+    const secs = seconds(started);
+    printLab(ctx.out, state, await inspectLab(state), { action: 'restarted', upSeconds: secs, seconds: secs });
     return decision.diskGone.length > 0 ? 1 : 0;
   }
 
+  requireEtcd();
   const members = opts.members ?? DEFAULT_LAB_MEMBERS;
   const portProblem = opts.basePort === undefined ? undefined : basePortProblem(opts.basePort, members);
   if (portProblem) throw new UserError(portProblem);
@@ -137,13 +136,10 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
     await startMembers(state, names, 'new');
     await waitForMembers(state, names, { until: 'healthy', timeoutMs: START_TIMEOUT_MS });
   } catch (err) {
-    // Leave no half-born cluster behind: its data would make the next `up` "restart" a cluster that never formed.
-    await stopLab(state, 0);
-    rmSync(resolve(dir, 'data'), { recursive: true, force: true });
-    rmSync(labStatePath(dir), { force: true });
+    await abandonLab(state);
     throw err;
   }
-  const summary: UpSummary = { action: 'created', seconds: seconds(started) };
+  const summary: UpSummary = { action: 'created', upSeconds: seconds(started), seconds: seconds(started) };
   const keys = opts.keys ?? DEFAULT_LAB_KEYS;
   if (keys > 0) {
     const progress = progressLine(ctx.out, 'loading sample data');
@@ -153,7 +149,8 @@ async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {
       (done, total) => progress.update(`${done}/${total} keys`),
     );
     progress.done();
-    Object.assign(summary, { keys: seeded.keys, seedSeconds: seeded.ms / 1000, seconds: seconds(started) });
+    Object.assign(summary, { keys: seeded.keys, seedSeconds: seeded.ms / 1000, keysPerSecond: seeded.keysPerSecond });
+    summary.seconds = seconds(started);
   }
   printLab(ctx.out, state, await inspectLab(state), summary);
   return 0;
@@ -214,7 +211,7 @@ async function labStart(ctx: CommandContext, opts: DirOpts, args: string[]): Pro
   const text =
     decision.wait === 'healthy'
       ? `${member.name} is running again and healthy (${seconds(started)}s)`
-      : `${member.name} is running but has no leader: ${running} of ${views.length} members run, quorum needs ` +
+      : `${member.name} is running but cannot serve yet: ${running} of ${views.length} members run, quorum needs ` +
         `${quorumOf(views.length)}. Start another member.`;
   report(ctx, { ...result, outcome: decision.wait, pid: member.pid, seconds: seconds(started) }, text);
   return 0;
@@ -258,18 +255,9 @@ async function labDown(ctx: CommandContext, opts: DirOpts & { purge?: boolean })
   return 0;
 }
 
-/** The lab directory: --dir, else lab.dir of the -c config, else ./.lab. */
+/** The lab directory: --dir, else lab.dir of the -c config (only when -c is given), else ./.lab. */
 function labDir(ctx: CommandContext, dirOption: string | undefined): string {
-  if (dirOption) return resolve(dirOption);
-  if (ctx.opts.config) {
-    const loaded = ctx.config();
-    const labDirectory = loaded?.config.etcd?.lab?.dir;
-    if (!labDirectory) {
-      throw new UserError(`${ctx.opts.config} has no etcd.lab.dir`, 'pass the lab directory with --dir');
-    }
-    return resolve(dirname(loaded.path), labDirectory);
-  }
-  return resolve(DEFAULT_LAB_DIR);
+  return resolveLabDir(dirOption, ctx.opts.config ? ctx.config() : undefined);
 }
 
 function openLab(ctx: CommandContext, dirOption: string | undefined): LabState {
@@ -281,9 +269,14 @@ function openLab(ctx: CommandContext, dirOption: string | undefined): LabState {
 
 function openMember(ctx: CommandContext, dirOption: string | undefined, name: string) {
   const state = openLab(ctx, dirOption);
-  const member: LabMemberState | undefined = state.members.find((m) => m.name === name);
-  const names = state.members.map((m) => m.name);
-  if (!member) throw new UserError(unknownMemberMessage(name, names));
+  const member = state.members.find((m) => m.name === name);
+  if (!member)
+    throw new UserError(
+      unknownMemberMessage(
+        name,
+        state.members.map((m) => m.name),
+      ),
+    );
   return { state, member };
 }
 
@@ -296,26 +289,14 @@ function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;
 }
 
-function kebab(flag: string): string {
-  return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** Commander argument parsers: a bad value is commander's one-line error, exit 2. */
+function intArg(ok: (n: number) => boolean, problem: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || !ok(n)) throw new InvalidArgumentError(problem);
+    return n;
+  };
 }
-
-function parseMembers(value: string): number {
-  const n = Number(value);
-  if (!(LAB_MEMBER_COUNTS as readonly number[]).includes(n)) {
-    throw new InvalidArgumentError(`must be ${LAB_MEMBER_COUNTS.join(' or ')}.`);
-  }
-  return n;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('not a port number.');
-  return n;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number >= 0.');
-  return n;
-}
+const parseMembers = intArg((n) => (LAB_MEMBER_COUNTS as readonly number[]).includes(n), 'must be 3 or 5.');
+const parsePort = intArg((n) => n >= 1 && n <= 65535, 'not a port number.');
+const parseCount = intArg((n) => n >= 0, 'not a whole number >= 0.');

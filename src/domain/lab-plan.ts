@@ -125,10 +125,10 @@ export type StartDecision =
   | { kind: 'already-running' }
   | { kind: 'disk-gone' }
   /**
-   * `wait: 'healthy'` when the member should find a leader once it is up; `'serving'` when too few members run for a
+   * `wait: 'healthy'` when the member should find a leader once it is up; `'listening'` when too few members run for a
    * quorum even with this one back, so "healthy" cannot happen until more members start (a drill step, not a bug).
    */
-  | { kind: 'start'; wait: 'healthy' | 'serving' };
+  | { kind: 'start'; wait: 'healthy' | 'listening' };
 
 /**
  * `start M`. An etcd member whose data was wiped must not start with --initial-cluster-state=existing: its peers
@@ -140,7 +140,7 @@ export function decideStart(name: string, members: MemberView[]): StartDecision 
   if (!member) throw new Error(`decideStart: unknown member ${name}`);
   if (member.running) return { kind: 'already-running' };
   if (!member.hasData) return { kind: 'disk-gone' };
-  return { kind: 'start', wait: canReachQuorum(members, [name]) ? 'healthy' : 'serving' };
+  return { kind: 'start', wait: canReachQuorum(members, [name]) ? 'healthy' : 'listening' };
 }
 
 /** True when the members running plus `starting` form a quorum of the whole lab. */

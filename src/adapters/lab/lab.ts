@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type LabPlan, labConfigDocument, memberNames, portsFromBase } from '../../domain/lab-plan.js';
@@ -7,8 +7,25 @@ import { UserError } from '../../errors.js';
 import { parseConfigText } from '../config-file.js';
 import { freePort, portIsFree } from '../proc/ports.js';
 import { killProcess, type StopOutcome } from '../proc/process.js';
-import { type Health, hasData, memberHealth, runningPid, startMember, stopMember, strayPids } from './members.js';
-import { LAB_CONFIG_FILE, type LabMemberState, type LabState, writeFileAtomic, writeLabState } from './state.js';
+import { which } from '../proc/which.js';
+import {
+  type Health,
+  hasData,
+  isLeader,
+  memberHealth,
+  runningPid,
+  startMember,
+  stopMember,
+  strayPids,
+} from './members.js';
+import {
+  LAB_CONFIG_FILE,
+  type LabMemberState,
+  type LabState,
+  labStatePath,
+  writeFileAtomic,
+  writeLabState,
+} from './state.js';
 
 /** Whole-lab steps the `lab` command strings together. Each one does what it says; decisions live in lab-plan. */
 
@@ -31,6 +48,13 @@ export async function choosePorts(members: number, basePort: number | undefined)
     }
   }
   return ports;
+}
+
+/** The lab runs the etcd on PATH; say so plainly when there is none (exit 1: the machine, not the input). */
+export function requireEtcd(): void {
+  if (!which('etcd')) {
+    throw new UserError('etcd is not installed (no etcd on PATH)', 'install etcd (Debian: apt install etcd-server)', 1);
+  }
 }
 
 /** A lab the same directory can never confuse with another: its token goes into every member's raft identity. */
@@ -80,6 +104,7 @@ export function ensureLabConfig(state: LabState): void {
  * dies at once, and "address already in use" deep in a log is a worse message than this one.
  */
 export async function startMembers(state: LabState, names: string[], clusterState: 'new' | 'existing'): Promise<void> {
+  requireEtcd();
   const members = state.members.filter((m) => names.includes(m.name));
   for (const m of members) {
     for (const url of [m.clientUrl, m.peerUrl]) {
@@ -95,17 +120,33 @@ export async function startMembers(state: LabState, names: string[], clusterStat
   }
 }
 
-/** Stop every member (in parallel, each with its deadline) and any stray etcd serving a data dir of this lab. */
+/**
+ * Stop every member, followers first (in parallel), then the leader, each with its deadline; then any stray etcd
+ * serving a data dir of this lab. Order matters: a leader told to stop hands leadership to a follower, and if that
+ * follower is stopping too, the leader waits out elections for seconds before it exits.
+ */
 export async function stopLab(
   state: LabState,
   graceMs: number,
 ): Promise<Array<{ name: string; outcome: StopOutcome }>> {
-  const outcomes = await Promise.all(
-    state.members.map(async (m) => ({ name: m.name, outcome: await stopMember(m, graceMs) })),
-  );
+  const leaders = await Promise.all(state.members.map((m) => isLeader(m.clientUrl)));
+  const stop = (members: LabMemberState[]) =>
+    Promise.all(members.map(async (m) => ({ name: m.name, outcome: await stopMember(m, graceMs) })));
+  const outcomes = [
+    ...(await stop(state.members.filter((_, i) => !leaders[i]))),
+    ...(await stop(state.members.filter((_, i) => leaders[i]))),
+  ];
   for (const pid of strayPids(state)) await killProcess(pid);
   writeLabState(state);
-  return outcomes;
+  const order = state.members.map((m) => m.name);
+  return outcomes.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+}
+
+/** Undo a `up` that never became healthy: a half-born cluster's data would make the next `up` restart it. */
+export async function abandonLab(state: LabState): Promise<void> {
+  await stopLab(state, 0);
+  rmSync(join(state.dir, 'data'), { recursive: true, force: true });
+  rmSync(labStatePath(state.dir), { force: true });
 }
 
 export interface MemberReport {

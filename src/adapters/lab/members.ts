@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { MemberView } from '../../domain/lab-plan.js';
 import { spawnEtcd } from '../proc/etcd-process.js';
@@ -111,6 +112,31 @@ export async function memberServes(clientUrl: string, timeoutMs = 500): Promise<
   }
 }
 
+/** True when the member reports itself raft leader (its /metrics gauge: plain HTTP, no quorum needed). */
+export async function isLeader(clientUrl: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const res = await fetch(`${clientUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    return /^etcd_server_is_leader 1$/m.test(await res.text());
+  } catch {
+    return false;
+  }
+}
+
+/** True when something accepts TCP connections on the URL's port (the member has bound its listener). */
+export function portAccepts(url: string, timeoutMs = 500): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 /** A member's process ended while we waited for it: the last thing it logged says why. */
 export class MemberExitedError extends Error {
   constructor(
@@ -123,13 +149,14 @@ export class MemberExitedError extends Error {
 }
 
 /**
- * Poll until every named member is healthy (or, with `serving`, answers /version: it runs but cannot have a
- * leader yet). Fails fast when a process dies. Returns the milliseconds it took.
+ * Poll until every named member is healthy, or with `listening` until its client port accepts connections: without
+ * a quorum a starting member binds its ports but serves nothing (not even /version) until it can publish itself
+ * through raft, so that is all there is to wait for. Fails fast when a process dies. Returns the milliseconds taken.
  */
 export async function waitForMembers(
   state: LabState,
   names: string[],
-  opts: { until: 'healthy' | 'serving'; timeoutMs: number },
+  opts: { until: 'healthy' | 'listening'; timeoutMs: number },
 ): Promise<number> {
   const started = Date.now();
   const members = state.members.filter((m) => names.includes(m.name));
@@ -137,7 +164,7 @@ export async function waitForMembers(
     for (const m of members) if (runningPid(m) === undefined) throw new MemberExitedError(m.name, m.logFile);
     const ready = await Promise.all(
       members.map(async (m) =>
-        opts.until === 'healthy' ? (await memberHealth(m.clientUrl, 1500)) === 'healthy' : memberServes(m.clientUrl),
+        opts.until === 'healthy' ? (await memberHealth(m.clientUrl, 1500)) === 'healthy' : portAccepts(m.clientUrl),
       ),
     );
     if (ready.every(Boolean)) return Date.now() - started;

@@ -35,6 +35,7 @@ function prng(seed: number): () => number {
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const FILLER = `${ALPHABET} =:;,.{}[]`;
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** Sample entries `[key, value]`, `count` of them, the same for the same `seed`. Keys are unique. */
@@ -45,6 +46,15 @@ export function* sampleEntries(count: number, seed = 1): Generator<[string, stri
     let s = '';
     for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
     return s;
+  };
+  // Fillers are kilobytes each: cut them from a pool made once per alphabet (per-character randomness made the
+  // generator slower than etcd at swallowing its output).
+  const pools = new Map<string, string>();
+  const filler = (n: number, alphabet: string) => {
+    const pool = pools.get(alphabet) ?? text(16 * 1024, alphabet);
+    pools.set(alphabet, pool);
+    const start = Math.floor(rand() * (pool.length - n));
+    return pool.slice(start, start + n);
   };
   const uid = () =>
     `${text(8, '0123456789abcdef')}-${text(4, '0123456789abcdef')}-4${text(3, '0123456789abcdef')}-a${text(3, '0123456789abcdef')}-${text(12, '0123456789abcdef')}`;
@@ -62,7 +72,7 @@ export function* sampleEntries(count: number, seed = 1): Generator<[string, stri
           : `${app}-${kind === 'secrets' ? 'tls' : 'config'}-${serial}`;
     const key =
       kind === 'services' ? `/registry/services/specs/${ns}/${app}-${serial}` : `/registry/${kind}/${ns}/${name}`;
-    const metadata = {
+    const metadata: Record<string, unknown> = {
       name: kind === 'services' ? `${app}-${serial}` : name,
       namespace: ns,
       uid: uid(),
@@ -73,15 +83,16 @@ export function* sampleEntries(count: number, seed = 1): Generator<[string, stri
     const target = SAMPLE_MIN_BYTES + Math.floor(rand() * (SAMPLE_MAX_BYTES - SAMPLE_MIN_BYTES - 256));
     const object = objectFor(kind, app, metadata, rand);
     // Fill up to the target size with what such objects really carry: config text, base64 secrets, or the
-    // last-applied-configuration annotation that `kubectl apply` and Helm leave behind.
-    const room = Math.max(0, target - JSON.stringify(object).length - 64);
-    if (kind === 'configmaps') object.data = { 'app.conf': text(room, `${ALPHABET}    =\n`) };
-    else if (kind === 'secrets') object.data = { 'tls.key': text(room, B64) };
-    else {
-      (object.metadata as Record<string, unknown>).annotations = {
-        'kubectl.kubernetes.io/last-applied-configuration': text(room, `${ALPHABET}{}":,`),
-      };
-    }
+    // last-applied-configuration annotation that `kubectl apply` and Helm leave behind. The filler alphabets need
+    // no JSON escaping, so one character of filler is one byte of value and the size comes out exact.
+    const fill = (filler: string) => {
+      if (kind === 'configmaps') object.data = { 'app.conf': filler };
+      else if (kind === 'secrets') object.data = { 'tls.key': filler };
+      else metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': filler };
+    };
+    fill('');
+    const room = Math.max(0, target - JSON.stringify(object).length);
+    fill(filler(room, kind === 'secrets' ? B64 : FILLER));
     yield [key, JSON.stringify(object)];
   }
 }

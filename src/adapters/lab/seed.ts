@@ -1,35 +1,24 @@
 import { EtcdEndpointClient } from '../etcd/client.js';
+import { isLeader } from './members.js';
 import { sampleEntries } from './sample-data.js';
 
 /** Loads the lab with Kubernetes-shaped sample data, so drills restore something that looks like a real cluster. */
 
 /** Entries per putMany round: big enough to keep etcd's batching busy, small enough for a lively progress counter. */
-const BATCH = 500;
-const CONCURRENCY = 64;
+const BATCH = 2048;
 
 export interface SeedResult {
   keys: number;
   ms: number;
+  keysPerSecond: number;
   /** The endpoint written to (the leader: a follower would forward every put to it). */
   endpoint: string;
 }
 
-/** The leader's client URL, so writes skip one forwarding hop; the first endpoint when no one answers. */
+/** The leader's client URL, so writes skip one forwarding hop; the first endpoint when no one says it leads. */
 export async function findLeader(endpoints: string[]): Promise<string> {
-  const answers = await Promise.all(
-    endpoints.map(async (endpoint) => {
-      const client = new EtcdEndpointClient(endpoint);
-      try {
-        const status = await client.status(2000);
-        return status.memberId === status.leaderId ? endpoint : undefined;
-      } catch {
-        return undefined;
-      } finally {
-        client.close();
-      }
-    }),
-  );
-  return answers.find((e) => e !== undefined) ?? endpoints[0]!;
+  const leaders = await Promise.all(endpoints.map((e) => isLeader(e)));
+  return endpoints[leaders.indexOf(true)] ?? endpoints[0]!;
 }
 
 export async function seedSampleData(
@@ -44,7 +33,7 @@ export async function seedSampleData(
     let done = 0;
     let batch: Array<[string, string]> = [];
     const flush = async () => {
-      await client.putMany(batch, { concurrency: CONCURRENCY });
+      await client.putMany(batch);
       done += batch.length;
       batch = [];
       onProgress?.(done, count);
@@ -54,7 +43,8 @@ export async function seedSampleData(
       if (batch.length === BATCH) await flush();
     }
     if (batch.length > 0) await flush();
-    return { keys: done, ms: Date.now() - started, endpoint };
+    const ms = Date.now() - started;
+    return { keys: done, ms, keysPerSecond: Math.round((done * 1000) / Math.max(ms, 1)), endpoint };
   } finally {
     client.close();
   }

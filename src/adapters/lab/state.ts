@@ -1,6 +1,8 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DEFAULT_LAB_DIR } from '../../domain/lab-plan.js';
 import { UserError } from '../../errors.js';
+import type { LoadedConfig } from '../config-file.js';
 
 /**
  * D/lab.json: what `lab up` created, so every later `lab` command (a separate process) finds the members again.
@@ -31,6 +33,20 @@ export interface LabState {
   config: string;
   createdAt: string;
   members: LabMemberState[];
+}
+
+/**
+ * Where the lab is: --dir, else etcd.lab.dir of the config the user named (relative to that file), else ./.lab.
+ * A config without a lab dir is a mistake worth saying, not a reason to fall back silently.
+ */
+export function resolveLabDir(dirOption: string | undefined, config: LoadedConfig | undefined): string {
+  if (dirOption) return resolve(dirOption);
+  if (config) {
+    const labDir = config.config.etcd?.lab?.dir;
+    if (!labDir) throw new UserError(`${config.path} has no etcd.lab.dir`, 'pass the lab directory with --dir');
+    return resolve(dirname(config.path), labDir);
+  }
+  return resolve(DEFAULT_LAB_DIR);
 }
 
 export function labStatePath(dir: string): string {

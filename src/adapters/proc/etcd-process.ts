@@ -67,6 +67,8 @@ export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean }): nu
       stdio: ['ignore', log, log],
       env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' },
     });
+    // A missing binary is reported by an async 'error' event; without a listener it would crash the process.
+    child.once('error', () => {});
     if (child.pid === undefined) throw new Error(`could not start etcd for member ${spec.name}: is etcd installed?`);
     if (opts.detached) child.unref();
     return child.pid;

@@ -1,9 +1,9 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { DEFAULT_LAB_DIR } from '../../domain/lab-plan.js';
-import type { Output } from '../../render/output.js';
-import { renderTable } from '../../render/table.js';
-import type { MemberReport } from './lab.js';
-import type { LabState } from './state.js';
+import type { MemberReport } from '../adapters/lab/lab.js';
+import type { LabState } from '../adapters/lab/state.js';
+import { DEFAULT_LAB_DIR } from '../domain/lab-plan.js';
+import type { Output } from './output.js';
+import { renderTable } from './table.js';
 
 /**
  * How `lab up` and `lab status` show a lab: the JSON document of DESIGN.md, or a short table and the next step.
@@ -12,9 +12,13 @@ import type { LabState } from './state.js';
 
 export interface UpSummary {
   action: 'created' | 'restarted';
+  /** Until every member was healthy. */
+  upSeconds: number;
+  /** The whole command, seeding included. */
   seconds: number;
   keys?: number;
   seedSeconds?: number;
+  keysPerSecond?: number;
 }
 
 /** `{ dir, config, members: [{ name, clientUrl, peerUrl, pid, running }] }` plus extra fields (never renamed). */
@@ -44,15 +48,19 @@ export function printLab(out: Output, state: LabState, members: MemberReport[], 
   }
   const c = out.color;
   const running = members.filter((m) => m.running).length;
+  const healthy = members.filter((m) => m.health === 'healthy').length;
+  const counts = `${running} of ${members.length} members running, ${healthy} healthy`;
   if (summary) {
-    const seeded = summary.keys ? `, ${summary.keys} sample keys loaded in ${summary.seedSeconds?.toFixed(1)}s` : '';
-    out.print(`lab ${summary.action} in ${show(state.dir)}: ${running} members up in ${summary.seconds}s${seeded}`);
+    const seeded = summary.keys
+      ? `; ${summary.keys} sample keys loaded in ${summary.seedSeconds?.toFixed(1)}s (${summary.keysPerSecond} keys/s)`
+      : '';
+    out.print(`lab ${summary.action} in ${show(state.dir)} in ${summary.upSeconds}s: ${counts}${seeded}`);
   } else {
-    out.print(`lab in ${show(state.dir)}: ${running} of ${members.length} members running`);
+    out.print(`lab in ${show(state.dir)}: ${counts}`);
   }
   const stateText = (m: MemberReport): string => {
     if (m.running && m.health === 'healthy') return c.green('healthy');
-    if (m.running) return c.yellow(m.health === 'unhealthy' ? 'running, unhealthy' : 'starting');
+    if (m.running) return c.yellow(m.health === 'unhealthy' ? 'running, unhealthy' : 'running, not ready');
     return c.red(m.hasData ? 'stopped' : 'stopped, disk gone');
   };
   const rows = members.map((m) => [m.name, stateText(m), m.pid === null ? '-' : String(m.pid), m.clientUrl, m.peerUrl]);
