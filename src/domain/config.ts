@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseCalendar } from './schedule/calendar.js';
+import { parseCron } from './schedule/cron.js';
 
 /** The lifeboat.yaml schema (DESIGN.md). Strict everywhere: an unknown key is a typo until proven otherwise. */
 
@@ -20,7 +22,19 @@ export function isEndpointUrl(value: string): boolean {
   }
 }
 
-const timezone = z.string().refine(isTimeZone, { message: 'not an IANA time zone (examples: UTC, Asia/Tokyo)' });
+/** Zone names of reboot entries; memoised, since building an Intl.DateTimeFormat per entry is slow (5,000 nodes). */
+const zoneValidity = new Map<string, boolean>();
+const timezone = z.string().refine(
+  (name) => {
+    let valid = zoneValidity.get(name);
+    if (valid === undefined) {
+      valid = isTimeZone(name);
+      zoneValidity.set(name, valid);
+    }
+    return valid;
+  },
+  { message: 'not an IANA time zone (examples: UTC, Asia/Tokyo)' },
+);
 
 export function isTimeZone(name: string): boolean {
   try {
@@ -34,17 +48,37 @@ export function isTimeZone(name: string): boolean {
 const dayName = z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'not a time of day HH:MM (example: 03:00)');
 
+/** A schedule expression checked by its parser, so the error names the field: `invalid minute field "61" (0-59)`. */
+function parsedBy(parse: (text: string) => unknown) {
+  return z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      try {
+        parse(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    });
+}
+
+/** Reboot entries (`lifeboat check`). timezone defaults to UTC, downtime to 10m. */
 const cronReboot = z.strictObject({
-  cron: z.string().min(1),
+  cron: parsedBy(parseCron),
   timezone: timezone.optional(),
   downtime: duration.optional(),
 });
 const calendarReboot = z.strictObject({
-  calendar: z.string().min(1),
+  calendar: parsedBy(parseCalendar),
   timezone: timezone.optional(),
   downtime: duration.optional(),
   randomizedDelay: duration.optional(),
 });
+/**
+ * kured-style window: the node may reboot at any moment between start and end (end <= start runs past midnight).
+ * `every` (kured's period) says how often at most; which window is unknown, so every window counts as possible.
+ * `period` is accepted as kured's own name for the same thing.
+ */
 const windowReboot = z.strictObject({
   window: z.strictObject({
     days: z.array(dayName).min(1),
@@ -53,6 +87,7 @@ const windowReboot = z.strictObject({
     timezone: timezone.optional(),
   }),
   every: duration.optional(),
+  period: duration.optional(),
   downtime: duration.optional(),
 });
 
@@ -90,9 +125,37 @@ const etcdSchema = z.strictObject({
   lab: z.strictObject({ dir: z.string() }).optional(),
 });
 
+/**
+ * Shape only (the age adapter checks the checksum): catches the classic mistake of pasting the secret key, which
+ * must never sit in lifeboat.yaml.
+ */
+const ageRecipient = z
+  .string()
+  .refine((s) => !s.startsWith('AGE-SECRET-KEY-'), {
+    message: 'this is an age SECRET key; put its public key here (age-keygen -y KEYFILE prints it)',
+  })
+  .refine((s) => s.startsWith('AGE-SECRET-KEY-') || /^age1[0-9a-z]{20,}$/.test(s), {
+    message: 'not an age recipient (age1..., as printed by age-keygen)',
+  });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const backupsSchema = z.strictObject({
   to: z.array(z.string().min(1)).min(1),
-  etcd: z.strictObject({ every: duration.optional() }).optional(),
+  etcd: z
+    .strictObject({
+      every: duration.optional(),
+      /** With a schedule: run the restore drill after every Nth backup (0 = never; default 1). */
+      verifyEvery: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   retention: z
     .strictObject({
       keepLast: z.number().int().nonnegative().optional(),
@@ -102,7 +165,20 @@ const backupsSchema = z.strictObject({
       monthly: z.number().int().nonnegative().optional(),
     })
     .optional(),
-  encryption: z.strictObject({ recipients: z.array(z.string().min(1)).min(1) }).optional(),
+  encryption: z.strictObject({ recipients: z.array(ageRecipient).min(1) }).optional(),
+  /** How to reach s3:// destinations in `to`. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or this file. */
+  s3: z
+    .strictObject({
+      endpoint: z
+        .string()
+        .refine(isHttpUrl, { message: 'not an http(s) URL (example: http://minio.local:9000)' })
+        .optional(),
+      region: z.string().min(1).optional(),
+      forcePathStyle: z.boolean().optional(),
+      /** AWS-format credentials file (never the keys themselves in lifeboat.yaml). */
+      credentialsFile: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 const maintenanceSchema = z.strictObject({

@@ -26,21 +26,13 @@ export class ScheduleSyntaxError extends Error {
   }
 }
 
-/** Merge intervals (any order) into a sorted list of disjoint ones; touching intervals join. Empty ones vanish. */
-export function mergeIntervals(intervals: Interval[]): Interval[] {
-  const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
-  const out: Interval[] = [];
-  for (const iv of sorted) {
-    const last = out[out.length - 1];
-    if (last && iv.start <= last.end) {
-      if (iv.end > last.end) last.end = iv.end;
-    } else out.push({ start: iv.start, end: iv.end });
+/** A problem tied to a line of an imported file: the caller prefixes the file (`crontab:3: invalid minute ...`). */
+export class SourceLineError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SourceLineError';
   }
-  return out;
-}
-
-/** Civil date helpers on "wall" milliseconds (a local date-time written as if it were UTC). */
-export function civilOf(wall: number): { year: number; month: number; day: number; weekday: number } {
-  const d = new Date(wall);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: d.getUTCDay() };
 }

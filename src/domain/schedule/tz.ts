@@ -50,6 +50,18 @@ export class ZoneClock {
     return instant + this.offsetAt(instant);
   }
 
+  /** The one instant showing this wall-clock time, or NaN when it shows none or two (then ask `resolve`). */
+  instantOf(wall: number): number {
+    const segs = this.segments;
+    if (segs.length === 1) return wall - segs[0]!.offset;
+    const i = this.lastSegmentStartingBefore(wall);
+    const seg = segs[i]!;
+    const prev = segs[i - 1];
+    if (wall - seg.offset >= seg.end) return Number.NaN;
+    if (prev !== undefined && wall - prev.offset < prev.end) return Number.NaN;
+    return wall - seg.offset;
+  }
+
   /** Which instants show this wall-clock time. */
   resolve(wall: number): WallResolution {
     const segs = this.segments;
@@ -75,11 +87,6 @@ export class ZoneClock {
       else out.push({ start, end });
     }
     return out;
-  }
-
-  /** Instants where the offset changes, within the span the clock was built for. */
-  transitions(): number[] {
-    return this.segments.slice(1).map((s) => s.start);
   }
 
   private segmentIndexOfInstant(instant: number): number {
