@@ -81,7 +81,7 @@ const [{ loadConfigFile }, { configInventory }, { runCheck }, { reportJson }] = 
   import(${JSON.stringify(join(root, 'dist/adapters/config-file.js'))}),
   import(${JSON.stringify(join(root, 'dist/domain/schedule/inventory.js'))}),
   import(${JSON.stringify(join(root, 'dist/domain/schedule/check.js'))}),
-  import(${JSON.stringify(join(root, 'dist/domain/schedule/report.js'))}),
+  import(${JSON.stringify(join(root, 'dist/render/check.js'))}),
 ]);
 const t0 = performance.now();
 const loaded = loadConfigFile(process.argv[2]);

@@ -5,11 +5,11 @@ import { type Imported, readCrontabFile, readTimerFile } from '../adapters/cront
 import { parseDuration } from '../domain/duration.js';
 import { type CheckInput, runCheck } from '../domain/schedule/check.js';
 import { configInventory } from '../domain/schedule/inventory.js';
-import { renderReport, reportJson } from '../domain/schedule/report.js';
 import { suggestSchedule } from '../domain/schedule/suggest.js';
 import { DAY } from '../domain/schedule/types.js';
 import { isKnownTimeZone } from '../domain/schedule/tz.js';
 import { UserError } from '../errors.js';
+import { renderReport, reportJson } from '../render/check.js';
 import { action } from './context.js';
 
 interface CheckOptions {

@@ -1,9 +1,9 @@
-import { formatDuration } from '../duration.js';
-import type { CheckResult } from './check.js';
-import { formatLocal, isoInstant } from './describe.js';
-import type { CheckFinding } from './findings.js';
-import type { SuggestResult } from './suggest.js';
-import { DAY } from './types.js';
+import { formatDuration } from '../domain/duration.js';
+import type { CheckResult } from '../domain/schedule/check.js';
+import { formatLocal, isoInstant } from '../domain/schedule/describe.js';
+import type { CheckFinding } from '../domain/schedule/findings.js';
+import type { SuggestResult } from '../domain/schedule/suggest.js';
+import { DAY } from '../domain/schedule/types.js';
 
 /**
  * `lifeboat check` output: the human report (worst finding first, in plain words) and the stable JSON document
