@@ -97,12 +97,34 @@ export type RebootSpec = z.infer<typeof rebootSchema>;
 export const nodeRoleSchema = z.enum(['control-plane', 'etcd', 'worker']);
 export type NodeRole = z.infer<typeof nodeRoleSchema>;
 
+/**
+ * What `lifeboat agent --node NAME` does on this node (the replacement for a reboot cron job). Reboot is wanted when
+ * the sentinel file exists, the sentinel command exits 0, `every` has passed since the last maintenance (inside the
+ * window), or an operator asked (`lifeboat maintain request`). The window, when set, bounds every reboot.
+ */
+const nodeMaintenanceSchema = z.strictObject({
+  every: duration.optional(),
+  window: z
+    .strictObject({
+      days: z.array(dayName).min(1),
+      start: clockTime,
+      end: clockTime,
+      timezone: timezone.optional(),
+    })
+    .optional(),
+  sentinel: z.string().min(1).optional(),
+  sentinelCommand: z.string().min(1).optional(),
+  rebootCommand: z.string().min(1).optional(),
+});
+export type NodeMaintenanceConfig = z.infer<typeof nodeMaintenanceSchema>;
+
 const nodeSchema = z.strictObject({
   name: z.string().min(1),
   roles: z.array(nodeRoleSchema).min(1),
   /** etcd member name when it differs from the node name. */
   etcdMember: z.string().optional(),
   reboot: z.array(rebootSchema).optional(),
+  maintenance: nodeMaintenanceSchema.optional(),
 });
 export type NodeConfig = z.infer<typeof nodeSchema>;
 
@@ -187,6 +209,16 @@ const maintenanceSchema = z.strictObject({
   maxRaftLag: z.number().int().nonnegative().optional(),
   requireVerifiedBackupWithin: duration.optional(),
   maxConcurrentWorkers: z.number().int().positive().optional(),
+  /** What a missing or stale verified backup does before an etcd member goes down (default block). */
+  onStaleBackup: z.enum(['block', 'warn']).optional(),
+  /** Lock TTL: must outlast a reboot; the lock frees itself this long after its holder stops renewing. */
+  ttl: duration.optional(),
+  /** How often agents look at their node and the cluster. */
+  pollInterval: duration.optional(),
+  /** Defaults for every node (a node's own `maintenance` wins). */
+  sentinel: z.string().min(1).optional(),
+  sentinelCommand: z.string().min(1).optional(),
+  rebootCommand: z.string().min(1).optional(),
 });
 
 export const configSchema = z

@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { type Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { formatBytes } from '../../domain/units.js';
+import { checkName, checkPrefix, exitCodeFor, StoreError } from './errors.js';
+import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
+
+/** `.NAME.tmp-<hex>`: hidden, beside the final file (same filesystem, so rename is atomic), and easy to skip. */
+const TEMP_PATTERN = /^\..+\.tmp-[0-9a-f]{12}$/;
+
+/** Bytes left free beyond expectedSize: a snapshot may grow a little while it streams, and a full disk hurts etcd. */
+const SPACE_MARGIN = 16 * 1024 * 1024;
+
+function tempName(file: string): string {
+  return join(dirname(file), `.${basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * A backup directory (local disk or an NFS mount). Objects are plain files, so `ls` and `cp` work on backups
+ * without Lifeboat. Writes go to a hidden temp file and become visible by rename only after fsync: a crash or a
+ * failed verification never leaves a half-written file under a backup's name.
+ */
+export class LocalStore implements BackupStore {
+  readonly location: string;
+
+  constructor(root: string) {
+    this.location = resolve(root);
+  }
+
+  locate(name: string): string {
+    return join(this.location, checkName(this.location, name));
+  }
+
+  async create(name: string, opts: { expectedSize?: number } = {}): Promise<PendingObject> {
+    const file = this.locate(name);
+    await this.mkdirs(dirname(file));
+    if (opts.expectedSize !== undefined) await this.checkSpace(file, opts.expectedSize);
+    const temp = tempName(file);
+    const handle = await this.io(file, () => open(temp, 'wx', 0o600));
+    return new LocalPending(file, temp, handle);
+  }
+
+  async putSmall(name: string, data: Buffer | string): Promise<void> {
+    const file = this.locate(name);
+    await this.mkdirs(dirname(file));
+    const temp = tempName(file);
+    await this.io(file, async () => {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+        await handle.close();
+        await rename(temp, file);
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await syncDir(dirname(file));
+    });
+  }
+
+  async read(name: string): Promise<Readable> {
+    const file = this.locate(name);
+    // Open before returning, so a missing object rejects here instead of surfacing later as a stream error.
+    const handle = await this.io(file, () => open(file, 'r'));
+    // open() succeeds on a directory on Linux; the read would then fail mid-pipeline with a bare EISDIR.
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw fsError(file, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    }
+    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+  }
+
+  async readSmall(name: string): Promise<Buffer | undefined> {
+    const file = this.locate(name);
+    try {
+      return await readFile(file);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw this.fail(file, err);
+    }
+  }
+
+  async list(prefix = ''): Promise<ObjectInfo[]> {
+    checkPrefix(this.location, prefix);
+    // A prefix is a string prefix of names (as on S3): walk the directory it lies in, then filter.
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const out: ObjectInfo[] = [];
+    await this.walk(base, prefix, out);
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async delete(name: string): Promise<void> {
+    const file = this.locate(name);
+    try {
+      await unlink(file);
+    } catch (err) {
+      // Already gone is what delete wants (S3 answers the same); anything else, e.g. a directory, is refused.
+      if (errno(err) !== 'ENOENT') throw this.fail(file, err);
+    }
+  }
+
+  private async walk(rel: string, prefix: string, out: ObjectInfo[]): Promise<void> {
+    const dir = rel ? join(this.location, rel) : this.location;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
+      throw this.fail(dir, err);
+    }
+    for (const entry of entries) {
+      const name = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        // Descend only where names under this directory can still match the prefix.
+        if (`${name}/`.startsWith(prefix) || prefix.startsWith(`${name}/`)) await this.walk(name, prefix, out);
+      } else if (entry.isFile() && !TEMP_PATTERN.test(entry.name) && name.startsWith(prefix)) {
+        try {
+          const st = await stat(join(dir, entry.name));
+          out.push({ name, size: st.size, modifiedAt: st.mtimeMs });
+        } catch (err) {
+          // Deleted between readdir and stat (a concurrent prune): not listed, not an error.
+          if (errno(err) !== 'ENOENT') throw this.fail(join(dir, entry.name), err);
+        }
+      }
+    }
+  }
+
+  /** Directories are created 0700: backup names and sizes are nobody else's business either. */
+  private async mkdirs(dir: string): Promise<void> {
+    await this.io(dir, () => mkdir(dir, { recursive: true, mode: 0o700 }));
+  }
+
+  private async checkSpace(file: string, expectedSize: number): Promise<void> {
+    const fs = await this.io(dirname(file), () => statfs(dirname(file)));
+    const free = fs.bavail * fs.bsize;
+    const needed = expectedSize + SPACE_MARGIN;
+    if (needed > free) {
+      throw new StoreError(
+        file,
+        'ENOSPC',
+        `not enough free space: need ${formatBytes(needed)}, ${formatBytes(free)} free in ${dirname(file)}`,
+        'free some space or prune old backups (lifeboat prune)',
+      );
+    }
+  }
+
+  private async io<T>(where: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw this.fail(where, err);
+    }
+  }
+
+  private fail(where: string, err: unknown): Error {
+    if (err instanceof StoreError) return err;
+    return fsError(where, err);
+  }
+}
+
+class LocalPending implements PendingObject {
+  readonly stream: Writable;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(
+    private readonly file: string,
+    private readonly temp: string,
+    private readonly handle: FileHandle,
+  ) {
+    // Our own Writable rather than createWriteStream: the descriptor must stay open for commit()'s fsync, and a
+    // failed write should read "<file>: no space left on device", not a bare errno.
+    this.stream = new Writable({
+      highWaterMark: 1024 * 1024,
+      writev: (chunks, callback) => {
+        writeAll(
+          handle,
+          chunks.map((c) => c.chunk as Buffer),
+        ).then(
+          () => callback(),
+          (err) => callback(fsError(file, err)),
+        );
+      },
+    });
+  }
+
+  async commit(): Promise<void> {
+    if (this.state !== 'open') throw new Error(`commit() after ${this.state}: ${this.file}`);
+    if (!this.stream.writableFinished || this.stream.errored) {
+      throw new Error(`commit() before the stream finished: ${this.file}`);
+    }
+    try {
+      await this.handle.sync();
+      await this.handle.close();
+      await rename(this.temp, this.file);
+      this.state = 'committed';
+      // The rename is only durable once the directory entry is: without this a power cut can undo it.
+      await syncDir(dirname(this.file));
+    } catch (err) {
+      if (this.state === 'committed') throw fsError(this.file, err);
+      await this.abort();
+      throw fsError(this.file, err);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    // destroy() without an error: an 'error' event nobody listens to would crash the process.
+    if (!this.stream.destroyed) this.stream.destroy();
+    await finished(this.stream).catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.temp).catch(() => undefined);
+  }
+}
+
+/** writev may write less than asked (signals, some network filesystems): carry on from where it stopped. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending);
+    while (pending.length > 0 && bytesWritten >= pending[0]!.length) {
+      bytesWritten -= pending[0]!.length;
+      pending = pending.slice(1);
+    }
+    if (pending.length > 0 && bytesWritten > 0) pending = [pending[0]!.subarray(bytesWritten), ...pending.slice(1)];
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some filesystems (certain NFS/FUSE mounts) refuse fsync on directories; the rename itself already happened.
+    if (errno(err) !== 'EINVAL' && errno(err) !== 'EBADF' && errno(err) !== 'ENOTSUP') throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+const PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a directory, not a backup object',
+  ENOTDIR: 'a path component is not a directory',
+  EIO: 'I/O error (failing disk or NFS server?)',
+  ESTALE: 'stale NFS file handle (NFS server restarted?)',
+};
+
+function fsError(where: string, err: unknown): StoreError {
+  const code = errno(err) ?? 'EIO';
+  const problem = PROBLEMS[code] ?? (err instanceof Error ? err.message : String(err));
+  return new StoreError(where, code, problem, undefined, exitCodeFor(code));
+}
+
+/** For tests and tools: is this file name one of our in-progress temp files? */
+export function isTempFile(fileName: string): boolean {
+  return TEMP_PATTERN.test(fileName.split(sep).pop() ?? '');
+}
