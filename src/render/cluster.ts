@@ -4,9 +4,12 @@ import type { Colors } from './output.js';
 import { formatBytes, renderTable } from './table.js';
 import { terminalWidth, wrap } from './text.js';
 
-export function renderMembers(members: MemberView[], c: Colors): string {
+export function renderMembers(members: Array<MemberView & { node?: string | null }>, c: Colors): string {
+  // The NODE column appears only when a Kubernetes cluster told us where members run.
+  const withNodes = members.some((m) => m.node);
   const rows = members.map((m) => [
     m.name,
+    ...(withNodes ? [m.node ?? '-'] : []),
     m.endpoint,
     m.reachable ? c.green('yes') : c.red('NO'),
     m.leader ? c.bold('leader') : m.learner ? 'learner' : m.reachable ? 'follower' : '-',
@@ -15,7 +18,8 @@ export function renderMembers(members: MemberView[], c: Colors): string {
     m.version ?? '-',
     m.error ? c.dim(withoutPrefix(m.error, `${m.endpoint}: `)) : '',
   ]);
-  return renderTable(['NAME', 'ENDPOINT', 'REACHABLE', 'ROLE', 'RAFT INDEX', 'DB SIZE', 'VERSION', 'ERROR'], rows);
+  const headers = ['NAME', ...(withNodes ? ['NODE'] : []), 'ENDPOINT', 'REACHABLE', 'ROLE', 'RAFT INDEX', 'DB SIZE'];
+  return renderTable([...headers, 'VERSION', 'ERROR'], rows);
 }
 
 export function stateLabel(state: ClusterState, c: Colors): string {

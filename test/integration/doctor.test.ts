@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdEndpointClient } from '../../src/adapters/etcd/client.js';
+import { etcdPod } from '../fixtures/kube-api/cluster.js';
 import { json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 
 interface DoctorJson {
   state: string;
@@ -39,6 +41,25 @@ describe('status and doctor against a real 3-member etcd cluster', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/HEALTHY/);
     for (const m of cluster.members) expect(status.stdout).toContain(m.spec.name);
+  });
+
+  it('status shows the Kubernetes node of each member when a cluster answers', async () => {
+    const kube = await startKubeApi();
+    try {
+      ['m1', 'm2', 'm3'].forEach((member, i) => kube.create(etcdPod(`node-${i + 1}`, `10.1.1.${i + 1}`, member)));
+      const result = await runCli(['--endpoints', endpoints, 'status', '--json', '--kubeconfig', kube.kubeconfig]);
+      expect(result.code).toBe(0);
+      const members = json<{ members: Array<{ name: string; node: string | null }> }>(result).members;
+      expect(members.map((m) => [m.name, m.node])).toEqual([
+        ['m1', 'node-1'],
+        ['m2', 'node-2'],
+        ['m3', 'node-3'],
+      ]);
+      const human = await runCli(['--endpoints', endpoints, 'status', '--kubeconfig', kube.kubeconfig]);
+      expect(human.stdout).toMatch(/NAME\s+NODE\s+ENDPOINT/);
+    } finally {
+      await kube.close();
+    }
   });
 
   it('a frozen member (SIGSTOP) cannot stall doctor: answer in under 5 s', async () => {
