@@ -31,6 +31,7 @@ import {
 import { UserError } from '../errors.js';
 import { labCommand, printLab, progressLine, show, type UpSummary } from '../render/lab.js';
 import { action, type CommandContext } from './context.js';
+import { registerDrill } from './drill.js';
 
 interface DirOpts {
   dir?: string;
@@ -87,6 +88,7 @@ A lab is real etcd members on 127.0.0.1 that keep running after this command ret
     .addOption(dirOption())
     .option('--purge', 'also remove the lab directory')
     .action(action(labDown));
+  registerDrill(lab);
 }
 
 async function labUp(ctx: CommandContext, opts: UpOpts): Promise<number> {

@@ -19,10 +19,13 @@ export interface RecoveryPlan {
   /** Why this plan is ranked where it is. */
   when: string;
   steps: string[];
+  /** The command that shows this plan's exact steps and, with --yes, walks them. */
+  command: string;
 }
 
 /**
- * Recovery plans, safest first. Steps are data (a later issue executes them); the ranking says which to try first:
+ * Recovery plans, safest first, as doctor describes them (`lifeboat recover`, src/domain/recover, plans the exact
+ * steps from the same diagnosis plus what the executor sees of each machine). The ranking says which to try first:
  * restart loses nothing, survivor loses at most what the freshest survivor had not applied, snapshot loses every
  * change after the snapshot.
  */
@@ -37,6 +40,7 @@ export function recoveryPlans(input: { state: ClusterState; members: PlanMember[
       title: 'Restart the missing members',
       dataLoss: 'none',
       when: 'their machines and data directories are intact (a reboot, a crash, a stopped service).',
+      command: 'lifeboat recover --plan restart',
       steps: [
         ...down.map((name) => `Start etcd on ${name} with its existing data directory (do not wipe it).`),
         'Wait until a leader is elected and every member answers (`lifeboat doctor`).',
@@ -51,6 +55,7 @@ export function recoveryPlans(input: { state: ClusterState; members: PlanMember[
       title: `Rebuild from the freshest survivor (${freshest.name})`,
       dataLoss: `none beyond what ${freshest.name} had not applied (applied index ${freshest.raftAppliedIndex ?? freshest.raftIndex ?? 'unknown'}).`,
       when: 'the missing members cannot come back with their data (lost disks, dead machines).',
+      command: 'lifeboat recover --plan survivor',
       steps: [
         `Make sure every other old member is stopped (${voting
           .filter((m) => m !== freshest)
@@ -63,7 +68,7 @@ export function recoveryPlans(input: { state: ClusterState; members: PlanMember[
           .filter((m) => m !== freshest)
           .map(
             (m) =>
-              `Re-add ${m.name}: remove its old entry, \`etcdctl member add\`, wipe its data directory, start it with --initial-cluster-state=existing, wait until it catches up.`,
+              `Re-add ${m.name}: remove its old entry, \`etcdctl member add --learner\`, wipe its data directory, start it with --initial-cluster-state=existing, wait until it catches up, promote it.`,
           ),
       ],
     });
@@ -74,6 +79,7 @@ export function recoveryPlans(input: { state: ClusterState; members: PlanMember[
       title: 'Restore the latest verified snapshot',
       dataLoss: 'every change made after the snapshot was taken.',
       when: 'no member has usable data left.',
+      command: 'lifeboat recover --plan snapshot --snapshot FILE',
       steps: [
         'Stop etcd on every member.',
         'Pick the newest snapshot that passed `lifeboat verify`.',

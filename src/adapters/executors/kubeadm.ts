@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse } from 'yaml';
+import type { ExecutorMember } from '../../domain/recover/members.js';
+import type { ExecutablePlan, RestoreTool } from '../../domain/recover/types.js';
+import { UserError } from '../../errors.js';
+import { buildRunbook, type Driver } from './runbook.js';
+import { MANIFEST_FLAGS_FN, q } from './shell.js';
+import type { RunbookExecutor, RunbookScript } from './types.js';
+
+/**
+ * kubeadm's stacked etcd: a static pod manifest the kubelet runs. Stopping etcd = moving the manifest out of the
+ * manifests dir (the kubelet removes the pod); a step with other flags = an edited copy moved back in. Certificates
+ * and the data dir come from the manifest's own flags.
+ */
+
+export interface KubeadmManifest {
+  flags: Map<string, string>;
+  dataDir: string;
+  image: string;
+  /** etcd version from the image tag (registry.k8s.io/etcd:3.5.12-0 -> 3.5.12), or null. */
+  version: string | null;
+  caFile: string;
+}
+
+export function parseKubeadmManifest(text: string, path: string): KubeadmManifest {
+  let doc: { spec?: { containers?: Array<{ name?: string; command?: string[]; image?: string }> } };
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new UserError(`${path} is not YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const container = doc?.spec?.containers?.find((c) => c.name === 'etcd' || c.command?.[0] === 'etcd');
+  if (!container?.command) throw new UserError(`${path} has no etcd container command: not a kubeadm etcd manifest`);
+  const flags = new Map<string, string>();
+  for (const arg of container.command.slice(1)) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (m) flags.set(m[1]!, m[2] ?? 'true');
+  }
+  const caFile = flags.get('trusted-ca-file') ?? '/etc/kubernetes/pki/etcd/ca.crt';
+  const image = container.image ?? '';
+  return {
+    flags,
+    dataDir: flags.get('data-dir') ?? '/var/lib/etcd',
+    image,
+    version: /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1] ?? null,
+    caFile,
+  };
+}
+
+export function kubeadmDriver(manifestPath: string, manifest: KubeadmManifest): Driver {
+  const pki = dirname(manifest.caFile);
+  const aside = '/etc/kubernetes/lifeboat';
+  const local =
+    manifest.flags
+      .get('listen-client-urls')
+      ?.split(',')
+      .find((u) => u.includes('127.0.0.1')) ?? 'https://127.0.0.1:2379';
+  const m = q(manifestPath);
+  return {
+    kind: 'kubeadm',
+    source: manifestPath,
+    dataDir: manifest.dataDir,
+    tls: { cacert: manifest.caFile, cert: `${pki}/healthcheck-client.crt`, key: `${pki}/healthcheck-client.key` },
+    localUrl: local,
+    prelude: [
+      ...MANIFEST_FLAGS_FN,
+      `LB_MANIFEST=${m}`,
+      `LB_ASIDE=${q(aside)}`,
+      'mkdir -p "$LB_ASIDE"',
+      '# The original manifest is kept once, outside the manifests dir (the kubelet runs every file in it).',
+      '[ -e "$LB_ASIDE/etcd.yaml.orig" ] || cp "$LB_MANIFEST" "$LB_ASIDE/etcd.yaml.orig"',
+      "lb_etcd_gone() { ! crictl ps -q --name '^etcd$' 2>/dev/null | grep -q . && lb_silent https://127.0.0.1:2379; }",
+      'lb_stop_etcd() {',
+      '  if [ -e "$LB_MANIFEST" ]; then mv "$LB_MANIFEST" "$LB_ASIDE/etcd.yaml.stopped"; fi',
+      "  lb_wait 180 'the kubelet to stop the etcd pod' lb_etcd_gone",
+      '}',
+      'lb_put_manifest() { cp "$1" "$LB_ASIDE/etcd.yaml.next" && mv "$LB_ASIDE/etcd.yaml.next" "$LB_MANIFEST"; }',
+      'lb_start_normal() { lb_put_manifest "$LB_ASIDE/etcd.yaml.orig"; }',
+      'lb_start_with() {',
+      '  lb_manifest_flags "$LB_ASIDE/etcd.yaml.orig" "$LB_ASIDE/etcd.yaml.edited" "$@"',
+      '  lb_put_manifest "$LB_ASIDE/etcd.yaml.edited"',
+      '}',
+    ],
+    header: (plan: ExecutablePlan) => [
+      `etcd image ${manifest.image || 'unknown'}: etcdctl (and etcdutl for 3.5+) of that version must be installed on the host.`,
+      ...(plan.name === 'snapshot'
+        ? ['After the restore, restart kube-apiserver on every node (move its manifest out and back) so caches resync.']
+        : []),
+    ],
+  };
+}
+
+export class KubeadmExecutor implements RunbookExecutor {
+  readonly kind = 'kubeadm' as const;
+  private manifest: KubeadmManifest | undefined;
+
+  constructor(
+    readonly source: string,
+    private readonly nodes: Array<{ node: string; member: string }>,
+  ) {}
+
+  private read(): KubeadmManifest {
+    if (!this.manifest) {
+      let text: string;
+      try {
+        text = readFileSync(this.source, 'utf8');
+      } catch {
+        throw new UserError(
+          `cannot read ${this.source}`,
+          'run recover on a control-plane node, or pass --manifest FILE',
+        );
+      }
+      this.manifest = parseKubeadmManifest(text, this.source);
+    }
+    return this.manifest;
+  }
+
+  members(): ExecutorMember[] | undefined {
+    return undefined;
+  }
+
+  restoreTool(): RestoreTool | undefined {
+    const v = this.read().version;
+    if (!v) return undefined;
+    const [major, minor] = v.split('.').map(Number);
+    return { tool: (major ?? 0) > 3 || (minor ?? 0) >= 5 ? 'etcdutl' : 'etcdctl', version: v };
+  }
+
+  runbook(plan: ExecutablePlan): RunbookScript[] {
+    return buildRunbook(plan, kubeadmDriver(this.source, this.read()), (member) => nodeOf(this.nodes, member));
+  }
+}
+
+export function nodeOf(nodes: Array<{ node: string; member: string }>, member: string): string {
+  return nodes.find((n) => n.member === member)?.node ?? member;
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hexId } from '../../domain/recover/steps.js';
+import type { ExecutablePlan, MemberRef, PlanStep } from '../../domain/recover/types.js';
+import { VERSION } from '../../version.js';
+import { commonPrelude, q } from './shell.js';
+import type { ExecutorKind, RunbookScript } from './types.js';
+
+/**
+ * Per-node shell scripts from a plan. Each node's script holds the steps that node acts on, in plan order; cluster API
+ * steps run on the coordinator. Scripts synchronise by polling the cluster (a joining node waits until the coordinator
+ * has added it; the coordinator waits until it has caught up), so all of them can be started at once. Every step is
+ * checked before the next, and a done marker makes a re-run skip what is finished.
+ */
+
+export interface Driver {
+  kind: ExecutorKind;
+  source: string;
+  dataDir: string;
+  tls: { cacert?: string; cert?: string; key?: string };
+  /** Client URL of etcd on the node running the script. */
+  localUrl: string;
+  /** Bash functions lb_stop_etcd, lb_start_normal, lb_start_with NAME=VALUE... (and anything they need). */
+  prelude: string[];
+  /** Lines replacing the generic ones for this step on this node; undefined: the generic lines. */
+  special?(step: PlanStep, node: string, plan: ExecutablePlan): string[] | undefined;
+  /** Extra header lines (reminders). */
+  header?(plan: ExecutablePlan): string[];
+}
+
+export function planId(plan: ExecutablePlan): string {
+  return createHash('sha256').update(JSON.stringify(plan.steps)).digest('hex').slice(0, 10);
+}
+
+/** Which nodes act on a step: most steps have one; stopping and starting everyone fans out. */
+function actors(step: PlanStep): string[] {
+  if (step.kind === 'ensure-stopped') return [...step.members, step.node];
+  if (step.kind === 'start-all') return step.members;
+  return [step.node];
+}
+
+export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan, local: string): string[] {
+  const m = (name: string): MemberRef =>
+    plan.members.find((x) => x.name === name) ?? { name, peerUrl: '', clientUrl: '', id: '' };
+  const url = (name: string) => q(m(name).clientUrl);
+  switch (step.kind) {
+    case 'ensure-stopped':
+      if (step.members.includes(node)) return ['lb_stop_etcd'];
+      return step.members.map(
+        (n) => `lb_wait 3600 ${q(`etcd on ${n} to be stopped (run ${n}'s script)`)} lb_silent ${url(n)}`,
+      );
+    case 'start':
+    case 'start-all':
+      return ['lb_require_data', 'lb_start_normal', `lb_wait 300 'etcd to answer here' lb_answers ${local}`];
+    case 'wait-healthy':
+      return [
+        `lb_wait 600 'every member to be healthy' lb_healthy ${q(step.members.map((n) => m(n).clientUrl).join(','))}`,
+      ];
+    case 'wait-caught-up':
+      return [`lb_wait 3600 ${q(`${step.member} to catch up`)} lb_caught_up ${url(step.member)} ${url(step.via)}`];
+    case 'force-new-cluster':
+      return [
+        'lb_stop_etcd',
+        'lb_copy_data',
+        'lb_start_with force-new-cluster=true',
+        `lb_wait 300 'the one-member cluster to be healthy' lb_healthy ${local}`,
+      ];
+    case 'wait-writable':
+      return [
+        `lb_wait 120 'a write to succeed' lb_etcdctl --endpoints=${local} put /lifeboat/recover/writable "$(date -u +%FT%TZ)"`,
+      ];
+    case 'restart-normal':
+      return ['lb_stop_etcd', 'lb_start_normal', `lb_wait 300 'etcd to be healthy here' lb_healthy ${local}`];
+    case 'remove-member': {
+      const id = hexId(step.memberId);
+      return [
+        `if lb_etcdctl --endpoints=${url(step.via)} member list | grep -q ${q(`^${id},`)}; then lb_etcdctl --endpoints=${url(step.via)} member remove ${id}; fi`,
+        `! lb_etcdctl --endpoints=${url(step.via)} member list | grep -q ${q(`^${id},`)}`,
+      ];
+    }
+    case 'add-member':
+      return [
+        `lb_listed ${url(step.via)} ${q(step.peerUrl)} || lb_etcdctl --endpoints=${url(step.via)} member add ${q(step.member)} --learner --peer-urls=${q(step.peerUrl)}`,
+        `lb_listed ${url(step.via)} ${q(step.peerUrl)}`,
+        `lb_say ${q(`${step.member} added: its script continues by itself (run it on ${step.member} if not yet started)`)}`,
+      ];
+    case 'wipe':
+      return [
+        `lb_wait 3600 ${q(`the coordinator to add ${step.member} (run ${step.via}'s script)`)} lb_listed ${url(step.via)} ${q(m(step.member).peerUrl)}`,
+        'lb_stop_etcd',
+        'lb_move_data_aside',
+      ];
+    case 'join':
+      return [
+        `lb_start_with initial-cluster=${q(step.initialCluster)} initial-cluster-state=existing`,
+        `lb_wait 300 'etcd to answer here' lb_answers ${local}`,
+      ];
+    case 'promote':
+      return [`lb_wait 3600 ${q(`${step.member} to be promoted`)} lb_promote ${url(step.via)} ${q(step.peerUrl)}`];
+    case 'restore':
+      return [
+        'lb_stop_etcd',
+        `[ -r ${q(step.file)} ] || { echo ${q(`copy the snapshot to ${step.file} on this node first`)} >&2; exit 1; }`,
+        'lb_move_data_aside',
+        `lb_restore ${q(step.file)} ${q(step.member)} ${q(m(step.member).peerUrl)} ${q(step.initialCluster)} ${q(step.token)}${step.bumpRevision ? ` ${step.bumpRevision}` : ''}`,
+      ];
+  }
+}
+
+export function buildRunbook(
+  plan: ExecutablePlan,
+  driver: Driver,
+  nodeOf: (member: string) => string,
+): RunbookScript[] {
+  const id = planId(plan);
+  const byNode = new Map<string, string[]>();
+  const total = plan.steps.length;
+  plan.steps.forEach((step, i) => {
+    for (const node of [...new Set(actors(step))]) {
+      const lines = driver.special?.(step, node, plan) ?? genericLines(step, node, plan, q(driver.localUrl));
+      if (lines.length === 0) continue;
+      const marker = `${step.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      const block = [
+        '',
+        `# Step ${i + 1}/${total}: ${step.title}`,
+        `if lb_done ${q(marker)}; then lb_say ${q(`step ${i + 1}/${total} already done: ${step.name}`)}; else`,
+        `  lb_say ${q(`step ${i + 1}/${total}: ${step.name}`)}`,
+        ...lines.map((l) => `  ${l}`),
+        `  lb_mark ${q(marker)}`,
+        'fi',
+      ];
+      byNode.set(node, [...(byNode.get(node) ?? []), ...block]);
+    }
+  });
+  const names = plan.members.map((m) => m.name).filter((n) => byNode.has(n));
+  return names.map((member) => {
+    const node = nodeOf(member);
+    const header = [
+      '#!/usr/bin/env bash',
+      `# Lifeboat recovery runbook for ${node} (etcd member ${member}), executor ${driver.kind}.`,
+      `# Plan ${plan.name}: ${plan.title}. Data loss: ${plan.dataLoss}.`,
+      `# Generated by lifeboat ${VERSION}. Paths read from ${driver.source}; every node is assumed to use the same layout.`,
+      `# Run as root on ${node}. Start every node's script at the same time (one terminal each): they wait for`,
+      '# one another where the plan needs it. Each step is checked before the next; a re-run skips finished steps.',
+      ...(driver.header?.(plan) ?? []).map((l) => `# ${l}`),
+    ];
+    const body = [
+      ...commonPrelude({ stateDir: `/var/lib/lifeboat/recover-${id}`, tls: driver.tls, dataDir: driver.dataDir }),
+      ...driver.prelude,
+      ...byNode.get(member)!,
+      '',
+      `lb_say ${q(`${node}: every step of this script is done`)}`,
+    ];
+    return { node, file: `${node}.sh`, text: `${[...header, ...body].join('\n')}\n` };
+  });
+}
+
+/** Writes the scripts (mode 0755) into `dir`; returns their paths. */
+export function writeRunbook(dir: string, scripts: RunbookScript[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  return scripts.map((s) => {
+    const path = join(dir, s.file);
+    writeFileSync(path, s.text, { mode: 0o755 });
+    return path;
+  });
+}

@@ -1,0 +1,157 @@
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { assessRecovery } from '../adapters/executors/assess.js';
+import { openExecutor } from '../adapters/executors/open.js';
+import { writeRunbook } from '../adapters/executors/runbook.js';
+import { runInteractive } from '../adapters/executors/runner.js';
+import type { RunbookExecutor } from '../adapters/executors/types.js';
+import {
+  describeBlockers,
+  describeCandidates,
+  describePlan,
+  describeRun,
+  dryRunDocument,
+} from '../domain/recover/describe.js';
+import { type Journal, newJournal } from '../domain/recover/journal.js';
+import { type ExecutablePlan, PLAN_NAMES, type PlanChoice } from '../domain/recover/types.js';
+import { UserError } from '../errors.js';
+import { connectionOptions, parseTimeout } from './cluster-probe.js';
+import { action, type CommandContext } from './context.js';
+
+interface RecoverOpts {
+  plan: PlanChoice;
+  yes?: boolean;
+  force?: boolean;
+  snapshot?: string;
+  runbook?: string;
+  fresh?: boolean;
+  timeout: string;
+  manifest?: string;
+  unit?: string;
+  k3sConfig?: string;
+  lost?: string;
+}
+
+export function registerRecover(program: Command): void {
+  program
+    .command('recover')
+    .description('plan, then walk, the way from quorum loss back to a writable cluster')
+    .addOption(new Option('--plan <plan>', 'which recovery').choices(['auto', ...PLAN_NAMES]).default('auto'))
+    .option('--yes', 'run the plan (without --yes: print it and exit 0)')
+    .option('--force', 'stop old members that still run instead of refusing (survivor, snapshot)')
+    .option('--snapshot <file>', 'snapshot to restore (default: newest verified backup in backups.to)')
+    .option('--runbook <dir>', 'write one shell script per node (systemd, kubeadm, k3s executors)')
+    .option('--lost <members>', 'members whose disk is gone, comma-separated (for executors that cannot look)')
+    .option('--fresh', 'ignore an unfinished recovery journal and plan from the cluster as it is now')
+    .option('--timeout <ms>', 'per-endpoint probe deadline in milliseconds', '2000')
+    .option('--manifest <file>', 'kubeadm: etcd static pod manifest (default /etc/kubernetes/manifests/etcd.yaml)')
+    .option('--unit <file>', 'systemd: the etcd unit file (default /etc/systemd/system/etcd.service)')
+    .option('--k3s-config <file>', 'k3s: the server config (default /etc/rancher/k3s/config.yaml)')
+    .addHelpText(
+      'after',
+      `
+Plans, safest first (--plan auto picks the first that applies):
+  restart   missing members still have their data: start them            loses nothing
+  replace   quorum holds, a member lost its disk: re-add it               loses nothing
+  survivor  quorum lost: --force-new-cluster on the freshest member,
+            then re-add the others one by one                            loses what it had not applied
+  snapshot  no usable member: restore one snapshot on every member       loses changes after the snapshot
+The lab executor runs the plan; systemd, kubeadm and k3s get a per-node runbook. An interrupted recovery
+continues where it stopped when run again (the journal is in the lab dir).
+
+Exit codes: 0 recovered (or plan printed), 1 failed or refused, 2 bad input, 3 etcd unreachable.`,
+    )
+    .action(action<RecoverOpts>(recover));
+}
+
+async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> {
+  const config = ctx.config();
+  const executor = openExecutor(config, opts);
+  const target = ctx.etcdTarget();
+  const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
+  const assessment = await assessRecovery({
+    endpoints: target.endpoints,
+    connection: connectionOptions(target),
+    executor,
+    choice: opts.plan,
+    force: Boolean(opts.force),
+    snapshotFile: opts.snapshot && resolve(opts.snapshot),
+    backupTargets: config?.config.backups?.to.map((t) => (t.includes('://') ? t : resolve(config.path, '..', t))),
+    fresh: Boolean(opts.fresh),
+    lost: opts.lost?.split(',').map((n) => n.trim()),
+    probeTimeoutMs: parseTimeout(opts.timeout),
+    maxRaftLag: config?.config.maintenance?.maxRaftLag,
+  });
+  let journal: Journal;
+  if (assessment.kind === 'resume') {
+    journal = assessment.journal;
+    if (opts.plan !== 'auto' && opts.plan !== journal.plan.name) {
+      throw new UserError(
+        `a ${journal.plan.name} recovery started ${journal.startedAt} is unfinished`,
+        'run `lifeboat recover --yes` to finish it, or pass --fresh to plan again',
+      );
+    }
+    const done = new Set(Object.keys(journal.steps).filter((id) => journal.steps[id]?.ok));
+    say([`Unfinished recovery from ${journal.startedAt}: continuing it.`, ...describePlan(journal.plan, { done })]);
+    if (!opts.yes) {
+      if (ctx.out.json)
+        ctx.out.printJson(dryRunDocument({ kind: 'plan', plan: journal.plan, blockers: [], candidates: [] }, true));
+      say('Run again with --yes to continue.');
+      return 0;
+    }
+  } else {
+    const { decision } = assessment;
+    if (decision.kind !== 'plan') {
+      if (opts.plan !== 'auto' && decision.kind === 'no-plan')
+        throw new UserError(decision.reason, 'run without --plan to let lifeboat pick');
+      if (ctx.out.json) ctx.out.printJson(dryRunDocument(decision));
+      say([decision.reason, ...describeCandidates(decision.candidates)]);
+      return decision.kind === 'nothing-to-do' ? 0 : 1;
+    }
+    const { plan, blockers } = decision;
+    if (!opts.yes && ctx.out.json) ctx.out.printJson(dryRunDocument(decision));
+    say(describePlan(plan));
+    if (blockers.length) ctx.out.warn(`lifeboat: ${describeBlockers(blockers, plan.name)}`);
+    if (!('run' in executor)) return runbook(executor, plan, opts, say);
+    if (opts.runbook) ctx.out.warn('lifeboat: --runbook ignored: the lab executor runs the steps itself');
+    if (!opts.yes) {
+      if (!blockers.length) say('Nothing was changed. Run again with --yes to carry out this plan.');
+      return 0;
+    }
+    if (blockers.length) {
+      if (ctx.out.json) ctx.out.printJson({ ...dryRunDocument(decision), ok: false, refused: blockers });
+      return 1;
+    }
+    journal = newJournal(plan, new Date());
+  }
+  if (!('run' in executor)) throw new UserError(`the ${executor.kind} executor cannot resume a journal`);
+  const rerun = `lifeboat ${ctx.opts.config ? `-c ${ctx.opts.config} ` : ''}recover --yes`;
+  const report = await runInteractive(journal, executor, { rerun, log: (line) => ctx.out.warn(line) });
+  if (ctx.out.json) ctx.out.printJson(report);
+  else say(describeRun(report));
+  return report.ok ? 0 : 1;
+}
+
+function runbook(
+  executor: RunbookExecutor,
+  plan: ExecutablePlan,
+  opts: RecoverOpts,
+  say: (l: string[] | string) => void,
+): number {
+  const scripts = executor.runbook(plan);
+  const from = `${executor.kind} executor, paths from ${executor.source}`;
+  if (opts.runbook) {
+    const paths = writeRunbook(opts.runbook, scripts);
+    say([`Runbook (${from}):`, ...paths.map((p, i) => `  ${p}  run as root on ${scripts[i]!.node}`)]);
+  } else {
+    say(`Runbook (${from}); --runbook DIR writes one script per node:`);
+    for (const s of scripts) say([`----- ${s.file}: run as root on ${s.node} -----`, s.text]);
+  }
+  if (opts.yes) {
+    throw new UserError(
+      `the ${executor.kind} executor cannot act on other hosts`,
+      "run each node's script from --runbook DIR on that node (all at once: they wait for one another)",
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,141 @@
+import type { ClusterState } from '../quorum.js';
+
+/**
+ * Executable recovery plans: what `lifeboat recover` runs. A plan is data (numbered steps naming a member and an
+ * action); an executor turns each step into processes (lab), or into shell lines on the right node (runbooks).
+ */
+
+export const PLAN_NAMES = ['restart', 'replace', 'survivor', 'snapshot'] as const;
+export type PlanName = (typeof PLAN_NAMES)[number];
+export type PlanChoice = PlanName | 'auto';
+
+/** What recover knows of one member: the diagnosis, the member list, and what the executor sees on its machine. */
+export interface RecoverMember {
+  name: string;
+  /** Member id in the old cluster (decimal string, as the etcd API gives it); '' when unknown. */
+  id: string;
+  peerUrl: string;
+  clientUrl: string;
+  reachable: boolean;
+  learner: boolean;
+  raftIndex: number | null;
+  appliedIndex: number | null;
+  dbSize: number | null;
+  /** The etcd process runs (the executor saw it); null: the executor cannot tell (another host). */
+  running: boolean | null;
+  pid?: number;
+  /** Its data dir holds etcd data; false: the disk is gone; null: cannot tell. */
+  hasData: boolean | null;
+}
+
+export interface SnapshotInfo {
+  file: string;
+  /** Store revision the snapshot holds (from the file itself). */
+  revision: number;
+  /** ISO instant the snapshot was taken (its manifest, else the file's mtime); null when unknown. */
+  createdAt: string | null;
+  keys: number | null;
+  /** Latest restore drill passed (manifest); null: never verified or no manifest. */
+  verified: boolean | null;
+  size: number;
+}
+
+export interface RestoreTool {
+  tool: 'etcdutl' | 'etcdctl';
+  /** e.g. "3.4.23". */
+  version: string;
+}
+
+export interface RecoverInput {
+  state: ClusterState;
+  members: RecoverMember[];
+  /** Stop old members that still run instead of refusing. */
+  force: boolean;
+  snapshot?: SnapshotInfo;
+  /** Why there is no snapshot to restore ("no --snapshot given and no verified backup in ..."). */
+  snapshotProblem?: string;
+  restoreTool?: RestoreTool;
+  /** Cluster token for a snapshot restore (an input: the domain has no randomness). */
+  newToken: string;
+  /** Epoch milliseconds, for "taken 3 h ago". */
+  now: number;
+}
+
+/** What a step does. `via` names the member whose client URL carries cluster API calls. */
+export type StepAction =
+  | { kind: 'ensure-stopped'; members: string[] }
+  | { kind: 'start'; member: string }
+  | { kind: 'wait-healthy'; members: string[] }
+  | { kind: 'wait-caught-up'; member: string; via: string }
+  | { kind: 'force-new-cluster'; member: string }
+  | { kind: 'wait-writable'; member: string }
+  | { kind: 'restart-normal'; member: string }
+  | { kind: 'remove-member'; member: string; memberId: string; via: string }
+  | { kind: 'add-member'; member: string; peerUrl: string; oldId: string; via: string }
+  | { kind: 'wipe'; member: string; via: string }
+  | { kind: 'join'; member: string; initialCluster: string; via: string }
+  | { kind: 'promote'; member: string; peerUrl: string; via: string }
+  | {
+      kind: 'restore';
+      member: string;
+      file: string;
+      initialCluster: string;
+      token: string;
+      /** etcd >= 3.5 with etcdutl: --bump-revision N --mark-compacted (Kubernetes informers must resync). */
+      bumpRevision: number | null;
+    }
+  | { kind: 'start-all'; members: string[]; token: string };
+
+export type StepKind = StepAction['kind'];
+
+export type PlanStep = StepAction & {
+  /** Unique in the plan: `3:force-new-cluster:cp3`. */
+  id: string;
+  /** Short name for logs and JSON: `force-new-cluster cp3`. */
+  name: string;
+  /** One sentence a person can follow by hand. */
+  title: string;
+  /** The machine that acts (runbooks put the step in this node's script). */
+  node: string;
+};
+
+export interface MemberRef {
+  name: string;
+  peerUrl: string;
+  clientUrl: string;
+  /** Id in the old cluster, '' when unknown. */
+  id: string;
+}
+
+export interface ExecutablePlan {
+  name: PlanName;
+  title: string;
+  /** Plain words: what is lost if this plan runs. */
+  dataLoss: string;
+  /** Why this plan fits the cluster as it is now. */
+  why: string;
+  steps: PlanStep[];
+  estimateSeconds: number;
+  /** Every member at planning time: executors look names up here. */
+  members: MemberRef[];
+  notes: string[];
+  snapshot?: SnapshotInfo;
+}
+
+/** An old member that must not run while the plan rebuilds the cluster. */
+export interface Blocker {
+  member: string;
+  why: string;
+}
+
+export interface Candidate {
+  name: PlanName;
+  applies: boolean;
+  /** Why it applies or not, in one sentence. */
+  reason: string;
+}
+
+export type PlanDecision =
+  | { kind: 'nothing-to-do'; reason: string; candidates: Candidate[] }
+  | { kind: 'no-plan'; reason: string; candidates: Candidate[] }
+  | { kind: 'plan'; plan: ExecutablePlan; blockers: Blocker[]; candidates: Candidate[] };

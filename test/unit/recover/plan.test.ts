@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { bumpRevisionFor, formatAgo, planRecovery } from '../../../src/domain/recover/plan.js';
+import type { ExecutablePlan, PlanDecision } from '../../../src/domain/recover/types.js';
+import { down, input, members, SNAPSHOT } from './fixtures.js';
+
+function planOf(d: PlanDecision): ExecutablePlan {
+  if (d.kind !== 'plan') throw new Error(`no plan: ${d.kind} ${d.reason}`);
+  return d.plan;
+}
+const names = (p: ExecutablePlan) => p.steps.map((s) => s.name);
+
+describe('planRecovery', () => {
+  it('a healthy cluster has nothing to recover', () => {
+    const d = planRecovery(input('healthy', members(3)), 'auto');
+    expect(d.kind).toBe('nothing-to-do');
+    expect(d.candidates.every((c) => !c.applies)).toBe(true);
+  });
+
+  it('one member down with its data: restart it, wait for the leader and its catch-up', () => {
+    const p = planOf(planRecovery(input('degraded', members(3, { cp2: down() })), 'auto'));
+    expect(p.name).toBe('restart');
+    expect(p.dataLoss).toBe('none');
+    expect(names(p)).toEqual(['start cp2', 'wait-healthy all', 'wait-caught-up cp2']);
+    expect(p.steps[0]!.node).toBe('cp2');
+    expect(p.steps[2]).toMatchObject({ via: 'cp1', node: 'cp1' });
+  });
+
+  it('quorum lost but every missing member keeps its disk: restart, not a rebuild', () => {
+    const p = planOf(planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down() })), 'auto'));
+    expect(p.name).toBe('restart');
+    expect(names(p).slice(0, 2)).toEqual(['start cp1', 'start cp2']);
+  });
+
+  it('a runbook executor cannot see disks: restart is offered first, carefully worded', () => {
+    const ms = members(3, { cp1: down({ running: null, hasData: null }), cp2: down({ running: null, hasData: null }) });
+    const d = planRecovery(input('quorum-lost', ms), 'auto');
+    expect(planOf(d).name).toBe('restart');
+    expect(d.candidates.find((c) => c.name === 'restart')!.reason).toContain('may still have');
+  });
+
+  it('one disk lost while quorum holds: replace re-adds it as a learner through the working cluster', () => {
+    const p = planOf(planRecovery(input('degraded', members(3, { cp1: down({ hasData: false }) })), 'auto'));
+    expect(p.name).toBe('replace');
+    expect(p.dataLoss).toBe('none');
+    expect(names(p)).toEqual([
+      'remove-member cp1',
+      'add-member cp1',
+      'wipe cp1',
+      'join cp1',
+      'wait-caught-up cp1',
+      'promote cp1',
+      'wait-healthy all',
+    ]);
+    const remove = p.steps[0]!;
+    expect(remove).toMatchObject({ kind: 'remove-member', memberId: '1000', via: 'cp2' });
+    const join = p.steps.find((s) => s.kind === 'join')!;
+    expect(join.kind === 'join' && join.initialCluster).toBe(
+      'cp1=https://10.0.0.11:2380,cp2=https://10.0.0.12:2380,cp3=https://10.0.0.13:2380',
+    );
+    expect(p.steps.find((s) => s.kind === 'wipe')!.node).toBe('cp1');
+    expect(p.steps.find((s) => s.kind === 'add-member')!.node).toBe('cp2');
+  });
+
+  describe('survivor', () => {
+    const incident = () =>
+      members(3, { cp1: down(), cp2: down({ hasData: false }), cp3: { raftIndex: 900, appliedIndex: 890 } });
+
+    it('the incident: rebuild from the only survivor, others re-added one at a time, membership growing', () => {
+      const d = planRecovery(input('quorum-lost', incident()), 'auto');
+      const p = planOf(d);
+      expect(p.name).toBe('survivor');
+      expect(d.kind === 'plan' && d.blockers).toEqual([]);
+      expect(p.dataLoss).toBe('none beyond what cp3 had not applied (applied raft index 890)');
+      expect(names(p)).toEqual([
+        'ensure-stopped all',
+        'force-new-cluster cp3',
+        'wait-writable cp3',
+        'restart-normal cp3',
+        ...['remove-member', 'add-member', 'wipe', 'join', 'wait-caught-up', 'promote'].map((k) => `${k} cp1`),
+        ...['remove-member', 'add-member', 'wipe', 'join', 'wait-caught-up', 'promote'].map((k) => `${k} cp2`),
+        'wait-healthy all',
+      ]);
+      const joins = p.steps.filter((s) => s.kind === 'join').map((s) => (s.kind === 'join' ? s.initialCluster : ''));
+      expect(joins).toEqual([
+        'cp3=https://10.0.0.13:2380,cp1=https://10.0.0.11:2380',
+        'cp3=https://10.0.0.13:2380,cp1=https://10.0.0.11:2380,cp2=https://10.0.0.12:2380',
+      ]);
+      expect(p.steps[0]).toMatchObject({ kind: 'ensure-stopped', members: ['cp1', 'cp2'] });
+      expect(p.steps.every((s, i) => s.id.startsWith(`${i + 1}:`))).toBe(true);
+    });
+
+    it('picks the reachable member with the highest applied index', () => {
+      const ms = members(5, {
+        cp1: down(),
+        cp2: down(),
+        cp3: down({ hasData: false }),
+        cp4: { appliedIndex: 700 },
+        cp5: { appliedIndex: 710 },
+      });
+      const d = planRecovery(input('quorum-lost', ms), 'auto');
+      expect(planOf(d).title).toContain('cp5');
+      expect(d.kind === 'plan' && d.blockers).toEqual([
+        { member: 'cp4', why: expect.stringContaining('still answers') },
+      ]);
+    });
+
+    it('refuses (blockers) while an old member still runs, and names it; --force lifts it', () => {
+      const ms = members(3, { cp1: down(), cp2: down({ running: true, pid: 4242 }) });
+      const d = planRecovery(input('quorum-lost', ms), 'survivor');
+      expect(d.kind === 'plan' && d.blockers).toEqual([
+        { member: 'cp2', why: 'cp2 is still running (pid 4242) although it does not answer' },
+      ]);
+      const forced = planRecovery(input('quorum-lost', ms, { force: true }), 'survivor');
+      expect(forced.kind === 'plan' && forced.blockers).toEqual([]);
+      expect(d.candidates.find((c) => c.name === 'restart')!.reason).toContain('frozen');
+    });
+
+    it('does not apply while quorum holds', () => {
+      const d = planRecovery(input('degraded', members(3, { cp1: down({ hasData: false }) })), 'survivor');
+      expect(d.kind).toBe('no-plan');
+      expect(d.kind !== 'plan' && d.reason).toContain('quorum holds');
+    });
+  });
+
+  describe('snapshot', () => {
+    const allGone = () =>
+      members(3, { cp1: down({ hasData: false }), cp2: down({ hasData: false }), cp3: down({ hasData: false }) });
+
+    it('no usable member: restore the same snapshot everywhere with a new token, then start together', () => {
+      const d = planRecovery(input('unreachable', allGone(), { snapshot: SNAPSHOT }), 'auto');
+      const p = planOf(d);
+      expect(p.name).toBe('snapshot');
+      expect(names(p)).toEqual([
+        'ensure-stopped all',
+        'restore cp1',
+        'restore cp2',
+        'restore cp3',
+        'start-all all',
+        'wait-healthy all',
+      ]);
+      expect(p.dataLoss).toBe('every change after revision 4242 (snapshot taken 2026-11-27T09:00:00.000Z, 3 h ago)');
+      const restores = p.steps.filter((s) => s.kind === 'restore');
+      expect(new Set(restores.map((s) => s.kind === 'restore' && s.token))).toEqual(new Set(['lifeboat-restore-test']));
+      expect(restores.every((s) => s.kind === 'restore' && s.bumpRevision === null)).toBe(true);
+      expect(p.notes.join(' ')).toContain('restart every kube-apiserver');
+    });
+
+    it('etcd >= 3.5 (etcdutl): --bump-revision and --mark-compacted for Kubernetes', () => {
+      const d = planRecovery(
+        input('unreachable', allGone(), { snapshot: SNAPSHOT, restoreTool: { tool: 'etcdutl', version: '3.5.12' } }),
+        'auto',
+      );
+      const restore = planOf(d).steps.find((s) => s.kind === 'restore')!;
+      expect(restore.kind === 'restore' && restore.bumpRevision).toBe(1_000_000_000);
+      expect(restore.title).toContain('--bump-revision 1000000000 --mark-compacted');
+      expect(bumpRevisionFor({ restoreTool: { tool: 'etcdutl', version: '3.6.0' } })).toBe(1_000_000_000);
+      expect(bumpRevisionFor({ restoreTool: { tool: 'etcdctl', version: '3.4.23' } })).toBeNull();
+    });
+
+    it('without a snapshot nothing applies, and the reason says what is missing', () => {
+      const d = planRecovery(input('unreachable', allGone(), { snapshotProblem: 'no --snapshot FILE given' }), 'auto');
+      expect(d.kind).toBe('no-plan');
+      expect(d.candidates.find((c) => c.name === 'snapshot')!.reason).toBe('no --snapshot FILE given');
+    });
+
+    it('is refused while quorum holds (it would throw newer data away)', () => {
+      const d = planRecovery(input('degraded', members(3, { cp1: down() }), { snapshot: SNAPSHOT }), 'snapshot');
+      expect(d.kind).toBe('no-plan');
+    });
+
+    it('a member that still answers blocks a restore over it', () => {
+      const ms = members(3, { cp1: down(), cp2: down() });
+      const d = planRecovery(input('quorum-lost', ms, { snapshot: SNAPSHOT }), 'snapshot');
+      expect(d.kind === 'plan' && d.blockers.map((b) => b.member)).toEqual(['cp3']);
+    });
+  });
+
+  it('estimates grow with the data to copy', () => {
+    const small = planOf(
+      planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'auto'),
+    );
+    const big = planOf(
+      planRecovery(
+        input(
+          'quorum-lost',
+          members(3, { cp1: down(), cp2: down({ hasData: false }), cp3: { dbSize: 2 * 1024 ** 3 } }),
+        ),
+        'auto',
+      ),
+    );
+    expect(big.estimateSeconds).toBeGreaterThan(small.estimateSeconds + 30);
+    expect(formatAgo(90_000)).toBe('90 s');
+    expect(formatAgo(3 * 86_400_000)).toBe('3 days');
+  });
+});
