@@ -2,6 +2,7 @@
 // `npm run quickstart`: from a fresh Debian/Ubuntu machine with Node >= 20 to a running practice lab and a doctor
 // report. Installs OS packages with apt-get when it can (root or passwordless sudo); otherwise prints the command.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const PACKAGES = { etcd: 'etcd-server', etcdctl: 'etcd-client' };
 const LAB_DIR = '.lab';
@@ -42,14 +43,16 @@ run('npm', ['ci', '--no-audit', '--no-fund']);
 run('npm', ['run', 'build']);
 const lifeboat = (...args) => run(process.execPath, ['bin/lifeboat.js', ...args], { allowFailure: true });
 // Start from a clean lab so quickstart can be run again and again.
-lifeboat('lab', 'down', '--purge', '--dir', LAB_DIR);
+if (existsSync(`${LAB_DIR}/lab.json`)) lifeboat('lab', 'down', '--purge', '--dir', LAB_DIR);
 if (lifeboat('lab', 'up', '--dir', LAB_DIR) !== 0) process.exit(1);
 lifeboat('-c', `${LAB_DIR}/lifeboat.yaml`, 'doctor');
+// The main job: replay the incident on a separate throwaway lab and prove the recovery (RTO, writes lost).
+if (lifeboat('lab', 'drill', '--scenario', 'incident') !== 0) process.exit(1);
 console.log(`
-Your practice cluster is running (3 real etcd members under ${LAB_DIR}/). Try:
+The incident drill passed. Your own practice cluster is still running (3 real etcd members under ${LAB_DIR}/). Try:
   node bin/lifeboat.js lab kill cp2 --dir ${LAB_DIR}           # a power cut on one member
   node bin/lifeboat.js -c ${LAB_DIR}/lifeboat.yaml doctor      # degraded: one more failure stops etcd
   node bin/lifeboat.js lab kill cp3 --dir ${LAB_DIR}           # the incident: two members down together
   node bin/lifeboat.js -c ${LAB_DIR}/lifeboat.yaml doctor      # quorum lost, explained, with recovery plans
-  node bin/lifeboat.js lab start cp2 --dir ${LAB_DIR}          # bring one back: writable again
+  node bin/lifeboat.js -c ${LAB_DIR}/lifeboat.yaml recover      # the plan it would run (add --yes to run it)
   node bin/lifeboat.js lab down --purge --dir ${LAB_DIR}       # stop and remove the lab`);
