@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts.js';
 import { parseDuration } from './duration.js';
+import { databasesSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 
@@ -228,6 +230,10 @@ export const configSchema = z
     nodes: z.array(nodeSchema).optional(),
     backups: backupsSchema.optional(),
     maintenance: maintenanceSchema.optional(),
+    /** Webhook notifications from `lifeboat serve` (src/domain/alerts.ts). */
+    alerts: alertsConfigSchema.optional(),
+    /** MySQL/MariaDB databases to dump (src/domain/mysql/config.ts). */
+    databases: databasesSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -1,0 +1,177 @@
+import type { LoadedConfig } from '../adapters/config-file.js';
+import { mysqlBackupJobs } from '../adapters/mysql/jobs.js';
+import { backupEtcd } from '../adapters/snapshot/backup.js';
+import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
+import { encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import { connectionOptions, probeWithDiscovery } from '../commands/cluster-probe.js';
+import type { CommandContext } from '../commands/context.js';
+import { pruneStore } from '../commands/prune.js';
+import { drillAuth, verifyAndRecord } from '../commands/verify.js';
+import { chooseSource, memberName } from '../domain/backup/source.js';
+import { parseDuration } from '../domain/duration.js';
+import { formatBytes } from '../domain/units.js';
+
+/**
+ * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use: an etcd backup
+ * run is `backup etcd --every`'s run (snapshot from a healthy follower, prune by backups.retention, restore drill
+ * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME`. Each job reports what it did as
+ * data; the scheduler records it, the page and metrics read the records.
+ */
+
+export interface JobOutcome {
+  ok: boolean;
+  /** One line for the event log. */
+  summary: string;
+  error?: string;
+  backup?: { name: string; location: string; size: number; at: number };
+  verify?: { ok: boolean; problems: string[]; at: number };
+  pruned?: number;
+}
+
+export interface JobSpec {
+  /** Also the backup kind: `etcd`, `mysql/shop`. */
+  name: string;
+  everyMs: number;
+  /** Identity of the schedule: a job whose key changes on reload is restarted. */
+  key: string;
+  run(run: number, signal: AbortSignal): Promise<JobOutcome>;
+}
+
+export interface JobContext {
+  ctx: CommandContext;
+  loaded: LoadedConfig;
+  /** age identity file for drills of encrypted snapshots. */
+  identity?: string;
+  now: () => number;
+}
+
+export function jobsFromConfig(jc: JobContext): JobSpec[] {
+  const jobs: JobSpec[] = [];
+  const backups = jc.loaded.config.backups;
+  const every = backups?.etcd?.every ? parseDuration(backups.etcd.every) : undefined;
+  if (backups && every) {
+    const verifyEvery = backups.etcd?.verifyEvery ?? 1;
+    jobs.push({
+      name: 'etcd',
+      everyMs: every,
+      key: JSON.stringify({ backups, endpoints: jc.loaded.config.etcd?.endpoints }),
+      run: (run, signal) => etcdRun(jc, run, verifyEvery, signal),
+    });
+  }
+  const databases = jc.loaded.config.databases ?? [];
+  for (const job of mysqlBackupJobs(jc.loaded)) {
+    const entry = databases.find((d) => d.name === job.name);
+    jobs.push({
+      name: `mysql/${job.name}`,
+      everyMs: job.everyMs,
+      key: JSON.stringify({ entry, to: backups?.to, encryption: backups?.encryption }),
+      run: async (_run, signal) => {
+        const { manifest, warnings } = await job.run({ signal });
+        const note = warnings.length ? ` (${warnings.join('; ')})` : '';
+        return {
+          ok: true,
+          summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}`,
+          backup: {
+            name: manifest.name,
+            location: manifest.location,
+            size: manifest.size,
+            at: Date.parse(manifest.createdAt),
+          },
+        };
+      },
+    });
+  }
+  const helmEvery = helmSchedule(jc.loaded);
+  if (backups && helmEvery) {
+    jobs.push({
+      name: 'helm',
+      everyMs: helmEvery,
+      key: JSON.stringify({ helm: helmEvery, to: backups.to, encryption: backups.encryption }),
+      run: () => helmRun(jc),
+    });
+  }
+  return jobs;
+}
+
+/**
+ * `backups.helm.every`, when the config schema has it (the Helm capture owns that key): read loosely so serve
+ * schedules captures as soon as the key exists, and simply has no Helm job before.
+ */
+function helmSchedule(loaded: LoadedConfig): number | undefined {
+  const every = (loaded.config.backups as { helm?: { every?: unknown } } | undefined)?.helm?.every;
+  return typeof every === 'string' ? parseDuration(every) : undefined;
+}
+
+/** One `lifeboat backup helm` (every namespace, the config's kube context and encryption). */
+async function helmRun(jc: JobContext): Promise<JobOutcome> {
+  const { KubeApi } = await import('../adapters/kube/api.js');
+  const { captureHelmReleases } = await import('../adapters/kube/helm-capture.js');
+  const backups = jc.loaded.config.backups!;
+  const store = await openDestination(undefined, jc.loaded);
+  const encryption = await encryptionFor(backups.encryption?.recipients ?? []);
+  const api = await KubeApi.connect({});
+  const result = await captureHelmReleases(api, { store, encryption, cluster: jc.loaded.config.cluster?.name });
+  const warn = result.warnings.length ? `; ${result.warnings.length} warning(s): ${result.warnings[0]}` : '';
+  return {
+    ok: true,
+    summary: `captured ${result.index.releases.length} Helm release(s) into ${result.prefix}${warn}`,
+    backup: { name: result.prefix, location: result.location, size: 0, at: Date.parse(result.index.createdAt) },
+  };
+}
+
+/**
+ * One run of the etcd schedule: `scheduledRun`, the very run `backup etcd --every` makes (backup, prune, a drill every
+ * Nth run), with the steps the CLI gives it: a snapshot of a healthy follower, `pruneStore`, `verifyAndRecord`.
+ */
+async function etcdRun(jc: JobContext, run: number, verifyEvery: number, signal: AbortSignal): Promise<JobOutcome> {
+  const { ctx, loaded } = jc;
+  const backups = loaded.config.backups!;
+  const store = await openDestination(undefined, loaded);
+  const encryption = await encryptionFor(backups.encryption?.recipients ?? []);
+  const warnings: string[] = [];
+  const steps: ScheduledSteps = {
+    backup: async (s) => {
+      const target = ctx.etcdTarget();
+      const probes = await probeWithDiscovery(target, 3000);
+      const choice = chooseSource(probes);
+      if ('error' in choice) throw new Error(`cannot back up: ${choice.error}`);
+      warnings.push(...choice.warnings);
+      return backupEtcd({
+        endpoint: choice.endpoint,
+        memberName: memberName(probes, choice.memberId),
+        connection: connectionOptions(target),
+        store,
+        clusterName: loaded.config.cluster?.name,
+        encryption,
+        signal: s,
+      });
+    },
+    prune: async () =>
+      (await pruneStore(store, backups.retention ?? {}, jc.now(), false)).plan.remove.map((r) => r.name),
+    verify: async (name, s) =>
+      (await verifyAndRecord({ store, name, identity: jc.identity, signal: s, auth: drillAuth(ctx) })).outcome,
+  };
+  const report = await scheduledRun(steps, run, verifyEvery, signal, jc.now);
+  const b = report.backup;
+  if (!b) return { ok: false, summary: report.line, error: report.error ?? 'backup failed' };
+  const parts = [
+    `snapshot ${b.name}: ${formatBytes(b.size)} at revision ${b.revision} (${b.keys} keys) from ${b.memberName || b.endpoint}`,
+  ];
+  parts.push(...warnings.map((w) => `warning: ${w}`));
+  if (report.pruned?.length) parts.push(`pruned ${report.pruned.length}`);
+  const v = report.verify;
+  if (v) {
+    parts.push(
+      v.ok
+        ? `restore drill ok (${v.keys} keys, ${v.seconds.toFixed(1)}s)`
+        : `restore drill FAILED: ${v.problems.join('; ')}`,
+    );
+  } else if (report.error) parts.push(`after the backup: ${report.error}`);
+  return {
+    ok: true,
+    summary: parts.join('; '),
+    backup: { name: b.name, location: b.location, size: b.size, at: Date.parse(b.createdAt) },
+    verify: v && { ok: v.ok, problems: v.problems, at: jc.now() },
+    pruned: report.pruned?.length,
+  };
+}

@@ -1,0 +1,120 @@
+import type { ActiveAlert } from '../domain/alerts.js';
+import type { Diagnosis } from '../domain/diagnosis.js';
+import type { RecoveryPlan } from '../domain/plans/recovery.js';
+import type { Calendar, ScheduleReport } from './calendar.js';
+import type { ServeEvent } from './events.js';
+import type { LockInfo } from './locks.js';
+import type { KindSummary, Timeline } from './timeline.js';
+
+/**
+ * `/api/status`: everything the status page shows, as one JSON document (the page polls it every 2 s). Instants are
+ * ISO-8601. Fields are added freely, never renamed: scripts may read it too.
+ */
+export interface StatusDocument {
+  version: string;
+  cluster: string;
+  generatedAt: string;
+  startedAt: string;
+  /** Zone the calendar and timeline days are in. */
+  zone: string;
+  config: { path: string | null; ok: boolean; error: string | null; loadedAt: string | null };
+  etcd: EtcdPanel | null;
+  /** The recovery plan `doctor` ranks first right now; null when healthy. */
+  plan: RecoveryPlan | null;
+  otherPlans: string[];
+  backups: {
+    destination: string | null;
+    kinds: Array<
+      Omit<KindSummary, 'lastSuccessAt' | 'lastVerifiedAt'> & {
+        lastSuccessAt: string | null;
+        lastVerifiedAt: string | null;
+        stale: boolean;
+      }
+    >;
+    timeline: Timeline | null;
+    error: string | null;
+  };
+  jobs: Array<{
+    name: string;
+    every: number;
+    running: boolean;
+    runs: number;
+    nextRunAt: string | null;
+    last: { at: string; ok: boolean; seconds: number; summary: string } | null;
+  }>;
+  check: ScheduleReport['check'] | null;
+  calendar: Calendar | null;
+  locks: LockInfo[] | null;
+  alerts: { webhooks: number; firing: Array<ActiveAlert & { key: string; sinceIso: string }> };
+  events: ServeEvent[];
+}
+
+export interface EtcdPanel {
+  state: Diagnosis['state'];
+  headline: string;
+  explanation: string;
+  margin: number;
+  quorum: number;
+  votingMembers: number;
+  reachableVoting: number;
+  tolerance: number;
+  leader: string | null;
+  leaderChanges: number;
+  probedAt: string;
+  probeMs: number;
+  members: Array<
+    Pick<
+      Diagnosis['members'][number],
+      'name' | 'endpoint' | 'reachable' | 'leader' | 'learner' | 'raftIndex' | 'dbSize' | 'version' | 'error'
+    >
+  >;
+  findings: Diagnosis['findings'];
+}
+
+export function etcdPanel(
+  d: Diagnosis,
+  extra: { probedAt: number; probeMs: number; leaderChanges: number },
+): EtcdPanel {
+  return {
+    state: d.state,
+    headline: headline(d),
+    explanation: d.findings[0]?.message ?? '',
+    margin: d.margin,
+    quorum: d.quorum,
+    votingMembers: d.votingMembers,
+    reachableVoting: d.reachableVoting,
+    tolerance: d.tolerance,
+    leader: d.leader,
+    leaderChanges: extra.leaderChanges,
+    probedAt: new Date(extra.probedAt).toISOString(),
+    probeMs: extra.probeMs,
+    members: d.members.map((m) => ({
+      name: m.name,
+      endpoint: m.endpoint,
+      reachable: m.reachable,
+      leader: m.leader,
+      learner: m.learner,
+      raftIndex: m.raftIndex,
+      dbSize: m.dbSize,
+      version: m.version,
+      error: m.error,
+    })),
+    findings: d.findings,
+  };
+}
+
+function headline(d: Diagnosis): string {
+  const counts = `${d.reachableVoting} of ${d.votingMembers} members answer`;
+  switch (d.state) {
+    case 'healthy':
+      return `Healthy: ${counts}; etcd can lose ${d.margin} and keep working`;
+    case 'degraded':
+      return d.margin === 0
+        ? `Degraded: ${counts}; one more failure stops etcd`
+        : `Degraded: ${counts}, but something needs attention`;
+    case 'quorum-lost':
+      return `Quorum lost: ${counts}, ${d.quorum} needed; etcd accepts no changes`;
+    case 'unreachable':
+      return 'Unreachable: no etcd member answers';
+  }
+}
