@@ -189,6 +189,8 @@ const backupsSchema = z.strictObject({
       monthly: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /** Whole-release Helm captures scheduled by `lifeboat serve` (`lifeboat backup helm` runs them by hand). */
+  helm: z.strictObject({ every: duration.optional() }).optional(),
   encryption: z.strictObject({ recipients: z.array(ageRecipient).min(1) }).optional(),
   /** How to reach s3:// destinations in `to`. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or this file. */
   s3: z

@@ -93,13 +93,10 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
   return jobs;
 }
 
-/**
- * `backups.helm.every`, when the config schema has it (the Helm capture owns that key): read loosely so serve
- * schedules captures as soon as the key exists, and simply has no Helm job before.
- */
+/** `backups.helm.every`: how often serve captures every Helm release. */
 function helmSchedule(loaded: LoadedConfig): number | undefined {
-  const every = (loaded.config.backups as { helm?: { every?: unknown } } | undefined)?.helm?.every;
-  return typeof every === 'string' ? parseDuration(every) : undefined;
+  const every = loaded.config.backups?.helm?.every;
+  return every === undefined ? undefined : parseDuration(every);
 }
 
 /** One `lifeboat backup helm` (every namespace, the config's kube context and encryption). */
