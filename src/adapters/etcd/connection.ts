@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
 import { UserError } from '../../errors.js';
 import { EtcdError, toEtcdError } from './errors.js';
+import { grpc } from './grpc-lazy.js';
 import { etcdServices } from './proto.js';
 
 export interface EtcdConnectionOptions {
@@ -18,7 +19,7 @@ export type ServiceName = 'KV' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
  * deadline), short reconnect backoff so a member that comes back is seen quickly, and a local subchannel pool so
  * this endpoint's connection is ours alone and closes with us.
  */
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+const CHANNEL_OPTIONS: Grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
   'grpc.enable_retries': 0,
   // Members are addressed directly; an http(s)_proxy from the environment would answer for a dead member (an HTTP
@@ -61,16 +62,16 @@ export function parseEndpoint(endpoint: string, opts: EtcdConnectionOptions): { 
   return { target: m[2]!, secure: scheme === 'https' };
 }
 
-function credentialsFor(secure: boolean, opts: EtcdConnectionOptions): grpc.ChannelCredentials {
+function credentialsFor(secure: boolean, opts: EtcdConnectionOptions): Grpc.ChannelCredentials {
   const tls = opts.tls ?? {};
-  if (!secure) return grpc.credentials.createInsecure();
+  if (!secure) return grpc().credentials.createInsecure();
   if (Boolean(tls.cert) !== Boolean(tls.key)) {
     throw new UserError('TLS client certificate and key go together', 'give both --cert and --key, or neither');
   }
   const ca = tls.ca ? readPem(tls.ca, 'CA', '--cacert') : null;
   const cert = tls.cert ? readPem(tls.cert, 'certificate', '--cert') : null;
   const key = tls.key ? readPem(tls.key, 'key', '--key') : null;
-  return grpc.credentials.createSsl(ca, key, cert);
+  return grpc().credentials.createSsl(ca, key, cert);
 }
 
 /**
@@ -81,8 +82,8 @@ export function validateConnectionOptions(opts: EtcdConnectionOptions): void {
   credentialsFor(true, opts);
 }
 
-type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
-type UnaryMethod = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<unknown>) => void;
+type Callback<T> = (err: Grpc.ServiceError | null, value?: T) => void;
+type UnaryMethod = (req: unknown, md: Grpc.Metadata, opts: Grpc.CallOptions, cb: Callback<unknown>) => void;
 
 /**
  * One gRPC channel to one etcd endpoint, shared by every etcd service client, plus the auth token.
@@ -90,8 +91,8 @@ type UnaryMethod = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb:
  */
 export class EtcdConnection {
   readonly target: string;
-  private readonly channel: grpc.Channel;
-  private readonly clients: Record<ServiceName, grpc.Client>;
+  private readonly channel: Grpc.Channel;
+  private readonly clients: Record<ServiceName, Grpc.Client>;
   private token: Promise<string> | undefined;
 
   constructor(
@@ -101,7 +102,7 @@ export class EtcdConnection {
     const { target, secure } = parseEndpoint(endpoint, opts);
     this.target = target;
     const creds = credentialsFor(secure, opts);
-    this.channel = new grpc.Channel(target, creds, CHANNEL_OPTIONS);
+    this.channel = new (grpc().Channel)(target, creds, CHANNEL_OPTIONS);
     const services = etcdServices();
     const make = (name: ServiceName) => new services[name](target, creds, { channelOverride: this.channel });
     this.clients = {
@@ -113,7 +114,7 @@ export class EtcdConnection {
     };
   }
 
-  client(service: ServiceName): grpc.Client {
+  client(service: ServiceName): Grpc.Client {
     return this.clients[service];
   }
 
@@ -144,8 +145,8 @@ export class EtcdConnection {
    * go on WITHOUT a token, because Status and MemberList still answer and are exactly what a recovery needs.
    * A wrong password is different: that is thrown at once.
    */
-  async authMetadata(deadline: number, deadlineMs: number): Promise<{ md: grpc.Metadata; authError?: EtcdError }> {
-    const md = new grpc.Metadata();
+  async authMetadata(deadline: number, deadlineMs: number): Promise<{ md: Grpc.Metadata; authError?: EtcdError }> {
+    const md = new (grpc().Metadata)();
     if (!this.hasCredentials()) return { md };
     // Half the budget at most: if Authenticate hangs for lack of quorum, the tokenless call still gets its turn.
     const authMs = Math.max(1, Math.min(deadline - Date.now(), Math.ceil(deadlineMs / 2)));
@@ -171,7 +172,7 @@ export class EtcdConnection {
         'Auth',
         'Authenticate',
         request,
-        new grpc.Metadata(),
+        new (grpc().Metadata)(),
         deadline,
       )
         .then((res) => res.token)
@@ -193,7 +194,7 @@ export class EtcdConnection {
     service: ServiceName,
     method: string,
     request: unknown,
-    md: grpc.Metadata,
+    md: Grpc.Metadata,
     deadline: number,
   ): Promise<T> {
     const client = this.clients[service] as unknown as Record<string, UnaryMethod>;

@@ -1,4 +1,5 @@
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { GrpcStatus } from './grpc-lazy.js';
 
 export type EtcdErrorKind = 'unreachable' | 'tls' | 'timeout' | 'auth' | 'server';
 

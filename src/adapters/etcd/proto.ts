@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as Grpc from '@grpc/grpc-js';
+import { grpc, protoLoader } from './grpc-lazy.js';
 
 /**
  * The raw gRPC layer: the vendored etcd proto loaded at runtime. 64-bit integers stay decimal strings here
@@ -114,7 +114,7 @@ export interface RawTxnResponse {
   succeeded: boolean;
 }
 
-type ServiceCtor = grpc.ServiceClientConstructor;
+type ServiceCtor = Grpc.ServiceClientConstructor;
 
 export interface EtcdServices {
   KV: ServiceCtor;
@@ -130,7 +130,7 @@ let cached: EtcdServices | undefined;
 export function etcdServices(): EtcdServices {
   if (cached) return cached;
   const dir = protoDir();
-  const definition = protoLoader.loadSync(join(dir, 'etcd.proto'), {
+  const definition = protoLoader().loadSync(join(dir, 'etcd.proto'), {
     includeDirs: [dir],
     keepCase: true,
     longs: String,
@@ -139,7 +139,7 @@ export function etcdServices(): EtcdServices {
     defaults: true,
     oneofs: true,
   });
-  const pkg = grpc.loadPackageDefinition(definition).etcdserverpb as Record<string, ServiceCtor>;
+  const pkg = grpc().loadPackageDefinition(definition).etcdserverpb as Record<string, ServiceCtor>;
   const get = (name: string): ServiceCtor => {
     const ctor = pkg[name];
     if (!ctor) throw new Error(`etcd proto has no service ${name}`);
