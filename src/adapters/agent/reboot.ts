@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDuration } from '../../domain/duration.js';
+import { runningPid, startMember, stopMember } from '../lab/members.js';
+import { type LabState, readLabState, writeLabState } from '../lab/state.js';
+import { portIsFree } from '../proc/ports.js';
+import { delay, waitFor } from '../proc/wait.js';
+import { kernelBootId, runCommand } from './local.js';
+
+/**
+ * How a node goes down and comes back. A real host runs the reboot command and this process dies with the machine
+ * (the agent started after the boot finishes the maintenance). In the lab, the member's process is stopped for a
+ * random while and started again (a worker, having no process, is marked down meanwhile) and the agent lives on.
+ */
+export interface Rebooter {
+  readonly description: string;
+  /** Identity of the running boot: a different value afterwards proves the node really went down. */
+  bootId(): string;
+  /** 'returned': the node is back and this process lived through it; 'pending': the machine is going down. */
+  reboot(): Promise<'returned' | 'pending'>;
+}
+
+export class CommandRebooter implements Rebooter {
+  constructor(
+    readonly command: string,
+    private readonly timeoutMs = 120_000,
+  ) {}
+
+  get description(): string {
+    return `run \`${this.command}\``;
+  }
+
+  bootId(): string {
+    return kernelBootId();
+  }
+
+  async reboot(): Promise<'pending'> {
+    const { code, output } = await runCommand(this.command, this.timeoutMs);
+    if (code !== 0) throw new Error(`reboot command \`${this.command}\` failed (exit ${code ?? 'none'}): ${output}`);
+    return 'pending';
+  }
+}
+
+export interface Downtime {
+  minMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_LAB_DOWNTIME: Downtime = { minMs: 2000, maxMs: 8000 };
+
+/** "2s-8s" (or one duration) -> range; undefined when not understood. */
+export function parseDowntime(text: string): Downtime | undefined {
+  const [a, b] = text.split('-').map((s) => parseDuration(s));
+  if (a === undefined) return undefined;
+  const max = b ?? a;
+  return max >= a ? { minMs: a, maxMs: max } : undefined;
+}
+
+function pick(range: Downtime, random: () => number): number {
+  return Math.round(range.minMs + random() * (range.maxMs - range.minMs));
+}
+
+/** A lab member's "reboot": SIGTERM (etcd hands leadership over), a random pause, start again with its data. */
+export class LabMemberRebooter implements Rebooter {
+  constructor(
+    private readonly labDir: string,
+    private readonly member: string,
+    private readonly downtime: Downtime = DEFAULT_LAB_DOWNTIME,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get description(): string {
+    return `stop lab member ${this.member} for ${this.downtime.minMs / 1000}-${this.downtime.maxMs / 1000}s`;
+  }
+
+  bootId(): string {
+    const m = this.state().members.find((x) => x.name === this.member);
+    return `lab-pid:${(m && runningPid(m)) ?? 'none'}`;
+  }
+
+  async reboot(): Promise<'returned'> {
+    const state = this.state();
+    const m = state.members.find((x) => x.name === this.member)!;
+    await stopMember(m, 10_000);
+    this.savePid(null);
+    await delay(pick(this.downtime, this.random));
+    for (const url of [m.clientUrl, m.peerUrl]) {
+      await waitFor(`${url} to be free`, () => portIsFree(Number(new URL(url).port)), { timeoutMs: 15_000 });
+    }
+    startMember(state, m, 'existing');
+    this.savePid(m.pid);
+    return 'returned';
+  }
+
+  private state(): LabState {
+    const state = readLabState(this.labDir);
+    if (!state) throw new Error(`no lab in ${this.labDir}`);
+    if (!state.members.some((m) => m.name === this.member)) throw new Error(`no member ${this.member} in the lab`);
+    return state;
+  }
+
+  /** Other agents write lab.json too: re-read it and change only our member's pid. */
+  private savePid(pid: number | null): void {
+    const fresh = this.state();
+    const m = fresh.members.find((x) => x.name === this.member)!;
+    m.pid = pid;
+    writeLabState(fresh);
+  }
+}
+
+/** Where a lab worker's down-marker lives while it "reboots" (tests watch these files). */
+export function labWorkerDownPath(labDir: string, node: string): string {
+  return join(labDir, 'nodes', `${node}.down`);
+}
+
+/** A lab worker has no process: it is "down" while its marker exists; its boot id counts its reboots. */
+export class LabWorkerRebooter implements Rebooter {
+  constructor(
+    private readonly labDir: string,
+    private readonly node: string,
+    private readonly downtime: Downtime = DEFAULT_LAB_DOWNTIME,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get description(): string {
+    return `mark lab worker ${this.node} down for ${this.downtime.minMs / 1000}-${this.downtime.maxMs / 1000}s`;
+  }
+
+  private get bootFile(): string {
+    return join(this.labDir, 'nodes', `${this.node}.boot`);
+  }
+
+  bootId(): string {
+    try {
+      return `lab-boot:${readFileSync(this.bootFile, 'utf8').trim()}`;
+    } catch {
+      return 'lab-boot:0';
+    }
+  }
+
+  async reboot(): Promise<'returned'> {
+    const down = labWorkerDownPath(this.labDir, this.node);
+    mkdirSync(join(this.labDir, 'nodes'), { recursive: true });
+    writeFileSync(down, `${new Date().toISOString()}\n`);
+    await delay(pick(this.downtime, this.random));
+    const boots = Number(this.bootId().slice('lab-boot:'.length)) || 0;
+    writeFileSync(this.bootFile, `${boots + 1}\n`);
+    if (existsSync(down)) rmSync(down, { force: true });
+    return 'returned';
+  }
+}

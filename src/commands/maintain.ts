@@ -1,0 +1,131 @@
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { MaintenanceRecords } from '../adapters/agent/state.js';
+import { EtcdError } from '../adapters/etcd/errors.js';
+import { EtcdKv } from '../adapters/lock/etcd-kv.js';
+import { listLocks } from '../adapters/lock/etcd-lock.js';
+import { renderStatus, statusDocument } from '../domain/maintenance/status.js';
+import { UnreachableError, UserError } from '../errors.js';
+import { connectionOptions } from './cluster-probe.js';
+import { action, type CommandContext } from './context.js';
+
+interface ReasonOpts {
+  reason?: string;
+}
+
+export function registerMaintain(program: Command): void {
+  const maintain = program
+    .command('maintain')
+    .description('see and steer the maintenance agents: status, request, cancel, pause, resume')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  lifeboat maintain status                      lock holder, pause, requests, each node's last maintenance
+  lifeboat maintain request cp2 --reason "kernel update"
+  lifeboat maintain pause --reason "migration tonight"; lifeboat maintain resume
+
+Exit codes: 0 ok, 2 bad input, 3 etcd unreachable or without quorum (nothing can be read or changed).`,
+    );
+  maintain.command('status').description('who holds the lock, why, and what every agent sees').action(action(status));
+  maintain
+    .command('request <node>')
+    .description("ask NODE's agent to reboot it when the cluster can afford it")
+    .option('--reason <text>', 'why (shown in status and in the lock)')
+    .action(action<ReasonOpts>(request));
+  maintain.command('cancel <node>').description('withdraw a request that has not started').action(action(cancel));
+  maintain
+    .command('pause')
+    .description('stop every agent from starting maintenance (one already under way finishes)')
+    .option('--reason <text>', 'why (shown to everyone)')
+    .action(action<ReasonOpts>(pause));
+  maintain.command('resume').description('let agents start maintenance again').action(action(resume));
+}
+
+async function withRecords<T>(ctx: CommandContext, body: (kv: EtcdKv, r: MaintenanceRecords) => Promise<T>) {
+  const target = ctx.etcdTarget();
+  const kv = new EtcdKv(target.endpoints, connectionOptions(target), 3000);
+  try {
+    return await body(kv, new MaintenanceRecords(kv));
+  } catch (err) {
+    if (err instanceof EtcdError && err.kind !== 'auth' && err.kind !== 'tls') {
+      throw new UnreachableError(`cannot reach etcd with quorum: ${err.problem}`, 'lifeboat doctor says why');
+    }
+    throw err;
+  } finally {
+    kv.close();
+  }
+}
+
+async function status(ctx: CommandContext): Promise<number> {
+  const configNodes = ctx.config()?.config.nodes ?? [];
+  const doc = await withRecords(ctx, async (kv, r) => {
+    const [paused, locks, requests, nodes, reports] = await Promise.all([
+      r.pause(),
+      listLocks(kv),
+      r.requests(),
+      r.nodes(),
+      r.reports(),
+    ]);
+    return statusDocument({
+      now: Date.now(),
+      ...(paused ? { paused } : {}),
+      locks,
+      requests,
+      nodes,
+      reports,
+      configNodes,
+    });
+  });
+  if (ctx.out.json) ctx.out.printJson(doc);
+  else ctx.out.print(renderStatus(doc));
+  return 0;
+}
+
+function who(): string {
+  return `${userInfo().username}@${hostname()}`;
+}
+
+function checkNode(ctx: CommandContext, node: string): void {
+  const nodes = ctx.config()?.config.nodes ?? [];
+  if (nodes.length && !nodes.some((n) => n.name === node)) {
+    throw new UserError(`no node "${node}" in the config`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
+  }
+}
+
+function done(ctx: CommandContext, json: Record<string, unknown>, text: string): number {
+  if (ctx.out.json) ctx.out.printJson(json);
+  else ctx.out.print(text);
+  return 0;
+}
+
+async function request(ctx: CommandContext, opts: ReasonOpts, args: string[]): Promise<number> {
+  const node = args[0]!;
+  checkNode(ctx, node);
+  const record = { node, by: who(), at: new Date().toISOString(), ...(opts.reason ? { reason: opts.reason } : {}) };
+  await withRecords(ctx, (_, r) => r.putRequest(record));
+  return done(ctx, { requested: record }, `requested maintenance of ${node}; its agent reboots it when it is safe`);
+}
+
+async function cancel(ctx: CommandContext, _opts: unknown, args: string[]): Promise<number> {
+  const node = args[0]!;
+  checkNode(ctx, node);
+  const { deleted, rebooting } = await withRecords(ctx, async (_, r) => ({
+    deleted: await r.deleteRequest(node),
+    rebooting: (await r.node(node)).phase === 'rebooting',
+  }));
+  const text = deleted ? `cancelled the request for ${node}` : `no request for ${node} was pending`;
+  const note = rebooting ? ` (${node} is already rebooting; that maintenance finishes)` : '';
+  return done(ctx, { node, cancelled: deleted, rebooting }, text + note);
+}
+
+async function pause(ctx: CommandContext, opts: ReasonOpts): Promise<number> {
+  const record = { by: who(), at: new Date().toISOString(), ...(opts.reason ? { reason: opts.reason } : {}) };
+  await withRecords(ctx, (_, r) => r.putPause(record));
+  return done(ctx, { paused: record }, 'maintenance paused: no agent starts a reboot until `lifeboat maintain resume`');
+}
+
+async function resume(ctx: CommandContext): Promise<number> {
+  const was = await withRecords(ctx, (_, r) => r.deletePause());
+  return done(ctx, { resumed: was }, was ? 'maintenance resumed' : 'maintenance was not paused');
+}
