@@ -1,0 +1,157 @@
+import { type BackupManifest, MANIFEST_FORMAT, renderManifest } from '../../domain/backup/manifest.js';
+import { manifestNameFor, snapshotName } from '../../domain/backup/naming.js';
+import { chooseSource, memberName } from '../../domain/backup/source.js';
+import type { EndpointProbe } from '../../domain/probe.js';
+import { errorMessage } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { type EtcdConnectionOptions, EtcdEndpointClient, type HashKVResult } from '../etcd/client.js';
+import type { BackupStore } from '../store/types.js';
+import { rawSnapshot } from './grpc-snapshot.js';
+import { KeyspaceReader } from './keyspace.js';
+import { type ByteTransform, streamSnapshot } from './stream.js';
+
+/**
+ * One backup: snapshot one member into the store, prove the bytes, commit, write the manifest.
+ *
+ * What a restore must show is fixed before the stream starts. One serializable count-only Range on the source member
+ * gives the key count and the revision R it was counted at (same response, so they belong together); HashKV(R) on the
+ * same member hashes exactly the revisions <= R. The snapshot starts after that on the same member (etcd commits its
+ * backend before streaming), so it holds every revision <= R, maybe a few more written meanwhile. A restore drill
+ * asks the restored copy for the count at R and HashKV(R), and both must be equal: writes after R do not disturb the
+ * comparison. One thing can: a compaction between HashKV and the snapshot (HashKV covers uncompacted history). After
+ * the stream a count at (compact revision + 1) fails exactly when a compaction ran meanwhile; then the hash is not
+ * recorded (hashKV: null, with a note) rather than recorded wrong.
+ */
+
+export interface BackupRequest {
+  endpoint: string;
+  memberName: string;
+  connection: EtcdConnectionOptions;
+  store: BackupStore;
+  clusterName?: string;
+  encryption?: { recipients: string[]; encrypt: ByteTransform };
+  onProgress?: (bytes: number, total: number) => void;
+  signal?: AbortSignal;
+  /** No chunk for this long: the member is frozen or gone. */
+  idleTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** A snapshot that arrived but did not check out: nothing was committed. */
+export class SnapshotRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotRejectedError';
+  }
+}
+
+/**
+ * Back up the cluster the probes describe: pick the source member (domain/backup/source.ts), then backupEtcd.
+ * `onSource` hears which member streams (for a progress label) and any warning about the choice.
+ */
+export async function backupFromProbes(
+  probes: EndpointProbe[],
+  req: Omit<BackupRequest, 'endpoint' | 'memberName'>,
+  onSource?: (source: { endpoint: string; memberName: string; warnings: string[] }) => void,
+): Promise<BackupManifest> {
+  const choice = chooseSource(probes);
+  if ('error' in choice) throw new Error(`cannot back up: ${choice.error}`);
+  const name = memberName(probes, choice.memberId);
+  onSource?.({ endpoint: choice.endpoint, memberName: name, warnings: choice.warnings });
+  return backupEtcd({ ...req, endpoint: choice.endpoint, memberName: name });
+}
+
+export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
+  const now = req.now ?? Date.now;
+  const started = now();
+  const client = new EtcdEndpointClient(req.endpoint, req.connection);
+  const reader = new KeyspaceReader(req.endpoint, req.connection);
+  try {
+    const [status, point, token] = await Promise.all([client.status(10_000), reader.point(), reader.authToken()]);
+    const before = await hashAt(client, point.revision);
+    const createdAt = now();
+    const name = snapshotName(createdAt, req.clusterName, Boolean(req.encryption));
+    const pending = await req.store.create(name, { expectedSize: status.dbSize });
+    let streamed: Awaited<ReturnType<typeof streamSnapshot>>;
+    try {
+      const chunks = rawSnapshot(req.endpoint, req.connection, { token, idleTimeoutMs: req.idleTimeoutMs });
+      streamed = await streamSnapshot(chunks, pending.stream, {
+        encrypt: req.encryption?.encrypt,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      });
+      const problem = streamed.check.problem;
+      if (problem) {
+        const early = problem.code === 'truncated' ? 'snapshot stream ended early (member killed?): ' : '';
+        throw new SnapshotRejectedError(`${early}${problem.message}; nothing was stored`);
+      }
+    } catch (err) {
+      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    const hashKV = await stillValid(reader, before, point.revision);
+    try {
+      await pending.commit();
+    } catch (err) {
+      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    const manifest: BackupManifest = {
+      format: MANIFEST_FORMAT,
+      name,
+      location: req.store.locate(name),
+      ...(req.clusterName ? { clusterName: req.clusterName } : {}),
+      clusterId: point.clusterId,
+      memberId: point.memberId,
+      memberName: req.memberName,
+      endpoint: req.endpoint,
+      revision: point.revision,
+      raftIndex: status.raftAppliedIndex ?? status.raftIndex,
+      raftTerm: status.raftTerm,
+      etcdVersion: status.version,
+      size: streamed.stored.size,
+      sha256: streamed.stored.sha256,
+      plaintextSize: streamed.check.size,
+      plaintextSha256: streamed.check.sha256,
+      hashKV: hashKV.record,
+      ...(hashKV.note ? { hashKVNote: hashKV.note } : {}),
+      keys: point.keys,
+      createdAt: new Date(createdAt).toISOString(),
+      seconds: Math.round(now() - started) / 1000,
+      toolVersion: VERSION,
+      encrypted: Boolean(req.encryption),
+      ...(req.encryption ? { recipients: req.encryption.recipients } : {}),
+      verified: null,
+    };
+    await req.store.putSmall(manifestNameFor(name), renderManifest(manifest));
+    return manifest;
+  } finally {
+    client.close();
+    reader.close();
+  }
+}
+
+type HashAttempt = { result: HashKVResult } | { error: string };
+
+async function hashAt(client: EtcdEndpointClient, revision: number): Promise<HashAttempt> {
+  try {
+    return { result: await client.hashKV(revision, 120_000) };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+async function stillValid(
+  reader: KeyspaceReader,
+  before: HashAttempt,
+  revision: number,
+): Promise<{ record: BackupManifest['hashKV']; note?: string }> {
+  if ('error' in before) return { record: null, note: `HashKV failed on the source member: ${before.error}` };
+  const { hash, compactRevision } = before.result;
+  try {
+    await reader.countAt(Math.max(compactRevision, 0) + 1);
+  } catch (err) {
+    return { record: null, note: `a compaction ran during the backup; HashKV not recorded (${errorMessage(err)})` };
+  }
+  return { record: { hash, revision, compactRevision } };
+}

@@ -1,0 +1,65 @@
+import { buildCatalog, type Catalog, type PrunePlan } from '../../domain/backup/catalog.js';
+import { type BackupManifest, parseManifest, renderManifest } from '../../domain/backup/manifest.js';
+import { manifestNameFor, SNAPSHOT_PREFIX } from '../../domain/backup/naming.js';
+import { errorMessage } from '../../errors.js';
+import type { BackupStore } from '../store/types.js';
+
+/** The snapshots a store holds, with their manifests (read a few at a time: S3 round trips add up). */
+export async function readCatalog(store: BackupStore): Promise<Catalog> {
+  const objects = await store.list(SNAPSHOT_PREFIX);
+  const present = new Set(objects.map((o) => o.name));
+  const manifests = new Map<string, { manifest: BackupManifest } | { error: string }>();
+  const wanted = objects.map((o) => o.name).filter((n) => present.has(manifestNameFor(n)));
+  await eachLimited(wanted, 8, async (name) => {
+    const found = await readManifest(store, name);
+    if (found) manifests.set(name, found);
+  });
+  return buildCatalog(objects, (name) => manifests.get(name));
+}
+
+export async function readManifest(
+  store: BackupStore,
+  snapshot: string,
+): Promise<{ manifest: BackupManifest } | { error: string } | undefined> {
+  let data: Buffer | undefined;
+  try {
+    data = await store.readSmall(manifestNameFor(snapshot));
+  } catch (err) {
+    return { error: `cannot read ${manifestNameFor(snapshot)}: ${errorMessage(err)}` };
+  }
+  if (data === undefined) return undefined;
+  const parsed = parseManifest(data.toString('utf8'));
+  return 'error' in parsed ? { error: `${manifestNameFor(snapshot)}: ${parsed.error}` } : parsed;
+}
+
+/**
+ * Rewrites the manifest beside `snapshot` in one atomic put (readers see the old or the new one). The object name,
+ * not manifest.name: a snapshot copied elsewhere (verify FILE) keeps the name it was taken under.
+ */
+export function writeManifest(store: BackupStore, snapshot: string, manifest: BackupManifest): Promise<void> {
+  return store.putSmall(manifestNameFor(snapshot), renderManifest(manifest));
+}
+
+/** Deletes what the plan removes: each snapshot, then its manifest; then orphan manifests. Returns objects deleted. */
+export async function executePrune(store: BackupStore, plan: PrunePlan): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const item of plan.remove) {
+    for (const name of item.objects) {
+      await store.delete(name);
+      deleted.push(name);
+    }
+  }
+  for (const name of plan.orphanManifests) {
+    await store.delete(name);
+    deleted.push(name);
+  }
+  return deleted;
+}
+
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type SnapshotCheck, SnapshotChecker } from '../../domain/backup/snapshot-check.js';
+import type { SnapshotChunk } from '../etcd/client.js';
+import { memoryHygiene } from './memory.js';
+
+/**
+ * etcd's snapshot stream -> (encryption) -> the store, one chunk at a time. stream/promises.pipeline carries
+ * backpressure end to end: when the disk or S3 is slow, the store's stream stops taking (its highWaterMark), we stop
+ * pulling from the HTTP/2 stream and flow control stops etcd. Memory stays a few chunks whatever the database size;
+ * the network and the disk still work at the same time, because a write returns before it reaches the disk.
+ */
+
+/** Bytes in, bytes out (age encryption); must not buffer the whole input. */
+export type ByteTransform = (input: AsyncIterable<Buffer>) => AsyncIterable<Uint8Array>;
+
+export interface StreamedSnapshot {
+  /** The verdict on the etcd bytes: bbolt header, length, SHA-256 trailer. */
+  check: SnapshotCheck;
+  /** What went to the store (the ciphertext when encrypting). */
+  stored: { size: number; sha256: string };
+}
+
+/** The etcd stream failed before its end: the member died, restarted or was cut off. */
+export class SnapshotStreamError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly expected: number | undefined,
+    cause: unknown,
+  ) {
+    const of = expected ? ` of ${expected}` : '';
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`snapshot stream ended early after ${bytes}${of} bytes: member killed? (${why})`);
+    this.name = 'SnapshotStreamError';
+  }
+}
+
+export interface StreamOptions {
+  encrypt?: ByteTransform;
+  /** Called per chunk with bytes so far and the total the member announced. */
+  onProgress?: (bytes: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function streamSnapshot(
+  chunks: AsyncIterable<SnapshotChunk>,
+  sink: Writable,
+  opts: StreamOptions = {},
+): Promise<StreamedSnapshot> {
+  const checker = new SnapshotChecker();
+  let expected: number | undefined;
+  let sourceError: { err: unknown } | undefined;
+  const hygiene = memoryHygiene();
+  async function* fromEtcd(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of chunks) {
+        checker.update(chunk.blob);
+        hygiene(chunk.blob.length);
+        expected ??= chunk.blob.length + chunk.remainingBytes;
+        opts.onProgress?.(checker.bytes, Math.max(expected, checker.bytes + chunk.remainingBytes));
+        yield chunk.blob;
+      }
+    } catch (err) {
+      sourceError = { err };
+      throw err;
+    }
+  }
+  const storedHash = createHash('sha256');
+  let storedSize = 0;
+  async function* hashStored(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of input) {
+      storedHash.update(chunk);
+      storedSize += chunk.length;
+      yield chunk;
+    }
+  }
+  try {
+    if (opts.encrypt) await pipeline(fromEtcd, opts.encrypt, hashStored, sink, { signal: opts.signal });
+    else await pipeline(fromEtcd, sink, { signal: opts.signal });
+  } catch (err) {
+    if (sourceError && !opts.signal?.aborted) throw new SnapshotStreamError(checker.bytes, expected, sourceError.err);
+    throw err;
+  }
+  const check = checker.finish();
+  const stored = opts.encrypt
+    ? { size: storedSize, sha256: storedHash.digest('hex') }
+    : { size: check.size, sha256: check.sha256 };
+  return { check, stored };
+}

@@ -1,0 +1,93 @@
+import type { BackupManifest } from '../../domain/backup/manifest.js';
+import { compareRestore, expectationOf, storedHashProblem } from '../../domain/backup/verify.js';
+import { errorMessage } from '../../errors.js';
+import type { ByteTransform } from '../snapshot/stream.js';
+import type { BackupStore } from '../store/types.js';
+import { type DrillResult, runDrill } from './drill.js';
+import { prepareSnapshot } from './prepare.js';
+import { Scratch } from './scratch.js';
+
+/**
+ * `lifeboat verify`: check the stored bytes, restore them with etcd's own tool into a throwaway member, and compare
+ * what it serves with the manifest. Every failure becomes a problem that names its check; the scratch directory and
+ * the throwaway etcd are removed whatever happens (an abort included: it rethrows after cleaning up).
+ */
+
+export interface VerifyRequest {
+  store: BackupStore;
+  name: string;
+  manifest?: BackupManifest;
+  decrypt?: ByteTransform;
+  signal?: AbortSignal;
+  /** Parent of the scratch directory (default: the OS temp dir). Needs room for a copy of the database. */
+  scratchDir?: string;
+  /** Credentials for a snapshot of a cluster with auth enabled. */
+  auth?: { user: string; password?: string };
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  location: string;
+  name: string;
+  revision: number | null;
+  keys: number | null;
+  hashKVMatch: boolean | null;
+  seconds: number;
+  problems: string[];
+  /** Which stage the drill reached: a failed check stops it there. */
+  stage: 'read' | 'check' | 'restore' | 'compare';
+  timings?: DrillResult['timings'] & { checkFileMs: number };
+}
+
+export async function verifySnapshot(req: VerifyRequest): Promise<VerifyOutcome> {
+  const started = Date.now();
+  const base = { location: req.store.locate(req.name), name: req.name };
+  const outcome = (stage: VerifyOutcome['stage'], problems: string[], rest: Partial<VerifyOutcome> = {}) => ({
+    ...base,
+    ok: problems.length === 0,
+    revision: null,
+    keys: null,
+    hashKVMatch: null,
+    ...rest,
+    seconds: (Date.now() - started) / 1000,
+    problems,
+    stage,
+  });
+  const scratch = new Scratch(req.scratchDir);
+  try {
+    let prepared: Awaited<ReturnType<typeof prepareSnapshot>>;
+    try {
+      prepared = await prepareSnapshot(req.store, req.name, scratch, { decrypt: req.decrypt, signal: req.signal });
+    } catch (err) {
+      req.signal?.throwIfAborted();
+      const what = req.decrypt ? 'reading or decrypting the snapshot failed' : 'reading the snapshot failed';
+      return outcome('read', [`${what}: ${errorMessage(err)}`]);
+    }
+    const checkFileMs = Date.now() - started;
+    const problems = [
+      ...(prepared.check.problem ? [prepared.check.problem.message] : []),
+      ...storedHashProblem(req.manifest, prepared.stored.size, prepared.stored.sha256),
+    ];
+    if (problems.length > 0) return outcome('check', problems);
+    let drill: DrillResult;
+    try {
+      drill = await runDrill(prepared.file, scratch, {
+        atRevision: req.manifest?.revision,
+        signal: req.signal,
+        auth: req.auth,
+      });
+    } catch (err) {
+      req.signal?.throwIfAborted();
+      return outcome('restore', [errorMessage(err)]);
+    }
+    const cmp = compareRestore(req.manifest && expectationOf(req.manifest), drill.observation);
+    return outcome('compare', cmp.problems, {
+      revision: drill.observation.revision,
+      keys: drill.observation.keys,
+      hashKVMatch: cmp.hashKVMatch,
+      timings: { ...drill.timings, checkFileMs },
+    });
+  } finally {
+    await scratch.cleanup();
+  }
+}

@@ -1,0 +1,160 @@
+import type { Command } from 'commander';
+import { backupFromProbes } from '../adapters/snapshot/backup.js';
+import { readCatalog } from '../adapters/snapshot/catalog.js';
+import { runEvery } from '../adapters/snapshot/every.js';
+import { backupDocument, backupLine, listDocument, progressMeter, renderList } from '../adapters/snapshot/report.js';
+import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
+import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import type { BackupStore } from '../adapters/store/types.js';
+import { onStopSignals } from '../adapters/verify/signals.js';
+import { parseDuration } from '../domain/duration.js';
+import type { RetentionPolicy } from '../domain/retention.js';
+import { errorMessage, UserError } from '../errors.js';
+import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
+import { action, type CommandContext } from './context.js';
+import { pruneStore } from './prune.js';
+import { drillAuth, verifyAndRecord } from './verify.js';
+
+interface EtcdOpts {
+  to?: string;
+  recipient?: string[];
+  every?: string | true;
+  verifyEvery?: string;
+  identity?: string;
+}
+
+export function registerBackup(program: Command): void {
+  const backup =
+    program.commands.find((c) => c.name() === 'backup') ??
+    program.command('backup').description('take and list backups');
+  backup
+    .command('etcd')
+    .description('stream a hash-verified etcd snapshot and its manifest into the backup store')
+    .option('--to <dest>', 'directory or s3://bucket/prefix (default: first of backups.to)')
+    .option('--recipient <age1...>', 'encrypt to this age recipient; repeatable (default: backups.encryption)', collect)
+    .option('--every [duration]', 'keep running: back up now and every DURATION (default: backups.etcd.every)')
+    .option('--verify-every <n>', 'with --every: restore drill after every Nth backup, 0 = never (default 1)')
+    .option('--identity <file>', `with --every: age identity for drills of encrypted backups ($LIFEBOAT_AGE_IDENTITY)`)
+    .addHelpText(
+      'after',
+      `
+A healthy follower (else the leader; without quorum, any member that answers) streams its database; the bytes are
+hashed on the way and checked against the SHA-256 etcd sends last. Only a snapshot that checks out is committed;
+then NAME.manifest.json is written beside it. With --every it runs until SIGINT/SIGTERM: one line per run, pruning
+(backups.retention) and a restore drill (--verify-every) after each backup.
+
+Examples:
+  lifeboat -c lifeboat.yaml backup etcd
+  lifeboat --endpoints 10.0.0.11:2379 backup etcd --to /mnt/nfs/lifeboat --json
+  lifeboat -c lifeboat.yaml backup etcd --every 1h --verify-every 24
+
+Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
+    )
+    .action(action<EtcdOpts>(backupCommand));
+  backup
+    .command('list')
+    .description('etcd backups in the store: when, size, revision, verified?')
+    .option('--to <dest>', 'directory or s3://bucket/prefix (default: first of backups.to)')
+    .action(
+      action<{ to?: string }>(async (ctx, opts) => {
+        const store = await openDestination(opts.to, ctx.config());
+        const { entries } = await readCatalog(store);
+        if (ctx.out.json) ctx.out.printJson(listDocument(store, entries));
+        else ctx.out.print(renderList(ctx.out, store.location, entries));
+        return 0;
+      }),
+    );
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+interface Setup {
+  store: BackupStore;
+  encryption: Encryption | undefined;
+  retention: RetentionPolicy;
+  identity?: string;
+}
+
+async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<number> {
+  const backups = ctx.config()?.config.backups;
+  const recipients = opts.recipient?.length ? opts.recipient : (backups?.encryption?.recipients ?? []);
+  const setup: Setup = {
+    store: await openDestination(opts.to, ctx.config()),
+    encryption: await encryptionFor(recipients),
+    retention: backups?.retention ?? {},
+    identity: opts.identity,
+  };
+  if (opts.every === undefined) {
+    // Ctrl-C mid-stream: abort the pending object (no temp file left behind), then exit 130.
+    const controller = new AbortController();
+    const removeHandlers = onStopSignals(() => controller.abort());
+    try {
+      const manifest = await backupOnce(ctx, setup, controller.signal, true);
+      if (ctx.out.json) ctx.out.printJson(backupDocument(manifest));
+      else ctx.out.print(backupLine(manifest));
+      return 0;
+    } catch (err) {
+      if (controller.signal.aborted) {
+        ctx.out.warn('lifeboat: interrupted: nothing was stored');
+        return 130;
+      }
+      if (err instanceof UserError) throw err;
+      ctx.out.warn(`lifeboat: error: ${errorMessage(err)}`);
+      return 1;
+    } finally {
+      removeHandlers();
+    }
+  }
+  const everyText = opts.every === true ? backups?.etcd?.every : opts.every;
+  const everyMs = everyText ? parseDuration(everyText) : undefined;
+  if (!everyMs)
+    throw new UserError(`--every needs a duration like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`);
+  const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
+  if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');
+  const controller = new AbortController();
+  const removeHandlers = onStopSignals(() => controller.abort());
+  try {
+    const steps: ScheduledSteps = {
+      backup: (signal) => backupOnce(ctx, setup, signal),
+      prune: async () =>
+        (await pruneStore(setup.store, setup.retention, Date.now(), false)).plan.remove.map((r) => r.name),
+      verify: async (name, signal) => {
+        const auth = drillAuth(ctx);
+        return (await verifyAndRecord({ store: setup.store, name, identity: setup.identity, signal, auth })).outcome;
+      },
+    };
+    await runEvery({
+      everyMs,
+      signal: controller.signal,
+      run: async (n, signal) => {
+        const { line, ...report } = await scheduledRun(steps, n, verifyEvery, signal);
+        ctx.out.print(ctx.out.json ? JSON.stringify(report) : line);
+      },
+    });
+  } finally {
+    removeHandlers();
+  }
+  ctx.out.warn('lifeboat: stopped');
+  return 0;
+}
+
+async function backupOnce(ctx: CommandContext, setup: Setup, signal: AbortSignal, showProgress = false) {
+  const target = ctx.etcdTarget();
+  let progress: ReturnType<typeof progressMeter> | undefined;
+  const request = {
+    connection: connectionOptions(target),
+    store: setup.store,
+    clusterName: ctx.config()?.config.cluster?.name,
+    encryption: setup.encryption,
+    onProgress: (bytes: number, total: number) => progress?.update(bytes, total),
+    signal,
+  };
+  try {
+    return await backupFromProbes(await probeWithDiscovery(target, 3000), request, (source) => {
+      for (const w of source.warnings) ctx.out.warn(`warning: ${w}`);
+      if (showProgress) progress = progressMeter(ctx.out, `snapshot of ${source.memberName || source.endpoint}`);
+    });
+  } finally {
+    progress?.done();
+  }
+}
