@@ -1,13 +1,57 @@
 import { Command, CommanderError, Option } from 'commander';
-import { registerCheck } from './commands/check.js';
 import { takeExitCode } from './commands/context.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerLab } from './commands/lab.js';
-import { registerStatus } from './commands/status.js';
 import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/**
+ * Which module defines which top-level commands. Only the modules of the command being run are loaded: importing
+ * all of them (gRPC, S3, Kubernetes, MySQL clients...) made every start, even `check`, pay for everything.
+ * Help and unknown commands load them all, in this order (the order of `lifeboat --help`).
+ */
+const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
+  { commands: ['status'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { commands: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
+  { commands: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
+  { commands: ['lab'], load: async () => (await import('./commands/lab.js')).registerLab },
+  { commands: ['recover'], load: async () => (await import('./commands/recover.js')).registerRecover },
+  { commands: ['backup'], load: async () => (await import('./commands/backup.js')).registerBackup },
+  { commands: ['verify'], load: async () => (await import('./commands/verify.js')).registerVerify },
+  { commands: ['prune'], load: async () => (await import('./commands/prune.js')).registerPrune },
+  { commands: ['backup', 'restore'], load: async () => (await import('./commands/helm.js')).registerHelm },
+  { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
+  { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
+  { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  {
+    commands: ['backup', 'verify', 'restore', 'guide'],
+    load: async () => {
+      const mysql = await import('./commands/mysql.js');
+      return (program) => {
+        mysql.registerBackupMysql(mysql.commandGroup(program, 'backup', 'take and list backups'));
+        mysql.registerVerifyMysql(mysql.commandGroup(program, 'verify', 'restore drills'));
+        mysql.registerRestoreMysql(mysql.commandGroup(program, 'restore', 'load a backup into a server'));
+        mysql.registerGuide(program);
+      };
+    },
+  },
+];
+
+/** Global options that take a value: their value is not the command name. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config', '--endpoints', '--cacert', '--cert', '--key', '--user']);
+
+/** The top-level command named in argv (the first operand), if any. */
+export function commandNameOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return argv[i + 1];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('lifeboat')
     .description("Keep your Kubernetes cluster's etcd alive and recoverable.")
     .version(VERSION, '-V, --version')
@@ -34,17 +78,23 @@ Examples:
 Exit codes: 0 ok, 1 problems found, 2 bad input, 3 etcd unreachable or quorum lost.
 Colours are off when NO_COLOR is set or stdout is not a terminal.`,
     );
-  registerStatus(program);
-  registerDoctor(program);
-  registerCheck(program);
-  registerLab(program);
+  const name = commandNameOf(argv);
+  const known = COMMAND_MODULES.some((m) => name !== undefined && m.commands.includes(name));
+  const versionOnly = name === undefined && (argv.includes('-V') || argv.includes('--version'));
+  const modules = versionOnly
+    ? []
+    : known
+      ? COMMAND_MODULES.filter((m) => m.commands.includes(name!))
+      : COMMAND_MODULES;
+  const registrars = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registrars) register(program);
   return program;
 }
 
 /** Runs the CLI and returns the exit code. Bad input: one line, exit 2; no stack trace unless --debug. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   let commanderError = '';
   program.exitOverride();
   program.configureOutput({ writeErr: (text) => (commanderError += text) });

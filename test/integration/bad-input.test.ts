@@ -81,3 +81,33 @@ describe('bad input gets one clear line and exit 2', () => {
     }
   });
 });
+
+describe('only the command being run is loaded', () => {
+  it('finds the command name past global options and their values', async () => {
+    const { commandNameOf } = await import('../../src/cli.js');
+    expect(commandNameOf(['node', 'lifeboat', '-c', 'x.yaml', '--json', 'check', '--days', '3'])).toBe('check');
+    expect(commandNameOf(['node', 'lifeboat', '--endpoints', 'a:1', 'status'])).toBe('status');
+    expect(commandNameOf(['node', 'lifeboat', '--json'])).toBeUndefined();
+  });
+
+  it('every command is still listed in the top-level help', async () => {
+    const help = await runCli(['--help']);
+    for (const name of [
+      'status',
+      'doctor',
+      'check',
+      'lab',
+      'recover',
+      'backup',
+      'verify',
+      'prune',
+      'restore',
+      'agent',
+      'maintain',
+      'serve',
+      'guide',
+    ]) {
+      expect(help.stdout).toMatch(new RegExp(`\\n  ${name}\\b`));
+    }
+  });
+});
