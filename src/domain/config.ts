@@ -209,6 +209,11 @@ const backupsSchema = z.strictObject({
 
 const maintenanceSchema = z.strictObject({
   lock: z.enum(['etcd', 'kubernetes']).optional(),
+  /** Kubernetes namespace of the Lease lock (lock: kubernetes); default lifeboat. */
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: 'not a Kubernetes namespace name (example: lifeboat)' })
+    .optional(),
   settle: duration.optional(),
   maxRaftLag: z.number().int().nonnegative().optional(),
   requireVerifiedBackupWithin: duration.optional(),

@@ -1,0 +1,100 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import {
+  MYSQL_PREFIX,
+  type MysqlManifest,
+  mysqlManifestName,
+  newestDump,
+  parseMysqlManifest,
+  renderMysqlManifest,
+} from '../../domain/mysql/manifest.js';
+import { errorMessage, UserError } from '../../errors.js';
+import type { LoadedConfig } from '../config-file.js';
+import { openDestination } from '../snapshot/setup.js';
+import type { BackupStore } from '../store/types.js';
+
+/** Finding a dump (a path, an object name, or the newest) and reading/writing its manifest. */
+
+export type ManifestRead = { manifest: MysqlManifest } | { error: string } | undefined;
+
+export async function readMysqlManifest(store: BackupStore, dump: string): Promise<ManifestRead> {
+  let data: Buffer | undefined;
+  try {
+    data = await store.readSmall(mysqlManifestName(dump));
+  } catch (err) {
+    return { error: `cannot read ${mysqlManifestName(dump)}: ${errorMessage(err)}` };
+  }
+  if (data === undefined) return undefined;
+  const parsed = parseMysqlManifest(data.toString('utf8'));
+  return 'error' in parsed ? { error: `${mysqlManifestName(dump)}: ${parsed.error}` } : parsed;
+}
+
+/** `dump` as this store names it (a dump opened by its path lives in a store rooted at its directory). */
+export function writeMysqlManifest(store: BackupStore, dump: string, manifest: MysqlManifest): Promise<void> {
+  return store.putSmall(mysqlManifestName(dump), renderMysqlManifest(manifest));
+}
+
+/** Record a restore drill's result in the dump's manifest (one atomic put). */
+export function recordVerification(
+  store: BackupStore,
+  dump: string,
+  manifest: MysqlManifest,
+  o: {
+    ok: boolean;
+    seconds: number;
+    tables: number;
+    rows: number;
+    scratchVersion: string | null;
+    problems: string[];
+    warnings: string[];
+  },
+  toolVersion: string,
+): Promise<void> {
+  const { ok, seconds, tables, rows, scratchVersion, problems, warnings } = o;
+  const verified = {
+    ok,
+    at: new Date().toISOString(),
+    seconds,
+    tables,
+    rows,
+    scratchVersion,
+    problems,
+    warnings,
+    toolVersion,
+  };
+  return writeMysqlManifest(store, dump, { ...manifest, verified });
+}
+
+/**
+ * FILE (a path on this machine, else an object name in the store) or --latest (the newest dump in the store,
+ * optionally of one source). Bad input is exit 2.
+ */
+export async function resolveDump(
+  file: string | undefined,
+  opts: { latest?: boolean; to?: string; source?: string },
+  loaded: LoadedConfig | undefined,
+): Promise<{ store: BackupStore; name: string }> {
+  if (file && opts.latest) throw new UserError('give a dump FILE or --latest, not both');
+  if (file) {
+    const path = resolve(file);
+    if (existsSync(path) && statSync(path).isFile()) {
+      return { store: await openDestination(dirname(path)), name: basename(path) };
+    }
+    if (!opts.to && !loaded?.config.backups?.to) throw new UserError(`cannot read ${file}: no such file`);
+    const store = await openDestination(opts.to, loaded);
+    if ((await store.list(file)).some((o) => o.name === file)) return { store, name: file };
+    throw new UserError(`no dump "${file}": not a file here, and not an object in ${store.location}`);
+  }
+  if (!opts.latest) throw new UserError('which dump? give a FILE (path or object name) or --latest');
+  const store = await openDestination(opts.to, loaded);
+  const names = (await store.list(MYSQL_PREFIX)).map((o) => o.name);
+  const newest = newestDump(names, opts.source);
+  if (!newest) {
+    const of = opts.source ? ` of "${opts.source}"` : '';
+    throw new UserError(
+      `no database dumps${of} in ${store.location}`,
+      'take one with: lifeboat backup mysql --url ...',
+    );
+  }
+  return { store, name: newest };
+}

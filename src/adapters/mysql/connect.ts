@@ -1,0 +1,141 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { explainMysqlError } from '../../domain/mysql/errors.js';
+import { type ServerInfo, serverInfo } from '../../domain/mysql/tools.js';
+import { describeTarget, type MysqlTarget, userDatabases } from '../../domain/mysql/url.js';
+import { UserError } from '../../errors.js';
+
+/**
+ * mysql2 connections for the checks around a dump or a load: can we log in, what server is it, which databases
+ * exist, is a restore target empty. The dump itself is the vendor's own tool. mysql2 is loaded on demand (other
+ * commands do not pay for it).
+ */
+
+export interface MysqlSession {
+  conn: Connection;
+  target: MysqlTarget;
+  server: ServerInfo;
+  close(): Promise<void>;
+}
+
+export async function openSession(
+  target: MysqlTarget,
+  password: string | undefined,
+  opts: { timeoutMs?: number; useDatabase?: boolean } = {},
+): Promise<MysqlSession> {
+  const mysql = await import('mysql2/promise');
+  const where = describeTarget(target);
+  let conn: Connection;
+  try {
+    conn = await mysql.createConnection({
+      user: target.user,
+      password,
+      ...(target.socket ? { socketPath: target.socket } : { host: target.host, port: target.port }),
+      ...(opts.useDatabase && target.database ? { database: target.database } : {}),
+      connectTimeout: opts.timeoutMs ?? 10_000,
+      charset: 'utf8mb4_general_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
+  } catch (err) {
+    throw toUserError(err, where, target.database);
+  }
+  // A dropped connection emits 'error' on the object; without a listener that would end the process.
+  conn.on('error', () => undefined);
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v, @@version_comment AS c');
+    const server = serverInfo(String(rows[0]?.v ?? ''), String(rows[0]?.c ?? ''));
+    return { conn, target, server, close: () => conn.end().catch(() => conn.destroy()) };
+  } catch (err) {
+    conn.destroy();
+    throw toUserError(err, where, target.database);
+  }
+}
+
+export function toUserError(err: unknown, where: string, database?: string): UserError {
+  if (err instanceof UserError) return err;
+  const e = explainMysqlError(err as { code?: string; message?: string }, where, database);
+  return new UserError(e.message, e.hint, e.exitCode);
+}
+
+/** The databases a backup covers: the one in the URL (which must exist), else every user database. */
+export async function databasesToDump(session: MysqlSession): Promise<string[]> {
+  const all = await listDatabases(session);
+  const wanted = session.target.database;
+  const where = describeTarget(session.target);
+  if (wanted) {
+    if (!all.includes(wanted)) {
+      throw new UserError(
+        `unknown database "${wanted}" on ${where}`,
+        `databases there: ${userDatabases(all).join(', ') || 'none'}`,
+      );
+    }
+    return [wanted];
+  }
+  const dbs = userDatabases(all);
+  if (dbs.length === 0) throw new UserError(`no user databases on ${where}: nothing to back up`);
+  return dbs;
+}
+
+export async function listDatabases(session: MysqlSession): Promise<string[]> {
+  try {
+    const [rows] = await session.conn.query<RowDataPacket[]>('SHOW DATABASES');
+    return rows.map((r) => String(Object.values(r)[0]));
+  } catch (err) {
+    throw toUserError(err, describeTarget(session.target));
+  }
+}
+
+/** Base tables whose engine has no transactions (MyISAM, Aria...): --single-transaction cannot freeze them. */
+export async function nonTransactionalTables(session: MysqlSession, databases: readonly string[]): Promise<string[]> {
+  if (databases.length === 0) return [];
+  const [rows] = await session.conn.query<RowDataPacket[]>(
+    `SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ' (', ENGINE, ')') AS t FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE = 'BASE TABLE' AND ENGINE NOT IN ('InnoDB', 'MEMORY') ORDER BY 1`,
+    [databases],
+  );
+  return rows.map((r) => String(r.t));
+}
+
+/** Tables and routines already in `database` (0, 0 when it does not exist). */
+export async function databaseContents(
+  session: MysqlSession,
+  database: string,
+): Promise<{ exists: boolean; tables: number; routines: number }> {
+  const [schemata] = await session.conn.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    [database],
+  );
+  if (Number(schemata[0]?.n ?? 0) === 0) return { exists: false, tables: 0, routines: 0 };
+  const [tables] = await session.conn.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+    [database],
+  );
+  const [routines] = await session.conn.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?',
+    [database],
+  );
+  return { exists: true, tables: Number(tables[0]?.n ?? 0), routines: Number(routines[0]?.n ?? 0) };
+}
+
+/** Exact row counts (COUNT(*), not the estimates in information_schema) of base tables, keyed `db.table`. */
+export async function countRows(session: MysqlSession, databases: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const db of databases) {
+    const [tables] = await session.conn.query<RowDataPacket[]>(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+      [db],
+    );
+    for (const row of tables) {
+      const table = String(row.t);
+      const [n] = await session.conn.query<RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM ${quoteIdent(db)}.${quoteIdent(table)}`,
+      );
+      counts.set(`${db}.${table}`, Number(n[0]?.n ?? 0));
+    }
+  }
+  return counts;
+}
+
+export function quoteIdent(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}

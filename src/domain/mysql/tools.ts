@@ -1,0 +1,173 @@
+/**
+ * Which client program dumps or loads which server, with which flags. Pure: the adapters find the programs and ask
+ * them for `--version` and `--help`; this file decides.
+ */
+
+export type Flavor = 'mariadb' | 'mysql';
+
+export interface ServerInfo {
+  flavor: Flavor;
+  /** "10.11.19" or "8.0.36". */
+  version: string;
+  /** What the server said, e.g. "10.11.19-MariaDB-0+deb12u1". */
+  raw: string;
+}
+
+export interface ClientTool {
+  /** Absolute path. */
+  path: string;
+  /** mariadb-dump, mysqldump, mariadb, mysql. */
+  command: string;
+  flavor: Flavor;
+  version: string;
+  /** Long options the program lists in --help (without dashes). */
+  options: ReadonlySet<string>;
+}
+
+export function serverInfo(versionText: string, versionComment = ''): ServerInfo {
+  const flavor: Flavor = /mariadb/i.test(versionText) || /mariadb/i.test(versionComment) ? 'mariadb' : 'mysql';
+  // MariaDB 10.x used to say "5.5.5-10.11.19-MariaDB" over the wire; VERSION() says "10.11.19-MariaDB-...".
+  const cleaned = versionText.replace(/^5\.5\.5-/, '');
+  const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(cleaned)?.[1] ?? cleaned;
+  return { flavor, version, raw: versionText };
+}
+
+/**
+ * `mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)`,
+ * `mysqldump  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)`,
+ * `mysqldump  Ver 10.13 Distrib 5.7.44, for Linux (x86_64)`.
+ */
+export function parseToolVersion(text: string): { flavor: Flavor; version: string } | undefined {
+  const distrib = /Distrib\s+(\d+\.\d+(?:\.\d+)?)([^,\s]*)/.exec(text);
+  if (distrib) return { flavor: /mariadb/i.test(distrib[2]!) ? 'mariadb' : 'mysql', version: distrib[1]! };
+  const ver = /\bVer\s+(\d+\.\d+(?:\.\d+)?)(\S*)/.exec(text);
+  if (ver) return { flavor: /mariadb/i.test(text) ? 'mariadb' : 'mysql', version: ver[1]! };
+  return undefined;
+}
+
+/** Long options listed by `--help`. */
+export function parseHelpOptions(help: string): Set<string> {
+  const options = new Set<string>();
+  for (const m of help.matchAll(/^\s+(?:-\w,?\s+)?--([a-z0-9][a-z0-9_-]*)/gim)) options.add(m[1]!.replace(/_/g, '-'));
+  return options;
+}
+
+/** The dump program for this server: its own vendor's when installed, else the other one (with a warning). */
+export function chooseTool(
+  server: ServerInfo,
+  tools: readonly ClientTool[],
+): { tool: ClientTool; warnings: string[] } | undefined {
+  const same = tools.find((t) => t.flavor === server.flavor);
+  if (same) return { tool: same, warnings: [] };
+  const other = tools[0];
+  if (!other) return undefined;
+  const vendor = server.flavor === 'mysql' ? "MySQL's mysqldump" : 'mariadb-dump';
+  return {
+    tool: other,
+    warnings: [
+      `the server is ${flavorName(server.flavor)} ${server.version} but only ${other.command} (${flavorName(other.flavor)} ${other.version}) is installed; ${vendor} would be the faithful choice`,
+    ],
+  };
+}
+
+export function flavorName(flavor: Flavor): string {
+  return flavor === 'mariadb' ? 'MariaDB' : 'MySQL';
+}
+
+export interface Connection {
+  /** --defaults-extra-file: user and password (and host/port/socket) live there, never in argv. */
+  defaultsFile: string;
+  socket?: string;
+}
+
+/**
+ * Arguments of the dump. --single-transaction gives one consistent InnoDB snapshot without locking; --quick streams
+ * rows instead of buffering tables; routines, triggers and events make the dump a whole database; --hex-blob keeps
+ * binary columns byte-exact. Options only some versions know are passed only when `--help` lists them:
+ * --column-statistics=0 (MySQL 8's mysqldump would query a table MariaDB and MySQL 5.7 lack), --no-tablespaces
+ * (otherwise MySQL >= 8.0.21 wants the PROCESS privilege), --set-gtid-purged=OFF (a restore must not rewrite the
+ * target's GTID state).
+ */
+export function dumpArgs(tool: ClientTool, conn: Connection, databases: readonly string[]): string[] {
+  const args = [
+    `--defaults-extra-file=${conn.defaultsFile}`,
+    conn.socket ? '--protocol=SOCKET' : '--protocol=TCP',
+    '--single-transaction',
+    '--quick',
+    '--routines',
+    '--triggers',
+    '--events',
+    '--hex-blob',
+    '--default-character-set=utf8mb4',
+    '--max-allowed-packet=1G',
+  ];
+  if (tool.options.has('column-statistics')) args.push('--column-statistics=0');
+  if (tool.options.has('no-tablespaces')) args.push('--no-tablespaces');
+  if (tool.options.has('set-gtid-purged')) args.push('--set-gtid-purged=OFF');
+  args.push('--databases', ...databases);
+  return args;
+}
+
+/** Arguments of the command-line client that loads a dump. --binary-mode: the dump is data, not client commands. */
+export function loadArgs(tool: ClientTool, conn: Connection): string[] {
+  const args = [
+    `--defaults-extra-file=${conn.defaultsFile}`,
+    conn.socket ? '--protocol=SOCKET' : '--protocol=TCP',
+    '--default-character-set=utf8mb4',
+    '--max-allowed-packet=1G',
+  ];
+  if (tool.options.has('binary-mode')) args.push('--binary-mode');
+  return args;
+}
+
+/** A [client] option file. Values are quoted so a password with #, spaces or quotes survives. */
+export function defaultsFileText(opts: {
+  user: string;
+  password?: string;
+  host?: string;
+  port?: number;
+  socket?: string;
+}): string {
+  const lines = ['[client]', `user=${quoteOption(opts.user)}`];
+  if (opts.password !== undefined) lines.push(`password=${quoteOption(opts.password)}`);
+  if (opts.socket) lines.push(`socket=${quoteOption(opts.socket)}`);
+  else {
+    if (opts.host) lines.push(`host=${quoteOption(opts.host)}`);
+    if (opts.port) lines.push(`port=${opts.port}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Option-file quoting: double quotes, with backslash escapes for \ and " (and newlines, which cannot appear raw). */
+export function quoteOption(value: string): string {
+  const escaped = value
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t');
+  return `"${escaped}"`;
+}
+
+/** --single-transaction freezes InnoDB tables only; others may change while the dump reads them. */
+export function consistencyWarnings(nonTransactional: readonly string[]): string[] {
+  if (nonTransactional.length === 0) return [];
+  const shown = nonTransactional.slice(0, 5).join(', ');
+  const more = nonTransactional.length > 5 ? ` and ${nonTransactional.length - 5} more` : '';
+  return [
+    `not transactional, so not part of the consistent snapshot: ${shown}${more} (convert them to InnoDB, or back up while nothing writes to them)`,
+  ];
+}
+
+/**
+ * Source vs scratch server of a restore drill. A different vendor or major.minor version is worth a warning: the
+ * dump may still load (that is what the drill finds out), but the incident's second wall was exactly this.
+ */
+export function versionWarning(source: ServerInfo | undefined, scratch: ServerInfo): string | undefined {
+  if (!source) return undefined;
+  const mm = (v: string) => v.split('.').slice(0, 2).join('.');
+  if (source.flavor !== scratch.flavor || mm(source.version) !== mm(scratch.version)) {
+    return `version mismatch: the dump comes from ${flavorName(source.flavor)} ${source.version}, the scratch server is ${flavorName(scratch.flavor)} ${scratch.version}; restore into the same version when you can`;
+  }
+  return undefined;
+}
