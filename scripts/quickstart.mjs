@@ -30,7 +30,9 @@ function installOsPackages() {
   const canSudo = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
   const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   if (!isRoot && !canSudo) {
-    console.error(`quickstart: missing OS packages. Run this, then npm run quickstart again:\n  sudo sh -c '${command}'`);
+    console.error(
+      `quickstart: missing OS packages. Run this, then npm run quickstart again:\n  sudo sh -c '${command}'`,
+    );
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -46,7 +46,8 @@ describe('status and doctor against a real 3-member etcd cluster', () => {
   it('status shows the Kubernetes node of each member when a cluster answers', async () => {
     const kube = await startKubeApi();
     try {
-      ['m1', 'm2', 'm3'].forEach((member, i) => kube.create(etcdPod(`node-${i + 1}`, `10.1.1.${i + 1}`, member)));
+      for (const [i, member] of ['m1', 'm2', 'm3'].entries())
+        kube.create(etcdPod(`node-${i + 1}`, `10.1.1.${i + 1}`, member));
       const result = await runCli(['--endpoints', endpoints, 'status', '--json', '--kubeconfig', kube.kubeconfig]);
       expect(result.code).toBe(0);
       const members = json<{ members: Array<{ name: string; node: string | null }> }>(result).members;
