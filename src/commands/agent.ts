@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { openAgent } from '../adapters/agent/open.js';
+import { type AgentKubeOptions, openAgent } from '../adapters/agent/open.js';
 import { validateConnectionOptions } from '../adapters/etcd/connection.js';
+import { parseDuration } from '../domain/duration.js';
 import { agentSettings, SettingsProblem } from '../domain/maintenance/settings.js';
 import { UserError } from '../errors.js';
 import { connectionOptions } from './cluster-probe.js';
@@ -16,6 +17,12 @@ interface AgentOpts {
   sentinel?: string;
   rebootCommand?: string;
   labDowntime?: string;
+  kubeconfig?: string;
+  context?: string;
+  kubeNode?: string;
+  drainTimeout?: string;
+  deleteEmptydirData?: boolean;
+  forceDrain?: boolean;
 }
 
 export function registerAgent(program: Command): void {
@@ -31,6 +38,12 @@ export function registerAgent(program: Command): void {
     .option('--sentinel <file>', 'reboot-required file (default /var/run/reboot-required)')
     .option('--reboot-command <cmd>', 'how to reboot (default: systemctl reboot; the lab restarts the member)')
     .option('--lab-downtime <range>', 'lab only: how long a "reboot" keeps the node down (default 2s-8s)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster service account)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--kube-node <name>', 'Kubernetes node name when it differs from --node')
+    .option('--drain-timeout <duration>', 'give up draining after this long: a refusal, nothing goes down (default 5m)')
+    .option('--delete-emptydir-data', 'drain: evict pods with emptyDir volumes (their data is lost)')
+    .option('--force-drain', 'drain: evict pods that no controller recreates')
     .addHelpText(
       'after',
       `
@@ -38,6 +51,11 @@ Reboot is wanted when the sentinel file exists, the sentinel command exits 0, th
 inside its window, or someone ran \`lifeboat maintain request NODE\`. Before an etcd member goes down every member
 must answer, no alarm may be active, no member may lag, quorum must survive the loss, and (when required) a
 verified backup must be recent. Logs go to stdout (JSON lines with --json).
+
+When a Kubernetes cluster is found (kubectl's rules) the node is cordoned and drained like \`kubectl drain
+--ignore-daemonsets\` before it goes down (a PodDisruptionBudget that holds past --drain-timeout refuses the
+maintenance; the node is uncordoned again) and uncordoned once its member has caught up and settled. With
+maintenance.lock: kubernetes the lock is one Lease per slot in the lifeboat namespace (maintenance.namespace).
 
 Examples:
   lifeboat -c /etc/lifeboat/lifeboat.yaml agent --node cp1
@@ -58,15 +76,15 @@ async function runAgent(ctx: CommandContext, opts: AgentOpts): Promise<number> {
   const target = ctx.etcdTarget();
   const connection = connectionOptions(target);
   validateConnectionOptions(connection);
-  const { agent, close } = openAgent({
+  const { agent, stop, close } = await openAgent({
     loaded,
     settings,
     endpoints: target.endpoints,
     connection,
     json: ctx.out.json,
     ...(opts.labDowntime ? { labDowntime: opts.labDowntime } : {}),
+    kube: kubeOptions(opts),
   });
-  const stop = () => agent.stop();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   try {
@@ -77,4 +95,19 @@ async function runAgent(ctx: CommandContext, opts: AgentOpts): Promise<number> {
     close();
   }
   return 0;
+}
+
+function kubeOptions(opts: AgentOpts): AgentKubeOptions {
+  const timeoutMs = opts.drainTimeout === undefined ? undefined : parseDuration(opts.drainTimeout);
+  if (timeoutMs === 0 || (opts.drainTimeout !== undefined && timeoutMs === undefined)) {
+    throw new UserError(`--drain-timeout "${opts.drainTimeout}" is not a positive duration`, 'examples: 90s, 5m');
+  }
+  return {
+    ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.context ? { context: opts.context } : {}),
+    ...(opts.kubeNode ? { kubeNode: opts.kubeNode } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(opts.deleteEmptydirData ? { deleteEmptyDirData: true } : {}),
+    ...(opts.forceDrain ? { force: true } : {}),
+  };
 }

@@ -2,8 +2,9 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { MaintenanceRecords } from '../adapters/agent/state.js';
 import { EtcdError } from '../adapters/etcd/errors.js';
+import { KubeApiError } from '../adapters/kube/api.js';
 import { EtcdKv } from '../adapters/lock/etcd-kv.js';
-import { listLocks } from '../adapters/lock/etcd-lock.js';
+import { openLockBackend, readLockHolders } from '../adapters/lock/open.js';
 import { renderStatus, statusDocument } from '../domain/maintenance/status.js';
 import { UnreachableError, UserError } from '../errors.js';
 import { connectionOptions } from './cluster-probe.js';
@@ -11,6 +12,11 @@ import { action, type CommandContext } from './context.js';
 
 interface ReasonOpts {
   reason?: string;
+}
+
+interface StatusOpts {
+  kubeconfig?: string;
+  context?: string;
 }
 
 export function registerMaintain(program: Command): void {
@@ -27,7 +33,12 @@ Examples:
 
 Exit codes: 0 ok, 2 bad input, 3 etcd unreachable or without quorum (nothing can be read or changed).`,
     );
-  maintain.command('status').description('who holds the lock, why, and what every agent sees').action(action(status));
+  maintain
+    .command('status')
+    .description('who holds the lock, why, and what every agent sees')
+    .option('--kubeconfig <file>', 'kubeconfig for maintenance.lock: kubernetes (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .action(action<StatusOpts>(status));
   maintain
     .command('request <node>')
     .description("ask NODE's agent to reboot it when the cluster can afford it")
@@ -57,12 +68,19 @@ async function withRecords<T>(ctx: CommandContext, body: (kv: EtcdKv, r: Mainten
   }
 }
 
-async function status(ctx: CommandContext): Promise<number> {
-  const configNodes = ctx.config()?.config.nodes ?? [];
+async function status(ctx: CommandContext, opts: StatusOpts): Promise<number> {
+  const config = ctx.config()?.config;
+  const configNodes = config?.nodes ?? [];
   const doc = await withRecords(ctx, async (kv, r) => {
-    const [paused, locks, requests, nodes, reports] = await Promise.all([
+    const locks = await openLockBackend(config, kv, { kubeconfig: opts.kubeconfig, context: opts.context });
+    const [paused, held, requests, nodes, reports] = await Promise.all([
       r.pause(),
-      listLocks(kv),
+      readLockHolders(locks).catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.status === 0) {
+          throw new UnreachableError(`cannot read the maintenance Leases: ${err.message}`);
+        }
+        throw err;
+      }),
       r.requests(),
       r.nodes(),
       r.reports(),
@@ -70,7 +88,7 @@ async function status(ctx: CommandContext): Promise<number> {
     return statusDocument({
       now: Date.now(),
       ...(paused ? { paused } : {}),
-      locks,
+      locks: held,
       requests,
       nodes,
       reports,

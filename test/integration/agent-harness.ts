@@ -41,6 +41,8 @@ export interface AgentEvent {
 export interface AgentProc {
   node: string;
   env: Record<string, string>;
+  /** Extra arguments after `agent --node NODE`. */
+  args: string[];
   child: ChildProcess;
   events: AgentEvent[];
   stderr: () => string;
@@ -96,8 +98,8 @@ export class AgentLab {
     writeFileSync(this.config, stringify(doc));
   }
 
-  startAgent(node: string, env: Record<string, string> = {}): AgentProc {
-    const child = spawn(process.execPath, [BIN, '-c', this.config, '--json', 'agent', '--node', node], {
+  startAgent(node: string, env: Record<string, string> = {}, args: string[] = []): AgentProc {
+    const child = spawn(process.execPath, [BIN, '-c', this.config, '--json', 'agent', '--node', node, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -122,7 +124,7 @@ export class AgentLab {
       err = (err + d.toString('utf8')).slice(-20_000);
     });
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    const proc = { node, env, child, events, stderr: () => err, exited };
+    const proc = { node, env, args, child, events, stderr: () => err, exited };
     this.agents.set(node, proc);
     return proc;
   }
@@ -141,7 +143,7 @@ export class AgentLab {
             throw new Error(`agent ${n} exited ${a.child.exitCode}: ${a.stderr()}`);
           }
           this.agents.delete(n);
-          this.startAgent(n, a.env);
+          this.startAgent(n, a.env, a.args);
         }
         return nodes.every((n) => this.agents.get(n)!.events.some((e) => e.event === 'start'));
       },

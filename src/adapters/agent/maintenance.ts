@@ -1,4 +1,5 @@
 import { formatDuration } from '../../domain/duration.js';
+import { DrainRefusal } from '../../domain/maintenance/drain-port.js';
 import { describeReasons, type WantReason } from '../../domain/maintenance/policy.js';
 import type { NodeRecord } from '../../domain/maintenance/records.js';
 import { type CatchUpStage, type CatchUpState, catchUpStep } from '../../domain/maintenance/recovery.js';
@@ -63,7 +64,18 @@ export async function runMaintenance(agent: Agent, wants: WantReason[]): Promise
     }
     agent.phase = 'draining';
     if (agent.lost || !(await lock.renew({ phase: 'draining' }))) throw new Error('lost the lock before draining');
-    await drainer.drain(s.node);
+    try {
+      await drainer.drain(s.node);
+    } catch (err) {
+      if (!(err instanceof DrainRefusal)) throw err;
+      // The drainer made the node schedulable again (so no second uncordon); nothing went down. Give the lock back,
+      // say why, wait longer before the next attempt.
+      agent.phase = 'acquired';
+      await release(agent);
+      await agent.refuse(wants, [{ code: 'drain-refused', message: err.message }]);
+      agent.backoff();
+      return;
+    }
     const before = await records.node(s.node);
     const downAt = agent.now();
     const record: NodeRecord = {

@@ -1,16 +1,19 @@
 import { NO_DRAIN } from '../../domain/maintenance/drain-port.js';
 import { MaintenanceMetrics } from '../../domain/maintenance/metrics.js';
 import { type AgentSettings, DEFAULT_REBOOT_COMMAND } from '../../domain/maintenance/settings.js';
-import { UserError } from '../../errors.js';
+import { errorMessage, UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
 import type { EtcdConnectionOptions } from '../etcd/connection.js';
+import { KubeApi } from '../kube/api.js';
+import { type KubeTarget, NoKubeConfigError } from '../kube/config.js';
 import { resolveLabDir } from '../lab/state.js';
 import { EtcdKv } from '../lock/etcd-kv.js';
-import { openLocks } from '../lock/open.js';
+import { openLockBackend, openLocks } from '../lock/open.js';
 import { Agent } from './agent.js';
 import { readBackupFreshness } from './backup.js';
 import { ClusterAccess } from './cluster.js';
-import { createAgentLog } from './log.js';
+import { KubeDrainer, type KubeDrainOptions } from './kube-drain.js';
+import { type AgentLog, createAgentLog } from './log.js';
 import {
   CommandRebooter,
   DEFAULT_LAB_DOWNTIME,
@@ -43,29 +46,90 @@ export function chooseRebooter(
     : new LabWorkerRebooter(dir, settings.node, downtime);
 }
 
-/** Everything an agent needs, connected; `close()` ends every connection. */
-export function openAgent(input: {
+/** How the agent reaches Kubernetes and drains its node (flags of `lifeboat agent`). */
+export interface AgentKubeOptions extends KubeTarget, KubeDrainOptions {}
+
+export interface OpenedAgent {
+  agent: Agent;
+  /** Stops the agent (a drain in progress ends as a refusal, the node uncordoned). */
+  stop(): void;
+  /** Ends every connection (after `agent.run` returned). */
+  close(): void;
+}
+
+/** Everything an agent needs, connected. */
+export async function openAgent(input: {
   loaded: LoadedConfig | undefined;
   settings: AgentSettings;
   endpoints: string[];
   connection: EtcdConnectionOptions;
   json: boolean;
   labDowntime?: string;
-}): { agent: Agent; close(): void } {
+  kube?: AgentKubeOptions;
+}): Promise<OpenedAgent> {
   const { settings, loaded } = input;
+  const log = createAgentLog({ node: settings.node, json: input.json });
+  const kube = await connectKube(input.kube ?? {});
   const kv = new EtcdKv(input.endpoints, input.connection, 2000);
-  const locks = openLocks(kv, loaded?.config.maintenance?.lock, settings.kind, settings.maxConcurrentWorkers);
-  const agent = new Agent({
-    settings,
-    kv,
-    records: new MaintenanceRecords(kv),
-    locks,
-    cluster: new ClusterAccess(input.endpoints, input.connection, 2000),
-    rebooter: chooseRebooter(loaded, settings, input.labDowntime),
-    drainer: NO_DRAIN,
-    backup: () => readBackupFreshness(loaded),
-    log: createAgentLog({ node: settings.node, json: input.json }),
-    metrics: new MaintenanceMetrics(settings.node),
-  });
-  return { agent, close: () => kv.close() };
+  try {
+    const backend = await openLockBackend(loaded?.config, kv, kube);
+    const locks = openLocks(backend, settings.kind, settings.maxConcurrentWorkers);
+    const records = new MaintenanceRecords(kv);
+    const drainer = kube ? new KubeDrainer(kube, log, input.kube ?? {}) : undefined;
+    if (!drainer) {
+      log.info('no-kubernetes', `no Kubernetes cluster found (${NO_CLUSTER_HINT}): nodes are not cordoned or drained`);
+    } else if (!settings.dryRun) {
+      await releaseLeftoverCordon(drainer, records, settings.node, log);
+    }
+    const agent = new Agent({
+      settings,
+      kv,
+      records,
+      locks,
+      cluster: new ClusterAccess(input.endpoints, input.connection, 2000),
+      rebooter: chooseRebooter(loaded, settings, input.labDowntime),
+      drainer: drainer ?? NO_DRAIN,
+      backup: () => readBackupFreshness(loaded),
+      log,
+      metrics: new MaintenanceMetrics(settings.node),
+    });
+    return {
+      agent,
+      stop: () => {
+        agent.stop();
+        drainer?.abort();
+      },
+      close: () => kv.close(),
+    };
+  } catch (err) {
+    kv.close();
+    throw err;
+  }
+}
+
+const NO_CLUSTER_HINT = 'no --kubeconfig, $KUBECONFIG, ~/.kube/config or service account';
+
+/** The Kubernetes API when a cluster is configured (kubectl's rules); undefined when none is. */
+async function connectKube(target: KubeTarget): Promise<KubeApi | undefined> {
+  try {
+    return await KubeApi.connect({ kubeconfig: target.kubeconfig, context: target.context });
+  } catch (err) {
+    if (err instanceof NoKubeConfigError) return undefined;
+    throw err;
+  }
+}
+
+/** A cordon of ours outside any maintenance was left by a run that died before going down: undo it (best effort). */
+async function releaseLeftoverCordon(
+  drainer: KubeDrainer,
+  records: MaintenanceRecords,
+  node: string,
+  log: AgentLog,
+): Promise<void> {
+  try {
+    if ((await records.node(node)).phase === 'rebooting') return; // finishing the maintenance uncordons
+    await drainer.releaseLeftoverCordon(node);
+  } catch (err) {
+    log.warn('kube-check', `cannot check ${drainer.nodeName(node)} for a leftover cordon: ${errorMessage(err)}`);
+  }
 }

@@ -13,3 +13,15 @@ export const NO_DRAIN: NodeDrainer = {
   drain: async () => {},
   uncordon: async () => {},
 };
+
+/**
+ * The drain could not take the node out of service (a PodDisruptionBudget held an eviction past the deadline, pods
+ * the flags do not allow to evict, the API unreachable, the node unknown): the agent treats it as a refusal, gives
+ * the lock back and does not go down. Drainers throw it after making the node schedulable again.
+ */
+export class DrainRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DrainRefusal';
+  }
+}

@@ -27,7 +27,9 @@ export type RefusalCode =
   | 'margin'
   | 'backup-unknown'
   | 'backup-missing'
-  | 'backup-stale';
+  | 'backup-stale'
+  /** Raised by the drain (domain/maintenance/drain-port.ts), not by the pre-checks. */
+  | 'drain-refused';
 
 export interface Refusal {
   code: RefusalCode;

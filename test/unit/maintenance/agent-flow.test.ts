@@ -6,7 +6,7 @@ import type { Rebooter } from '../../../src/adapters/agent/reboot.js';
 import { MaintenanceRecords } from '../../../src/adapters/agent/state.js';
 import type { EtcdKv, KvEntry } from '../../../src/adapters/lock/etcd-kv.js';
 import type { LockAcquisition, LockStatus } from '../../../src/domain/lock.js';
-import { NO_DRAIN } from '../../../src/domain/maintenance/drain-port.js';
+import { DrainRefusal, NO_DRAIN, type NodeDrainer } from '../../../src/domain/maintenance/drain-port.js';
 import type { LockUpdate, SlotLock } from '../../../src/domain/maintenance/lock-view.js';
 import { MaintenanceMetrics } from '../../../src/domain/maintenance/metrics.js';
 import { KEYS } from '../../../src/domain/maintenance/records.js';
@@ -83,7 +83,7 @@ afterEach(() => {
   for (const a of agents) a.stop();
 });
 
-function setup(opts: { probes?: () => EndpointProbe[]; really?: boolean } = {}) {
+function setup(opts: { probes?: () => EndpointProbe[]; really?: boolean; drainer?: NodeDrainer } = {}) {
   const kv = new MemoryKv();
   const lock = new FakeLock('etcd-member');
   const rebooter = new FakeRebooter(opts.really ?? true);
@@ -105,7 +105,7 @@ function setup(opts: { probes?: () => EndpointProbe[]; really?: boolean } = {}) 
       moveLeader: async () => '303',
     } as unknown as ClusterAccess,
     rebooter,
-    drainer: NO_DRAIN,
+    drainer: opts.drainer ?? NO_DRAIN,
     backup: async () => ({}),
     log: createAgentLog({ node: 'cp2', json: true, write: (l) => lines.push(JSON.parse(l)) }),
     metrics: new MaintenanceMetrics('cp2'),
@@ -139,6 +139,31 @@ describe('agent flow', () => {
     expect(t.lock.holder).toBeUndefined();
     expect(t.lines.find((l) => l.event === 'refused')).toMatchObject({ codes: ['member-down', 'margin'] });
     expect(t.agent.deps.metrics.snapshot()).toMatchObject({ 'refusals.member-down': 1, 'refusals.margin': 1 });
+  });
+
+  it('a drain refusal: the lock is released, nothing goes down, the refusal is counted (not an error)', async () => {
+    const calls: string[] = [];
+    const drainer: NodeDrainer = {
+      description: 'fake drain',
+      drain: async (node) => {
+        calls.push(`drain ${node}`);
+        throw new DrainRefusal('cannot drain cp2 within 2s: PodDisruptionBudget web/db allows 0 disruption(s)');
+      },
+      uncordon: async (node) => void calls.push(`uncordon ${node}`),
+    };
+    const t = setup({ drainer });
+    await t.request();
+    await t.agent.run({ once: true });
+    expect(t.rebooter.reboots).toBe(0);
+    expect(t.lock.holder).toBeUndefined();
+    expect(calls).toEqual(['drain cp2']); // the drainer undid its own cordon; no second uncordon
+    expect(t.lines.find((l) => l.event === 'refused')).toMatchObject({
+      codes: ['drain-refused'],
+      msg: expect.stringContaining('PodDisruptionBudget web/db'),
+    });
+    expect(t.events()).not.toContain('error');
+    expect(t.agent.deps.metrics.snapshot()).toMatchObject({ 'refusals.drain-refused': 1 });
+    expect(JSON.parse(t.kv.data.get(KEYS.node('cp2')) ?? '{"phase":"idle"}')).toMatchObject({ phase: 'idle' });
   });
 
   it('the lock lost just before going down: no reboot, the node record stays idle', async () => {
