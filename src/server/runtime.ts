@@ -52,7 +52,7 @@ export async function buildRuntime(
     store,
     storeError,
     webhooks: (loaded?.config.alerts?.webhooks ?? []).map((w) => ({ url: w.url, format: w.format ?? 'generic' })),
-    locks: new LockReader(target.endpoints, connectionOptions(target), opts.lockDeadlineMs),
+    locks: new LockReader(target.endpoints, connectionOptions(target), opts.lockDeadlineMs, loaded?.config),
     cluster: loaded?.config.cluster?.name ?? 'etcd',
     label: loaded ? displayPath(loaded.path) : '',
   };
