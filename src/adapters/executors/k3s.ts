@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ExecutorMember } from '../../domain/recover/members.js';
 import type { ExecutablePlan, PlanStep } from '../../domain/recover/types.js';
 import { UserError } from '../../errors.js';
-import { nodeOf } from './kubeadm.js';
-import { buildRunbook, type Driver, genericLines } from './runbook.js';
+import { FileRunbookExecutor } from './file-executor.js';
+import { type Driver, genericLines } from './runbook.js';
 import { q } from './shell.js';
-import type { RunbookExecutor, RunbookScript } from './types.js';
 
 /**
  * k3s with embedded etcd. k3s does membership itself: `k3s server --cluster-reset` is its --force-new-cluster (and,
@@ -123,26 +120,10 @@ export function k3sDriver(path: string, cfg: K3sConfig): Driver {
   };
 }
 
-export class K3sExecutor implements RunbookExecutor {
-  readonly kind = 'k3s' as const;
-
-  constructor(
-    readonly source: string,
-    private readonly nodes: Array<{ node: string; member: string }>,
-  ) {}
-
-  members(): ExecutorMember[] | undefined {
-    return undefined;
-  }
-
-  runbook(plan: ExecutablePlan): RunbookScript[] {
-    let text: string;
-    try {
-      text = readFileSync(this.source, 'utf8');
-    } catch {
-      throw new UserError(`cannot read ${this.source}`, 'pass the k3s config with --k3s-config FILE');
-    }
-    const driver = k3sDriver(this.source, parseK3sConfig(text, this.source));
-    return buildRunbook(plan, driver, (member) => nodeOf(this.nodes, member));
+export class K3sExecutor extends FileRunbookExecutor {
+  constructor(source: string, nodes: Array<{ node: string; member: string }>) {
+    super('k3s', source, nodes, 'pass the k3s config with --k3s-config FILE', (text) =>
+      k3sDriver(source, parseK3sConfig(text, source)),
+    );
   }
 }

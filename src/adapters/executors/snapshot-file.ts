@@ -6,7 +6,7 @@ import { parseManifest } from '../../domain/backup/manifest.js';
 import { MANIFEST_SUFFIX, manifestNameFor, SNAPSHOT_PREFIX } from '../../domain/backup/naming.js';
 import type { RestoreTool, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage } from '../../errors.js';
-import { restoreTool as findRestoreTool } from '../verify/restore.js';
+import { restoreTool as findRestoreTool, type RestoreTarget, restoreArgs } from '../verify/restore.js';
 
 /**
  * Snapshot files for the snapshot plan: what a file holds (etcd's own `snapshot status`), which tool restores it, the
@@ -97,29 +97,6 @@ export async function newestVerifiedLocal(targets: string[]): Promise<{ info?: S
   }
   if (locals.length === 0) return { problem: 'no local backup directory in backups.to; pass --snapshot FILE' };
   return { problem: `no verified unencrypted snapshot in ${locals.join(', ')}; pass --snapshot FILE` };
-}
-
-export interface RestoreTarget {
-  dataDir: string;
-  name: string;
-  peerUrl: string;
-  initialCluster: string;
-  token: string;
-  bumpRevision: number | null;
-}
-
-export function restoreArgs(file: string, t: RestoreTarget): string[] {
-  return [
-    'snapshot',
-    'restore',
-    file,
-    `--data-dir=${t.dataDir}`,
-    `--name=${t.name}`,
-    `--initial-cluster=${t.initialCluster}`,
-    `--initial-advertise-peer-urls=${t.peerUrl}`,
-    `--initial-cluster-token=${t.token}`,
-    ...(t.bumpRevision ? [`--bump-revision=${t.bumpRevision}`, '--mark-compacted'] : []),
-  ];
 }
 
 export async function restoreInto(file: string, target: RestoreTarget): Promise<void> {

@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ExecutorMember } from '../../domain/recover/members.js';
-import type { ExecutablePlan } from '../../domain/recover/types.js';
 import { UserError } from '../../errors.js';
-import { nodeOf } from './kubeadm.js';
-import { buildRunbook, type Driver } from './runbook.js';
+import { FileRunbookExecutor } from './file-executor.js';
+import type { Driver } from './runbook.js';
 import { CMDLINE_FLAGS_FN, q } from './shell.js';
-import type { RunbookExecutor, RunbookScript } from './types.js';
 
 /**
  * etcd as a systemd unit. Stopping = `systemctl stop` plus a runtime mask (nothing restarts it behind our back); a step
@@ -99,26 +95,10 @@ export function systemdDriver(path: string, unit: EtcdUnit): Driver {
   };
 }
 
-export class SystemdExecutor implements RunbookExecutor {
-  readonly kind = 'systemd' as const;
-
-  constructor(
-    readonly source: string,
-    private readonly nodes: Array<{ node: string; member: string }>,
-  ) {}
-
-  members(): ExecutorMember[] | undefined {
-    return undefined;
-  }
-
-  runbook(plan: ExecutablePlan): RunbookScript[] {
-    let text: string;
-    try {
-      text = readFileSync(this.source, 'utf8');
-    } catch {
-      throw new UserError(`cannot read ${this.source}`, 'pass the etcd unit file with --unit FILE');
-    }
-    const driver = systemdDriver(this.source, parseEtcdUnit(text, this.source));
-    return buildRunbook(plan, driver, (member) => nodeOf(this.nodes, member));
+export class SystemdExecutor extends FileRunbookExecutor {
+  constructor(source: string, nodes: Array<{ node: string; member: string }>) {
+    super('systemd', source, nodes, 'pass the etcd unit file with --unit FILE', (text) =>
+      systemdDriver(source, parseEtcdUnit(text, source)),
+    );
   }
 }

@@ -11,6 +11,10 @@ export interface RestoreTarget {
   name: string;
   peerUrl: string;
   token: string;
+  /** `name=peerUrl,...` of every member restored together (recover); default: this member alone (a drill). */
+  initialCluster?: string;
+  /** etcd >= 3.5: bump revisions by this much and mark them compacted, so Kubernetes watchers resync. */
+  bumpRevision?: number | null;
 }
 
 export function restoreTool(): { command: string; env: NodeJS.ProcessEnv } | undefined {
@@ -28,9 +32,10 @@ export function restoreArgs(file: string, t: RestoreTarget): string[] {
     file,
     `--data-dir=${t.dataDir}`,
     `--name=${t.name}`,
-    `--initial-cluster=${t.name}=${t.peerUrl}`,
+    `--initial-cluster=${t.initialCluster ?? `${t.name}=${t.peerUrl}`}`,
     `--initial-advertise-peer-urls=${t.peerUrl}`,
     `--initial-cluster-token=${t.token}`,
+    ...(t.bumpRevision ? [`--bump-revision=${t.bumpRevision}`, '--mark-compacted'] : []),
   ];
 }
 
