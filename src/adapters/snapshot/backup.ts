@@ -68,7 +68,9 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
   const reader = new KeyspaceReader(req.endpoint, req.connection);
   try {
     const [status, point, token] = await Promise.all([client.status(10_000), reader.point(), reader.authToken()]);
-    const before = await hashAt(client, point.revision);
+    // HashKV makes the member hash its whole keyspace: let it run while the snapshot streams instead of before it.
+    // Both describe revision R, whenever they run; stillValid() below catches a compaction past R meanwhile.
+    const beforePromise = hashAt(client, point.revision);
     const createdAt = now();
     const name = snapshotName(createdAt, req.clusterName, Boolean(req.encryption));
     const pending = await req.store.create(name, { expectedSize: status.dbSize });
@@ -86,10 +88,11 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
         throw new SnapshotRejectedError(`${early}${problem.message}; nothing was stored`);
       }
     } catch (err) {
+      await beforePromise; // never rejects; do not leave the call running behind a closed client
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    const hashKV = await stillValid(reader, before, point.revision);
+    const hashKV = await stillValid(reader, await beforePromise, point.revision);
     try {
       await pending.commit();
     } catch (err) {
