@@ -4,7 +4,7 @@ import { errorMessage } from '../../errors.js';
 import type { ByteTransform } from '../snapshot/stream.js';
 import type { BackupStore } from '../store/types.js';
 import { type DrillResult, runDrill } from './drill.js';
-import { prepareSnapshot } from './prepare.js';
+import { localFile, prepareSnapshot } from './prepare.js';
 import { Scratch } from './scratch.js';
 
 /**
@@ -55,10 +55,20 @@ export async function verifySnapshot(req: VerifyRequest): Promise<VerifyOutcome>
   });
   const scratch = new Scratch(req.scratchDir);
   try {
+    // A local plaintext snapshot is restored in place, so etcd's restore can start while our own check reads the
+    // same file (two cores, one page cache): the check still decides first, and a failed check cancels the drill.
+    const inPlace = !req.decrypt ? localFile(req.store, req.name) : undefined;
+    const cancelDrill = new AbortController();
+    const drillSignal = req.signal ? AbortSignal.any([req.signal, cancelDrill.signal]) : cancelDrill.signal;
+    const startDrill = (file: string) =>
+      runDrill(file, scratch, { atRevision: req.manifest?.revision, signal: drillSignal, auth: req.auth });
+    const early = inPlace ? settle(startDrill(inPlace)) : undefined;
     let prepared: Awaited<ReturnType<typeof prepareSnapshot>>;
     try {
       prepared = await prepareSnapshot(req.store, req.name, scratch, { decrypt: req.decrypt, signal: req.signal });
     } catch (err) {
+      cancelDrill.abort();
+      await early;
       req.signal?.throwIfAborted();
       const what = req.decrypt ? 'reading or decrypting the snapshot failed' : 'reading the snapshot failed';
       return outcome('read', [`${what}: ${errorMessage(err)}`]);
@@ -68,18 +78,17 @@ export async function verifySnapshot(req: VerifyRequest): Promise<VerifyOutcome>
       ...(prepared.check.problem ? [prepared.check.problem.message] : []),
       ...storedHashProblem(req.manifest, prepared.stored.size, prepared.stored.sha256),
     ];
-    if (problems.length > 0) return outcome('check', problems);
-    let drill: DrillResult;
-    try {
-      drill = await runDrill(prepared.file, scratch, {
-        atRevision: req.manifest?.revision,
-        signal: req.signal,
-        auth: req.auth,
-      });
-    } catch (err) {
-      req.signal?.throwIfAborted();
-      return outcome('restore', [errorMessage(err)]);
+    if (problems.length > 0) {
+      cancelDrill.abort();
+      await early;
+      return outcome('check', problems);
     }
+    const ran = await (early ?? settle(startDrill(prepared.file)));
+    if ('error' in ran) {
+      req.signal?.throwIfAborted();
+      return outcome('restore', [errorMessage(ran.error)]);
+    }
+    const drill: DrillResult = ran.value;
     const cmp = compareRestore(req.manifest && expectationOf(req.manifest), drill.observation);
     return outcome('compare', cmp.problems, {
       revision: drill.observation.revision,
@@ -90,4 +99,12 @@ export async function verifySnapshot(req: VerifyRequest): Promise<VerifyOutcome>
   } finally {
     await scratch.cleanup();
   }
+}
+
+/** A promise that never rejects, so it can be started now and awaited (or abandoned) later. */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 }
