@@ -1,4 +1,10 @@
 #!/usr/bin/env node
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat backup etcd` and `lifeboat verify` (issue #4) against etcd's own tools, side by side on one
 // lab. Not a timed test: run it by hand; with --write it records the `## backup` section of docs/BENCHMARKS.md.
 //
@@ -12,12 +18,7 @@
 // 3. verify: `lifeboat verify FILE` (hash check, etcd's restore, throwaway member, revision/keys/HashKV compared,
 //    stop, cleanup) vs the raw drill `etcdctl snapshot restore` + start `etcd` with the same flags until it leads
 //    (goal <= 1.5x).
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { recordSection } from './record.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const arg = (name, fallback) => {
@@ -305,13 +306,6 @@ Reproduce: \`npx tsc -p tsconfig.build.json && node bench/backup.mjs --mb ${SIZE
 `;
 process.stdout.write(`${section}\n`);
 if (WRITE) {
-  const file = join(root, 'docs/BENCHMARKS.md');
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf('\n## backup\n');
-  let next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
-  if (next < 0) next = text.length;
-  const updated =
-    start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start + 1)}${section}\n${text.slice(next + 1)}`;
-  writeFileSync(file, updated.endsWith('\n') ? updated : `${updated}\n`);
+  const file = recordSection(root, 'backup', section);
   log(`wrote the backup section of ${file}`);
 }

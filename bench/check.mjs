@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat check` (issue #3). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
 //   npx tsc -p tsconfig.build.json && node bench/check.mjs [--runs N]
@@ -12,10 +16,7 @@
 //         config validation, simulation, JSON output: what a user or CI waits for);
 //   check the check itself inside a fresh process: config file read + validated, simulation, JSON document
 //         (module loading excluded).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { recordSection } from './record.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const runsArg = process.argv.indexOf('--runs');
@@ -188,15 +189,5 @@ Start-up on the same machine: \`node -e 0\` ${fmt(median(bare))}, \`lifeboat --v
 Reproduce: \`npx tsc -p tsconfig.build.json && node bench/check.mjs\` (\`--runs N\` to change the number of runs).
 `;
 
-const docPath = join(root, 'docs/BENCHMARKS.md');
-let doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-const start = doc.search(/^## check\s*$/m);
-if (start >= 0) {
-  const rest = doc.slice(start + 1);
-  const next = rest.search(/^## /m);
-  doc = doc.slice(0, start) + section + (next >= 0 ? `\n${rest.slice(next)}` : '');
-} else {
-  doc = `${doc.trimEnd()}\n\n${section}`;
-}
-writeFileSync(docPath, doc);
+const docPath = recordSection(root, 'check', section);
 console.log(`recorded in ${docPath}`);

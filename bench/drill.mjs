@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
 // Benchmark of the incident drill (issue #5). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
 //   npx tsc -p tsconfig.build.json && node bench/drill.mjs [--runs N] [--keys N]
@@ -9,10 +13,7 @@
 // `doctor` until it sees it, `recover --plan auto --yes`, then every member healthy, a write through each, and every
 // acknowledged write looked up. Goal (issue #5): incident RTO <= 30 s on a 3-member lab holding >= 100 MB, 0
 // acknowledged writes lost. The incident runs N times (median reported); disk-loss and total-loss once, for context.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { recordSection } from './record.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const arg = (name, fallback) => {
@@ -114,16 +115,6 @@ function etcdVersion() {
   return /etcd Version: (\S+)/.exec(out)?.[1] ?? '';
 }
 
-const docPath = join(root, 'docs/BENCHMARKS.md');
-let doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-const start = doc.search(/^## drill\s*$/m);
-if (start >= 0) {
-  const rest = doc.slice(start + 1);
-  const next = rest.search(/^## /m);
-  doc = doc.slice(0, start) + section + (next >= 0 ? `\n${rest.slice(next)}` : '');
-} else {
-  doc = `${doc.trimEnd()}\n\n${section}`;
-}
-writeFileSync(docPath, doc);
+const docPath = recordSection(root, 'drill', section);
 console.log(`recorded in ${docPath}${met ? '' : ' (goal NOT met)'}`);
 process.exitCode = met ? 0 : 1;

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat backup mysql` (issue #8). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
 //   npx tsc -p tsconfig.build.json && node bench/mysql.mjs [--runs N] [--rows N]
@@ -10,10 +14,7 @@
 //   lifeboat  node bin/lifeboat.js backup mysql --url mysql://bench@127.0.0.1:PORT/bench --to DIR
 //             (the same dump, parsed for row counts and checksums, gzip on every core, atomic commit, manifest)
 // Wall time of each whole command (process start to exit); medians; the goal is lifeboat <= 1.1 x baseline.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { recordSection } from './record.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const arg = (name, fallback) => {
@@ -199,16 +200,7 @@ For the record, \`lifeboat verify mysql\` of the same dump (scratch server, load
 
 Reproduce: \`npx tsc -p tsconfig.build.json && node bench/mysql.mjs\` (\`--runs N\`, \`--rows N\` to change the size).
 `;
-  const docs = join(root, 'docs/BENCHMARKS.md');
-  const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf('\n## mysql\n');
-  let next = start >= 0 ? current.indexOf('\n## ', start + 1) : -1;
-  if (start >= 0 && next < 0) next = current.length;
-  const updated =
-    start >= 0
-      ? `${current.slice(0, start + 1)}${section}${current.slice(next).replace(/^\n*/, '\n')}`
-      : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(docs, updated.replace(/\n{3,}/g, '\n\n'));
+  recordSection(root, 'mysql', section);
   console.log(section);
 } finally {
   await server?.stop().catch(() => undefined);
