@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type LifeboatConfig } from '../domain/config.js';
 import { UserError } from '../errors.js';
@@ -43,8 +44,13 @@ function quickParse(text: string): { ok: true; data: unknown } | { ok: false } {
   }
 }
 
+// The position-keeping parser is only needed to explain an error: loaded then, not at every start.
+const require = createRequire(import.meta.url);
+const yaml = (): typeof Yaml => require('yaml') as typeof Yaml;
+
 /** The slow path: precise file:line:col for a config that failed to parse or validate. */
 function explainConfigError(text: string, path: string): LifeboatConfig {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
@@ -95,22 +101,22 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** Line/column of the deepest YAML node that exists along `path` (unknown keys point at their parent map). */
 function locate(
-  doc: ReturnType<typeof parseDocument>,
+  doc: ReturnType<typeof Yaml.parseDocument>,
   path: readonly PropertyKey[],
-  lc: LineCounter,
+  lc: Yaml.LineCounter,
   target: 'key' | 'value',
 ) {
   let node: unknown = doc.contents;
   let offset = (doc.contents as { range?: [number] } | null)?.range?.[0] ?? 0;
   for (const [depth, key] of path.entries()) {
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
       if (!pair) break;
       const last = depth === path.length - 1;
       const at = last && target === 'value' && pair.value ? pair.value : pair.key;
       offset = (at as { range?: [number] }).range?.[0] ?? offset;
       node = pair.value;
-    } else if (isSeq(node) && typeof key === 'number') {
+    } else if (yaml().isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as { range?: [number] } | undefined;
       if (!item) break;
       offset = item.range?.[0] ?? offset;
