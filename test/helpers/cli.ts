@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { expect } from 'vitest';
 
 export interface CliResult {
   code: number;
@@ -41,4 +42,15 @@ export function json<T = Record<string, unknown>>(result: CliResult): T {
   } catch {
     throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
   }
+}
+
+/** Bad input: exit 2, nothing on stdout, exactly one `lifeboat: error:` line matching `message`, no stack trace. */
+export function expectOneLineUsageError(result: CliResult, message: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^lifeboat: error: /);
+  expect(lines[0]).toMatch(message);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { expectOneLineUsageError, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bad-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,14 +57,7 @@ const cases: Array<[string, () => string[], RegExp]> = [
 
 describe('bad input gets one clear line and exit 2', () => {
   it.each(cases)('%s', async (_name, args, message) => {
-    const result = await runCli(args());
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^lifeboat: error: /);
-    expect(lines[0]).toMatch(message);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expectOneLineUsageError(await runCli(args()), message);
   });
 
   it('--debug adds the stack trace', async () => {

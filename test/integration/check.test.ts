@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { json, runCli } from '../helpers/cli.js';
+import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
 
 /** `lifeboat check` through the real compiled CLI (built by test/global-setup.ts). */
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-check-'));
@@ -215,12 +215,6 @@ describe('lifeboat check: bad input is one line and exit 2', () => {
     ],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
-    const result = await runCli(args());
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^lifeboat: error: /);
-    expect(lines[0]).toMatch(message);
+    expectOneLineUsageError(await runCli(args()), message);
   });
 });
