@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { loadZoneRules } from './adapters/zoneinfo.js';
 import { takeExitCode } from './commands/context.js';
+import { useZoneRules } from './domain/schedule/tz.js';
 import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -94,6 +96,9 @@ Colours are off when NO_COLOR is set or stdout is not a terminal.`,
 /** Runs the CLI and returns the exit code. Bad input: one line, exit 2; no stack trace unless --debug. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  // Time zones from the system's tz files, as cron and systemd see them, and without ICU's start-up cost. Nothing
+  // is read until a zone is asked for.
+  useZoneRules(loadZoneRules);
   const program = await buildProgram(argv);
   let commanderError = '';
   program.exitOverride();

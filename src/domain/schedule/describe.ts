@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
-import type { Interval } from './types.js';
+import { DAY, type Interval } from './types.js';
+import { offsetAtInstant } from './tz.js';
 
 /**
  * Human descriptions of recurring intervals, read in one time zone:
@@ -10,22 +10,20 @@ const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', '
 
 export function describeRecurrence(runs: Interval[], zone: string): string {
   if (runs.length === 0) return 'never';
-  const locals = runs.map((r) => ({
-    start: DateTime.fromMillis(r.start, { zone }),
-    end: DateTime.fromMillis(r.end, { zone }),
-  }));
+  const locals = runs.map((r) => ({ start: localTime(r.start, zone), end: localTime(r.end, zone) }));
   const first = locals[0]!;
-  const span = (s: DateTime, e: DateTime) =>
-    e.toMillis() - s.toMillis() < 86_400_000 ? `${s.toFormat('HH:mm')}–${e.toFormat('HH:mm')}` : null;
+  const span = (s: LocalTime, e: LocalTime) =>
+    e.instant - s.instant < DAY ? `${hourMinute(s)}–${hourMinute(e)}` : null;
   const firstSpan = span(first.start, first.end);
   const full = `${formatLocal(runs[0]!.start, zone)} → ${formatLocal(runs[0]!.end, zone, true)}`;
   if (runs.length === 1) {
-    return firstSpan ? `on ${first.start.toFormat('cccc yyyy-MM-dd')} ${firstSpan} ${zone}` : `from ${full}`;
+    const day = `${WEEKDAY_NAMES[first.start.weekday - 1]!} ${isoDate(first.start)}`;
+    return firstSpan ? `on ${day} ${firstSpan} ${zone}` : `from ${full}`;
   }
   const sameTimes = firstSpan !== null && locals.every((l) => span(l.start, l.end) === firstSpan);
   if (!sameTimes) return `at varying times, first ${full}`;
 
-  const dayNumbers = locals.map((l) => Date.UTC(l.start.year, l.start.month - 1, l.start.day) / 86_400_000);
+  const dayNumbers = locals.map((l) => Math.floor(l.start.wall / DAY));
   const gaps = dayNumbers.slice(1).map((d, i) => d - dayNumbers[i]!);
   if (gaps.every((g) => g === 1)) return `every day ${firstSpan} ${zone}`;
   const weekdays = [...new Set(locals.map((l) => l.start.weekday))].sort();
@@ -45,20 +43,91 @@ export function describeRecurrence(runs: Interval[], zone: string): string {
 
 /** "2026-01-05 04:00 Asia/Tokyo" (seconds only when not zero); `bare` leaves the zone off. */
 export function formatLocal(instant: number, zone: string, bare = false): string {
-  const dt = DateTime.fromMillis(instant, { zone });
-  const text = dt.toFormat(dt.second === 0 ? 'yyyy-MM-dd HH:mm' : 'yyyy-MM-dd HH:mm:ss');
+  const local = localTime(instant, zone);
+  const seconds = local.second === 0 ? '' : `:${pad(local.second)}`;
+  const text = `${isoDate(local)} ${hourMinute(local)}${seconds}`;
   return bare ? text : `${text} ${zone}`;
 }
 
-/** ISO-8601 with the zone's offset, e.g. 2026-01-05T04:00:00+09:00 (UTC: Z). */
+/**
+ * ISO-8601 with the zone's offset, e.g. 2026-01-05T04:00:00+09:00, milliseconds only when not zero. "UTC" (and
+ * "GMT") end in Z, while zones that merely sit at offset zero, like Etc/UTC or Europe/London in winter, say +00:00:
+ * the output luxon's toISO gave, kept byte for byte.
+ */
 export function isoInstant(instant: number, zone = 'UTC'): string {
-  return (
-    DateTime.fromMillis(instant, { zone }).toISO({ suppressMilliseconds: true }) ?? new Date(instant).toISOString()
-  );
+  const local = localTime(instant, zone);
+  const millis = local.millisecond === 0 ? '' : `.${pad(local.millisecond, 3)}`;
+  const time = `${hourMinute(local)}:${pad(local.second)}${millis}`;
+  // Years outside 0..9999 take ISO's expanded form, +012345 / -000001, as luxon wrote them.
+  const year = local.year > 9999 ? `+${pad(local.year, 6)}` : pad(local.year, local.year < 0 ? 6 : 4);
+  const date = `${year}-${pad(local.month)}-${pad(local.day)}`;
+  return `${date}T${time}${isUtcName(zone) ? 'Z' : offsetText(local.offset)}`;
 }
 
 /** One zone for a set of zones: the common one, else UTC. */
 export function commonZone(zones: Iterable<string>): string {
   const set = new Set(zones);
   return set.size === 1 ? [...set][0]! : 'UTC';
+}
+
+/** A local date-time, read with plain arithmetic from the zone's offset (no Intl, no date library). */
+interface LocalTime {
+  instant: number;
+  /** The local date-time written as if it were UTC. */
+  wall: number;
+  offset: number;
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+  /** 1 = Monday .. 7 = Sunday. */
+  weekday: number;
+}
+
+function localTime(instant: number, zone: string): LocalTime {
+  const offset = offsetAtInstant(zone, instant);
+  const wall = instant + offset;
+  const d = new Date(wall);
+  return {
+    instant,
+    wall,
+    offset,
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+    weekday: ((d.getUTCDay() + 6) % 7) + 1,
+  };
+}
+
+/** Zero-padded like luxon's padStart: a minus sign goes before the padding. */
+function pad(n: number, width = 2): string {
+  return n < 0 ? `-${String(-n).padStart(width, '0')}` : String(n).padStart(width, '0');
+}
+
+function isoDate(t: LocalTime): string {
+  return `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}`;
+}
+
+function hourMinute(t: LocalTime): string {
+  return `${pad(t.hour)}:${pad(t.minute)}`;
+}
+
+/** +09:00, -03:30; whole minutes, truncated (offsets with seconds predate 1973). */
+function offsetText(offsetMs: number): string {
+  const minutes = Math.trunc(Math.abs(offsetMs) / 60_000);
+  return `${offsetMs < 0 ? '-' : '+'}${pad(Math.trunc(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/** Names luxon reads as its fixed UTC zone rather than an IANA zone: "UTC", "GMT" (any case), "UTC+0", "UTC-00:00". */
+function isUtcName(zone: string): boolean {
+  const m = /^utc(?:([+-]\d{1,2})(?::(\d{2}))?)?$/i.exec(zone);
+  if (m) return Number(m[1] ?? 0) === 0 && Number(m[2] ?? 0) === 0;
+  return zone.toLowerCase() === 'gmt';
 }

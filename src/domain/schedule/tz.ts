@@ -1,5 +1,7 @@
-import { IANAZone } from 'luxon';
+import { createRequire } from 'node:module';
+import type * as Luxon from 'luxon';
 import { DAY, HOUR, type Interval } from './types.js';
+import { type ZoneRules, zoneOffsetAt, zoneOffsetChanges } from './tzif.js';
 
 /**
  * A time zone's UTC offsets over a span of time, as segments of constant offset. Turning a wall-clock time into
@@ -7,7 +9,7 @@ import { DAY, HOUR, type Interval } from './types.js';
  *
  * "Wall" milliseconds are a local date-time written as if it were UTC (Date.UTC(y, m, d, h, min)).
  */
-interface Segment {
+export interface Segment {
   /** First instant with this offset (-Infinity for the first segment). */
   start: number;
   /** First instant after it (Infinity for the last). */
@@ -25,20 +27,72 @@ export type WallResolution =
 
 const SAMPLE = 6 * HOUR;
 
+/**
+ * Where zone rules come from. The CLI installs the system's tz files (adapters/zoneinfo.ts); without a source, or
+ * for a zone it does not know, luxon and Intl answer. Intl costs ~20 ms of ICU start-up on first use, and luxon
+ * (which asks Intl for the system locale) as much again, so both are left alone unless needed.
+ */
+export type ZoneRulesLookup = (zone: string) => ZoneRules | undefined;
+
+let lookupRules: ZoneRulesLookup | undefined;
+
+/** Clocks by zone and span (zoneClock); built from one source, so emptied when the source changes. */
+const clocks = new Map<string, ZoneClock>();
+
+/** Installs a zone rules source (undefined: Intl only) and returns the previous one. */
+export function useZoneRules(lookup: ZoneRulesLookup | undefined): ZoneRulesLookup | undefined {
+  const previous = lookupRules;
+  lookupRules = lookup;
+  clocks.clear();
+  return previous;
+}
+
+function rulesOf(zone: string): ZoneRules | undefined {
+  return lookupRules?.(zone);
+}
+
+const require = createRequire(import.meta.url);
+let luxonModule: typeof Luxon | undefined;
+
+/** luxon, loaded on first use only: the fallback for zones the rules source does not know. */
+function luxon(): typeof Luxon {
+  luxonModule ??= require('luxon') as typeof Luxon;
+  return luxonModule;
+}
+
 export function isKnownTimeZone(name: string): boolean {
-  return IANAZone.isValidZone(name);
+  if (rulesOf(name)) return true;
+  return luxon().IANAZone.isValidZone(name);
+}
+
+/** UTC offset (ms) in force in a zone at an instant: wall = instant + offset. The zone must be known. */
+export function offsetAtInstant(zone: string, instant: number): number {
+  const rules = rulesOf(zone);
+  if (rules) return zoneOffsetAt(rules, instant);
+  const { DateTime } = luxon();
+  // DateTime, not IANAZone: it also reads luxon's own names such as "utc" and "UTC+3", as describe.ts used to.
+  const dt = DateTime.fromMillis(instant, { zone });
+  if (!dt.isValid) throw new Error(`unknown time zone "${zone}"`);
+  return dt.offset * 60_000;
 }
 
 export class ZoneClock {
-  private readonly segments: Segment[];
+  /** Constant-offset stretches, in time order, covering all instants. */
+  readonly segments: readonly Readonly<Segment>[];
 
   constructor(
     readonly zone: string,
     from: number,
     to: number,
   ) {
+    const rules = rulesOf(zone);
+    if (rules) {
+      this.segments = segmentsFromRules(rules, from - 2 * DAY, to + 2 * DAY);
+      return;
+    }
+    const { IANAZone } = luxon();
     if (!IANAZone.isValidZone(zone)) throw new Error(`unknown time zone "${zone}"`);
-    this.segments = buildSegments(IANAZone.create(zone), from - 2 * DAY, to + 2 * DAY);
+    this.segments = sampleSegments(IANAZone.create(zone), from - 2 * DAY, to + 2 * DAY);
   }
 
   /** Offset (ms) in force at an instant. */
@@ -115,7 +169,23 @@ export class ZoneClock {
   }
 }
 
-function buildSegments(zone: IANAZone, from: number, to: number): Segment[] {
+/** Segments straight from the zone's transitions: exact, and no Intl. */
+function segmentsFromRules(rules: ZoneRules, from: number, to: number): Segment[] {
+  const segments: Segment[] = [{ start: -Infinity, end: Infinity, offset: zoneOffsetAt(rules, from) }];
+  for (const change of zoneOffsetChanges(rules, from, to)) {
+    const last = segments[segments.length - 1]!;
+    if (change.offset === last.offset) continue; // a change exactly at `from` is already the first segment's
+    last.end = change.at;
+    segments.push({ start: change.at, end: Infinity, offset: change.offset });
+  }
+  return segments;
+}
+
+/**
+ * Segments found by asking Intl (through luxon) every 6 hours and binary-searching each change: the fallback for
+ * zones the rules source does not know. Assumes no zone changes offset twice within 6 hours.
+ */
+function sampleSegments(zone: Luxon.IANAZone, from: number, to: number): Segment[] {
   const offsetOf = (t: number) => zone.offset(t) * 60_000;
   const segments: Segment[] = [{ start: -Infinity, end: Infinity, offset: offsetOf(from) }];
   if (zone.isUniversal) return segments;
@@ -144,16 +214,14 @@ function buildSegments(zone: IANAZone, from: number, to: number): Segment[] {
   return segments;
 }
 
-const cache = new Map<string, ZoneClock>();
-
 /** A shared clock for a zone covering [from, to] (memoised: building one costs a few hundred offset lookups). */
 export function zoneClock(zone: string, from: number, to: number): ZoneClock {
   const key = `${zone}|${from}|${to}`;
-  let clock = cache.get(key);
+  let clock = clocks.get(key);
   if (!clock) {
-    if (cache.size > 64) cache.clear();
+    if (clocks.size > 64) clocks.clear();
     clock = new ZoneClock(zone, from, to);
-    cache.set(key, clock);
+    clocks.set(key, clock);
   }
   return clock;
 }

@@ -1,0 +1,168 @@
+import { existsSync } from 'node:fs';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadZoneRules } from '../../../src/adapters/zoneinfo.js';
+import { describeRecurrence, formatLocal, isoInstant } from '../../../src/domain/schedule/describe.js';
+import type { Interval } from '../../../src/domain/schedule/types.js';
+import { useZoneRules } from '../../../src/domain/schedule/tz.js';
+import { ORACLE_ZONES, SYSTEM_TZDIR } from './zone-oracle.js';
+
+const MIN = 60_000;
+const at = (iso: string) => Date.parse(iso);
+
+afterEach(() => {
+  useZoneRules(undefined);
+});
+
+describe('formatLocal and isoInstant', () => {
+  it('write the local time, seconds only when not zero', () => {
+    expect(formatLocal(at('2026-01-05T04:00:00Z'), 'UTC')).toBe('2026-01-05 04:00 UTC');
+    expect(formatLocal(at('2026-01-05T04:00:30Z'), 'UTC')).toBe('2026-01-05 04:00:30 UTC');
+    expect(formatLocal(at('2026-01-05T04:00:00.500Z'), 'UTC', true)).toBe('2026-01-05 04:00');
+    expect(formatLocal(at('2026-01-04T22:30:00Z'), 'Asia/Kolkata')).toBe('2026-01-05 04:00 Asia/Kolkata');
+    expect(formatLocal(at('2026-01-05T03:30:00Z'), 'America/St_Johns', true)).toBe('2026-01-05 00:00');
+    expect(formatLocal(at('2026-01-05T02:00:00Z'), 'America/New_York')).toBe('2026-01-04 21:00 America/New_York');
+  });
+
+  it('end in Z for UTC and in the offset otherwise, +00:00 included', () => {
+    expect(isoInstant(at('2026-01-05T04:00:00Z'))).toBe('2026-01-05T04:00:00Z');
+    expect(isoInstant(at('2026-01-05T04:00:00.250Z'))).toBe('2026-01-05T04:00:00.250Z');
+    expect(isoInstant(at('2026-01-04T19:00:00Z'), 'Asia/Tokyo')).toBe('2026-01-05T04:00:00+09:00');
+    expect(isoInstant(at('2026-01-04T22:30:00Z'), 'Asia/Kolkata')).toBe('2026-01-05T04:00:00+05:30');
+    expect(isoInstant(at('2026-01-04T22:15:00Z'), 'Asia/Kathmandu')).toBe('2026-01-05T04:00:00+05:45');
+    expect(isoInstant(at('2026-01-05T07:30:00Z'), 'America/St_Johns')).toBe('2026-01-05T04:00:00-03:30');
+    expect(isoInstant(at('2026-07-05T03:00:15Z'), 'America/Sao_Paulo')).toBe('2026-07-05T00:00:15-03:00');
+    expect(isoInstant(at('2026-01-05T04:00:00Z'), 'Etc/UTC')).toBe('2026-01-05T04:00:00+00:00');
+    expect(isoInstant(at('2026-01-05T04:00:00Z'), 'Europe/London')).toBe('2026-01-05T04:00:00+00:00');
+    expect(isoInstant(at('2026-01-05T04:00:00Z'), 'GMT')).toBe('2026-01-05T04:00:00Z');
+  });
+});
+
+describe('describeRecurrence across zones', () => {
+  const runs = (starts: string[], minutes: number): Interval[] =>
+    starts.map((s) => ({ start: at(s), end: at(s) + minutes * MIN }));
+
+  it('reads the pattern in the zone, across a DST change', () => {
+    expect(describeRecurrence(runs(['2026-03-23T03:00:00Z', '2026-03-30T02:00:00Z'], 10), 'Europe/Berlin')).toBe(
+      'every Monday 04:00–04:10 Europe/Berlin',
+    );
+    expect(describeRecurrence(runs(['2026-01-05T07:30:00Z'], 15), 'America/St_Johns')).toBe(
+      'on Monday 2026-01-05 04:00–04:15 America/St_Johns',
+    );
+    expect(describeRecurrence(runs(['2026-01-04T22:30:00Z', '2026-01-05T22:30:00Z'], 5), 'Asia/Kolkata')).toBe(
+      'every day 04:00–04:05 Asia/Kolkata',
+    );
+    expect(describeRecurrence(runs(['2026-01-05T04:00:00Z'], 2 * 1440), 'UTC')).toBe(
+      'from 2026-01-05 04:00 UTC → 2026-01-07 04:00',
+    );
+  });
+});
+
+/** describe.ts as it was, on luxon: the oracle for byte-identical output. */
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+function luxonFormatLocal(instant: number, zone: string, bare = false): string {
+  const dt = DateTime.fromMillis(instant, { zone });
+  const text = dt.toFormat(dt.second === 0 ? 'yyyy-MM-dd HH:mm' : 'yyyy-MM-dd HH:mm:ss');
+  return bare ? text : `${text} ${zone}`;
+}
+function luxonIsoInstant(instant: number, zone = 'UTC'): string {
+  return (
+    DateTime.fromMillis(instant, { zone }).toISO({ suppressMilliseconds: true }) ?? new Date(instant).toISOString()
+  );
+}
+function luxonDescribeRecurrence(runs: Interval[], zone: string): string {
+  if (runs.length === 0) return 'never';
+  const locals = runs.map((r) => ({
+    start: DateTime.fromMillis(r.start, { zone }),
+    end: DateTime.fromMillis(r.end, { zone }),
+  }));
+  const first = locals[0]!;
+  const span = (s: DateTime, e: DateTime) =>
+    e.toMillis() - s.toMillis() < 86_400_000 ? `${s.toFormat('HH:mm')}–${e.toFormat('HH:mm')}` : null;
+  const firstSpan = span(first.start, first.end);
+  const full = `${luxonFormatLocal(runs[0]!.start, zone)} → ${luxonFormatLocal(runs[0]!.end, zone, true)}`;
+  if (runs.length === 1) {
+    return firstSpan ? `on ${first.start.toFormat('cccc yyyy-MM-dd')} ${firstSpan} ${zone}` : `from ${full}`;
+  }
+  const sameTimes = firstSpan !== null && locals.every((l) => span(l.start, l.end) === firstSpan);
+  if (!sameTimes) return `at varying times, first ${full}`;
+  const dayNumbers = locals.map((l) => Date.UTC(l.start.year, l.start.month - 1, l.start.day) / 86_400_000);
+  const gaps = dayNumbers.slice(1).map((d, i) => d - dayNumbers[i]!);
+  if (gaps.every((g) => g === 1)) return `every day ${firstSpan} ${zone}`;
+  const weekdays = [...new Set(locals.map((l) => l.start.weekday))].sort();
+  if (weekdays.length === 1) {
+    const name = WEEKDAY_NAMES[weekdays[0]! - 1]!;
+    return gaps.every((g) => g === 7) ? `every ${name} ${firstSpan} ${zone}` : `on ${name}s ${firstSpan} ${zone}`;
+  }
+  const doms = new Set(locals.map((l) => l.start.day));
+  if (doms.size === 1) return `on day ${first.start.day} of the month ${firstSpan} ${zone}`;
+  if (weekdays.length < 7) {
+    const names = weekdays.map((w) => `${WEEKDAY_NAMES[w - 1]!}s`);
+    const list = names.length === 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+    return `on ${list} ${firstSpan} ${zone}`;
+  }
+  return `on ${runs.length} days ${firstSpan} ${zone}`;
+}
+
+const ZONES = [...ORACLE_ZONES, 'Etc/UTC', 'GMT', 'utc', 'America/Los_Angeles', 'Pacific/Kiritimati'];
+const instant = fc.integer({ min: at('1995-01-01T00:00:00Z'), max: at('2040-01-01T00:00:00Z') });
+/** Minute-aligned mostly, like schedule output; sometimes with seconds or milliseconds. */
+const moment = fc.oneof(
+  instant.map((t) => Math.floor(t / MIN) * MIN),
+  instant.map((t) => Math.floor(t / 1000) * 1000),
+  instant,
+);
+/** Runs like a schedule's: a first start, a gap pattern (daily, weekly, irregular) and a length. */
+const runList = fc
+  .record({
+    first: moment,
+    gaps: fc.array(fc.constantFrom(1440, 7 * 1440, 14 * 1440, 3 * 1440, 1441, 31 * 1440, 30 * 1440), {
+      maxLength: 8,
+    }),
+    minutes: fc.constantFrom(1, 10, 90, 1439, 1440, 3000),
+  })
+  .map(({ first, gaps, minutes }) => {
+    const starts = [first];
+    for (const g of gaps) starts.push(starts[starts.length - 1]! + g * MIN);
+    return starts.map((s) => ({ start: s, end: s + minutes * MIN }));
+  });
+
+const sources = existsSync(`${SYSTEM_TZDIR}/Europe/Berlin`) ? (['Intl', 'tz files'] as const) : (['Intl'] as const);
+
+describe.each(sources)('describe.ts with zone rules from %s: byte-identical to the luxon version', (source) => {
+  const install = () => useZoneRules(source === 'tz files' ? loadZoneRules : undefined);
+
+  it('formatLocal and isoInstant', () => {
+    install();
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), moment, fc.boolean(), (zone, t, bare) => {
+        expect(formatLocal(t, zone, bare)).toBe(luxonFormatLocal(t, zone, bare));
+        expect(isoInstant(t, zone)).toBe(luxonIsoInstant(t, zone));
+        expect(isoInstant(t)).toBe(luxonIsoInstant(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('formatLocal and isoInstant far from today: expanded years, offsets with seconds (local mean time)', () => {
+    install();
+    const instants = [Date.UTC(12345, 0, 1), Date.parse('-000003-11-27T00:00:00Z'), Date.parse('1880-06-01T12:34:56Z')];
+    for (const zone of ['UTC', 'Asia/Tokyo', 'America/New_York', 'Asia/Kolkata']) {
+      for (const t of instants) {
+        expect(isoInstant(t, zone)).toBe(luxonIsoInstant(t, zone));
+        expect(formatLocal(t, zone)).toBe(luxonFormatLocal(t, zone));
+      }
+    }
+  });
+
+  it('describeRecurrence', () => {
+    install();
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), runList, (zone, runs) => {
+        expect(describeRecurrence(runs, zone)).toBe(luxonDescribeRecurrence(runs, zone));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

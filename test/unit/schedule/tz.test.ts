@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadZoneRules } from '../../../src/adapters/zoneinfo.js';
+import {
+  isKnownTimeZone,
+  offsetAtInstant,
+  useZoneRules,
+  ZoneClock,
+  zoneClock,
+} from '../../../src/domain/schedule/tz.js';
+import { parsePosixTz, type ZoneRules } from '../../../src/domain/schedule/tzif.js';
+import { ORACLE_ZONES, SYSTEM_TZDIR } from './zone-oracle.js';
+
+const H = 3_600_000;
+const FROM = Date.parse('2026-01-01T00:00:00Z');
+const TO = Date.parse('2028-01-01T00:00:00Z');
+
+afterEach(() => {
+  useZoneRules(undefined);
+});
+
+/** A zone no tz database has: proves an answer came from the installed source, not from Intl. */
+const NINE: ZoneRules = { transitions: [], offsets: [], initialOffset: 9 * H, footer: parsePosixTz('NIN-9') };
+const onlyNine = (zone: string) => (zone === 'Test/Nine' ? NINE : undefined);
+
+describe.skipIf(!existsSync(`${SYSTEM_TZDIR}/Europe/Berlin`))('ZoneClock from the system tz files', () => {
+  it.each(ORACLE_ZONES)('%s: the same segments as sampling Intl, 2026-2027', (zone) => {
+    useZoneRules(loadZoneRules);
+    const fromRules = new ZoneClock(zone, FROM, TO).segments;
+    useZoneRules(undefined);
+    const fromIntl = new ZoneClock(zone, FROM, TO).segments;
+    expect(fromRules).toEqual(fromIntl);
+  });
+
+  it('is exact where sampling is not needed: one segment per offset, 2 days either side of the span', () => {
+    useZoneRules(loadZoneRules);
+    const berlin = new ZoneClock('Europe/Berlin', FROM, TO).segments;
+    expect(berlin.map((s) => [s.start, s.offset / H])).toEqual([
+      [-Infinity, 1],
+      [Date.parse('2026-03-29T01:00:00Z'), 2],
+      [Date.parse('2026-10-25T01:00:00Z'), 1],
+      [Date.parse('2027-03-28T01:00:00Z'), 2],
+      [Date.parse('2027-10-31T01:00:00Z'), 1],
+    ]);
+  });
+});
+
+describe('the zone rules source', () => {
+  it('answers first; Intl only for zones it does not know', () => {
+    expect(isKnownTimeZone('Test/Nine')).toBe(false);
+    useZoneRules(onlyNine);
+    expect(isKnownTimeZone('Test/Nine')).toBe(true);
+    expect(isKnownTimeZone('Europe/Berlin')).toBe(true); // from Intl
+    expect(isKnownTimeZone('Mars/Olympus')).toBe(false);
+    expect(offsetAtInstant('Test/Nine', FROM)).toBe(9 * H);
+    expect(offsetAtInstant('Asia/Kolkata', FROM)).toBe(5.5 * H); // from Intl
+    expect(new ZoneClock('Test/Nine', FROM, TO).segments).toEqual([{ start: -Infinity, end: Infinity, offset: 9 * H }]);
+    expect(() => new ZoneClock('Mars/Olympus', FROM, TO)).toThrow('unknown time zone "Mars/Olympus"');
+  });
+
+  it('starts afresh when replaced: no clock built from the previous source is reused', () => {
+    useZoneRules(() => ({ ...NINE, initialOffset: 1 * H, footer: parsePosixTz('ONE-1') }));
+    expect(zoneClock('Test/Nine', FROM, TO).offsetAt(FROM)).toBe(H);
+    const previous = useZoneRules(onlyNine);
+    expect(previous).toBeTypeOf('function');
+    expect(zoneClock('Test/Nine', FROM, TO).offsetAt(FROM)).toBe(9 * H);
+  });
+
+  it('gives the offsets luxon gave without it, for luxon-only names too', () => {
+    expect(offsetAtInstant('UTC', FROM)).toBe(0);
+    expect(offsetAtInstant('utc', FROM)).toBe(0);
+    expect(offsetAtInstant('America/St_Johns', FROM)).toBe(-3.5 * H);
+    expect(() => offsetAtInstant('Mars/Olympus', FROM)).toThrow('unknown time zone');
+  });
+});
