@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from './package-root.js';
 
-/** Read once from package.json (one directory above src/ and dist/). */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** Read once from package.json. */
+export const VERSION: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;

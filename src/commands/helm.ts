@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CaptureResult } from '../adapters/kube/helm-capture.js';
 import type { StepOutcome } from '../adapters/kube/helm-restore.js';
-import { type RestoreStep, restorePlan, shellLine, UnknownReleaseError } from '../domain/helm/restore.js';
+import type { RestoreStep } from '../domain/helm/restore.js';
 import { errorMessage, UserError } from '../errors.js';
 import { action, type CommandContext } from './context.js';
 
@@ -138,6 +138,8 @@ async function captureCommand(ctx: CommandContext, opts: CaptureOpts): Promise<n
 async function restoreCommand(ctx: CommandContext, opts: RestoreOpts): Promise<number> {
   const { openDestination } = await import('../adapters/snapshot/setup.js');
   const { openCapture, runRestoreSteps } = await import('../adapters/kube/helm-restore.js');
+  // Loaded here, not at the top: its YAML parser would otherwise load with every `backup ...` command.
+  const { restorePlan, shellLine, UnknownReleaseError } = await import('../domain/helm/restore.js');
   const store = await openDestination(opts.from, ctx.config());
   const capture = await openCapture(store, opts);
   let steps: RestoreStep[];

@@ -228,10 +228,12 @@ export function storeContract(label: string, target: () => ContractTarget): void
         `${label} 40 MiB: write ${mb(size / (write.ms / 1000))} MB/s, RSS +${mb(write.growth)} MB, live +${mb(write.live)} MB; ` +
           `read ${mb(size / (read.ms / 1000))} MB/s, RSS +${mb(read.growth)} MB, live +${mb(read.live)} MB`,
       );
-      // A store that buffered the object would hold >= 40 MiB live. RSS also carries allocator slack (freed memory
-      // glibc keeps), hence its looser bound; it still catches a whole-object buffer plus anything on top.
+      // A store that buffered the object would hold >= 40 MiB live. "Live" still counts chunks freed a moment ago:
+      // V8 releases ArrayBuffer memory in a concurrent sweep after the GC, which lags on a busy machine (up to ~27 MB
+      // seen with 1 MiB chunks), hence 0.75. RSS also carries allocator slack (freed memory glibc keeps), hence its
+      // looser bound; it still catches a whole-object buffer plus anything on top.
       for (const m of [write, read]) {
-        expect(m.live).toBeLessThan(size * 0.6);
+        expect(m.live).toBeLessThan(size * 0.75);
         expect(m.growth).toBeLessThan(size);
       }
     });

@@ -1,8 +1,7 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { AlarmEntry, MemberEntry, MemberStatus } from '../../domain/probe.js';
 import { MAX_TXN_OPS, planBatches, runPool } from './bulk.js';
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
-import { EtcdError, toEtcdError } from './errors.js';
+import { EtcdError } from './errors.js';
 import { prefixRangeEnd, toAlarms, toBytes, toMember, toNumber, toStatus } from './mapping.js';
 import type {
   RawAlarmResponse,
@@ -13,10 +12,10 @@ import type {
   RawMemberAddResponse,
   RawMembersResponse,
   RawRangeResponse,
-  RawSnapshotResponse,
   RawStatus,
   RawTxnResponse,
 } from './proto.js';
+import { rawSnapshot, type SnapshotChunk } from './snapshot-stream.js';
 
 export type { EtcdConnectionOptions } from './connection.js';
 export { EtcdError, type EtcdErrorKind } from './errors.js';
@@ -40,10 +39,7 @@ export interface HashKVResult {
   revision: number;
 }
 
-export interface SnapshotChunk {
-  blob: Buffer;
-  remainingBytes: number;
-}
+export type { SnapshotChunk } from './snapshot-stream.js';
 
 /**
  * A client bound to exactly ONE etcd endpoint (one gRPC channel). A pooled client answers from whichever member it
@@ -54,7 +50,7 @@ export class EtcdEndpointClient {
 
   constructor(
     readonly endpoint: string,
-    opts: EtcdConnectionOptions = {},
+    private readonly opts: EtcdConnectionOptions = {},
   ) {
     this.conn = new EtcdConnection(endpoint, opts);
   }
@@ -111,7 +107,7 @@ export class EtcdEndpointClient {
 
   /**
    * Bulk load. Puts are grouped into Txns of up to 128 (etcd's default --max-txn-ops) and `concurrency` Txns stay in
-   * flight over the one HTTP/2 connection. Measured on 2 cores: one Put per request is client-CPU bound (grpc-js costs
+   * flight over the one HTTP/2 connection. Measured on 2 cores (with grpc-js then): one Put per request is client-CPU bound (it cost
    * ~0.7 ms per call) at ~1000-3000 keys/s; batched it is ~20000 keys/s. A server with a lower --max-txn-ops makes
    * us fall back to single Puts for that batch. Stops at the first failure and rethrows it. Batches apply in any
    * order, so a key given twice may end with either value.
@@ -216,26 +212,13 @@ export class EtcdEndpointClient {
 
   /** One keep-alive round trip; returns the remaining TTL in seconds (<= 0: the lease is gone). */
   async leaseKeepAliveOnce(id: string, deadlineMs = DEFAULT_DEADLINE_MS): Promise<number> {
-    const deadline = Date.now() + deadlineMs;
-    const { md } = await this.conn.authMetadata(deadline, deadlineMs);
-    const client = this.conn.client('Lease') as unknown as {
-      LeaseKeepAlive(
-        md: grpc.Metadata,
-        o: grpc.CallOptions,
-      ): grpc.ClientDuplexStream<unknown, RawLeaseKeepAliveResponse>;
-    };
-    const call = client.LeaseKeepAlive(md, { deadline });
-    return new Promise<number>((resolve, reject) => {
-      call.on('data', (res: RawLeaseKeepAliveResponse) => {
-        resolve(toNumber(res.TTL));
-        call.cancel(); // one answer is all we wanted; the CANCELLED error that follows is ignored below
-      });
-      call.on('error', (err) => reject(toEtcdError(this.endpoint, err, deadlineMs)));
-      call.on('end', () =>
-        reject(new EtcdError(this.endpoint, 'server', 'lease keep-alive stream ended without answer')),
-      );
-      call.write({ ID: id });
-    });
+    const res = await this.conn.firstReply<RawLeaseKeepAliveResponse>(
+      'Lease',
+      'LeaseKeepAlive',
+      { ID: id },
+      deadlineMs,
+    );
+    return toNumber(res.TTL);
   }
 
   /**
@@ -244,33 +227,7 @@ export class EtcdEndpointClient {
    */
   async *snapshot(opts: { idleTimeoutMs?: number } = {}): AsyncGenerator<SnapshotChunk> {
     const idleMs = opts.idleTimeoutMs ?? 30_000;
-    const { md } = await this.conn.authMetadata(Date.now() + idleMs, idleMs);
-    const client = this.conn.client('Maintenance') as unknown as {
-      Snapshot(req: unknown, md: grpc.Metadata): grpc.ClientReadableStream<RawSnapshotResponse>;
-    };
-    const call = client.Snapshot({}, md);
-    const chunks = call[Symbol.asyncIterator]() as AsyncIterator<RawSnapshotResponse>;
-    let stalled = false;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      for (;;) {
-        timer = setTimeout(() => {
-          stalled = true;
-          call.cancel();
-        }, idleMs);
-        const next = await chunks.next();
-        clearTimeout(timer);
-        if (next.done) return;
-        if (next.value.blob.length > 0) {
-          yield { blob: next.value.blob, remainingBytes: toNumber(next.value.remaining_bytes) };
-        }
-      }
-    } catch (err) {
-      if (stalled) throw new EtcdError(this.endpoint, 'timeout', `snapshot stalled: no data for ${idleMs} ms`);
-      throw toEtcdError(this.endpoint, err);
-    } finally {
-      clearTimeout(timer);
-      call.cancel();
-    }
+    const { token } = await this.conn.authToken(Date.now() + idleMs, idleMs);
+    yield* rawSnapshot(this.endpoint, this.opts, { token, idleTimeoutMs: idleMs });
   }
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type * as Grpc from '@grpc/grpc-js';
 import { UserError } from '../../errors.js';
 import { EtcdError, toEtcdError } from './errors.js';
-import { grpc } from './grpc-lazy.js';
-import { etcdServices } from './proto.js';
+import { type MethodDescriptor, services } from './generated/etcd-descriptors.js';
+import { GrpcStatus } from './grpc-status.js';
+import { GrpcCallError, H2Channel, type ReplyMode, type TlsMaterial } from './h2-channel.js';
+import { decodeMessage, encodeMessage } from './wire.js';
 
 export interface EtcdConnectionOptions {
   /** File paths (PEM), like etcdctl --cacert/--cert/--key. */
@@ -13,28 +14,6 @@ export interface EtcdConnectionOptions {
 }
 
 export type ServiceName = 'KV' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
-
-/**
- * Fail fast, never hide a dead member: no retries (a retry could land nowhere else anyway, but would eat the
- * deadline), short reconnect backoff so a member that comes back is seen quickly, and a local subchannel pool so
- * this endpoint's connection is ours alone and closes with us.
- */
-const CHANNEL_OPTIONS: Grpc.ChannelOptions = {
-  'grpc.use_local_subchannel_pool': 1,
-  'grpc.enable_retries': 0,
-  // Members are addressed directly; an http(s)_proxy from the environment would answer for a dead member (an HTTP
-  // error instead of "connection refused") and hide which member is down.
-  'grpc.enable_http_proxy': 0,
-  'grpc.initial_reconnect_backoff_ms': 100,
-  'grpc.min_reconnect_backoff_ms': 100,
-  'grpc.max_reconnect_backoff_ms': 1000,
-  // etcd answers big ranges and member lists; the 4 MiB default would fail on a large keyspace listing.
-  'grpc.max_receive_message_length': 256 * 1024 * 1024,
-  // Detect a frozen/partitioned member on a long-lived channel; etcd's default enforcement minimum is 5 s.
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 3_000,
-  'grpc.keepalive_permit_without_calls': 0,
-};
 
 function readPem(path: string, what: string, flag: string): Buffer {
   try {
@@ -62,16 +41,17 @@ export function parseEndpoint(endpoint: string, opts: EtcdConnectionOptions): { 
   return { target: m[2]!, secure: scheme === 'https' };
 }
 
-function credentialsFor(secure: boolean, opts: EtcdConnectionOptions): Grpc.ChannelCredentials {
+/** The PEM files of an https endpoint, read once per connection. */
+function tlsMaterial(opts: EtcdConnectionOptions): TlsMaterial {
   const tls = opts.tls ?? {};
-  if (!secure) return grpc().credentials.createInsecure();
   if (Boolean(tls.cert) !== Boolean(tls.key)) {
     throw new UserError('TLS client certificate and key go together', 'give both --cert and --key, or neither');
   }
-  const ca = tls.ca ? readPem(tls.ca, 'CA', '--cacert') : null;
-  const cert = tls.cert ? readPem(tls.cert, 'certificate', '--cert') : null;
-  const key = tls.key ? readPem(tls.key, 'key', '--key') : null;
-  return grpc().credentials.createSsl(ca, key, cert);
+  return {
+    ca: tls.ca ? readPem(tls.ca, 'CA', '--cacert') : undefined,
+    cert: tls.cert ? readPem(tls.cert, 'certificate', '--cert') : undefined,
+    key: tls.key ? readPem(tls.key, 'key', '--key') : undefined,
+  };
 }
 
 /**
@@ -79,20 +59,18 @@ function credentialsFor(secure: boolean, opts: EtcdConnectionOptions): Grpc.Chan
  * a typo in --cacert is bad input (exit 2), not an unreachable cluster.
  */
 export function validateConnectionOptions(opts: EtcdConnectionOptions): void {
-  credentialsFor(true, opts);
+  tlsMaterial(opts);
 }
 
-type Callback<T> = (err: Grpc.ServiceError | null, value?: T) => void;
-type UnaryMethod = (req: unknown, md: Grpc.Metadata, opts: Grpc.CallOptions, cb: Callback<unknown>) => void;
-
 /**
- * One gRPC channel to one etcd endpoint, shared by every etcd service client, plus the auth token.
- * Exposes raw calls; EtcdEndpointClient turns them into domain values.
+ * One HTTP/2 connection to one etcd endpoint, shared by every call, plus the auth token.
+ * Exposes raw calls (proto-shaped objects, see proto.ts); EtcdEndpointClient turns them into domain values.
+ * Fail fast, never hide a dead member: no retries (a retry could land nowhere else anyway, but would eat the
+ * deadline), no proxy (an http(s)_proxy would answer for a dead member and hide which one is down).
  */
 export class EtcdConnection {
   readonly target: string;
-  private readonly channel: Grpc.Channel;
-  private readonly clients: Record<ServiceName, Grpc.Client>;
+  private readonly channel: H2Channel;
   private token: Promise<string> | undefined;
 
   constructor(
@@ -101,35 +79,36 @@ export class EtcdConnection {
   ) {
     const { target, secure } = parseEndpoint(endpoint, opts);
     this.target = target;
-    const creds = credentialsFor(secure, opts);
-    this.channel = new (grpc().Channel)(target, creds, CHANNEL_OPTIONS);
-    const services = etcdServices();
-    const make = (name: ServiceName) => new services[name](target, creds, { channelOverride: this.channel });
-    this.clients = {
-      KV: make('KV'),
-      Lease: make('Lease'),
-      Cluster: make('Cluster'),
-      Maintenance: make('Maintenance'),
-      Auth: make('Auth'),
-    };
+    this.channel = new H2Channel(target, secure, secure ? tlsMaterial(opts) : {});
   }
 
-  client(service: ServiceName): Grpc.Client {
-    return this.clients[service];
-  }
-
-  /** Every service client rides on the one channel: closing it ends the connection and any call still running. */
+  /** Ends the connection and any call still running. */
   close(): void {
     this.channel.close();
   }
 
   /** A unary call with a deadline; auth token attached; one re-authentication on "invalid auth token". */
-  async unary<T>(service: ServiceName, method: string, request: unknown, deadlineMs: number): Promise<T> {
+  unary<T>(service: ServiceName, method: string, request: unknown, deadlineMs: number): Promise<T> {
+    return this.call<T>(service, method, request, deadlineMs, 'unary');
+  }
+
+  /** A streaming call reduced to one request and its first reply (LeaseKeepAlive once); the stream is then cancelled. */
+  firstReply<T>(service: ServiceName, method: string, request: unknown, deadlineMs: number): Promise<T> {
+    return this.call<T>(service, method, request, deadlineMs, 'first');
+  }
+
+  private async call<T>(
+    service: ServiceName,
+    method: string,
+    request: unknown,
+    deadlineMs: number,
+    mode: ReplyMode,
+  ): Promise<T> {
     const deadline = Date.now() + deadlineMs;
     for (let attempt = 0; ; attempt++) {
-      const { md, authError } = await this.authMetadata(deadline, deadlineMs);
+      const { token, authError } = await this.authToken(deadline, deadlineMs);
       try {
-        return await this.rawUnary<T>(service, method, request, md, deadline);
+        return await this.rawCall<T>(service, method, request, token, deadline, mode);
       } catch (err) {
         const mapped = toEtcdError(this.endpoint, err, deadlineMs);
         // We went without a token because Authenticate failed: the auth failure is the real story.
@@ -141,22 +120,20 @@ export class EtcdConnection {
   }
 
   /**
-   * Metadata carrying the auth token. Authenticate goes through raft, so without quorum it cannot succeed; then we
-   * go on WITHOUT a token, because Status and MemberList still answer and are exactly what a recovery needs.
+   * The auth token for a call. Authenticate goes through raft, so without quorum it cannot succeed; then we go on
+   * WITHOUT a token, because Status and MemberList still answer and are exactly what a recovery needs.
    * A wrong password is different: that is thrown at once.
    */
-  async authMetadata(deadline: number, deadlineMs: number): Promise<{ md: Grpc.Metadata; authError?: EtcdError }> {
-    const md = new (grpc().Metadata)();
-    if (!this.hasCredentials()) return { md };
+  async authToken(deadline: number, deadlineMs: number): Promise<{ token?: string; authError?: EtcdError }> {
+    if (!this.hasCredentials()) return {};
     // Half the budget at most: if Authenticate hangs for lack of quorum, the tokenless call still gets its turn.
     const authMs = Math.max(1, Math.min(deadline - Date.now(), Math.ceil(deadlineMs / 2)));
     try {
-      md.set('token', await this.authenticate(Date.now() + authMs, authMs));
-      return { md };
+      return { token: await this.authenticate(Date.now() + authMs, authMs) };
     } catch (err) {
       const authError = toEtcdError(this.endpoint, err, deadlineMs);
       if (authError.kind === 'auth') throw authError;
-      return { md, authError };
+      return { authError };
     }
   }
 
@@ -168,12 +145,13 @@ export class EtcdConnection {
   private authenticate(deadline: number, deadlineMs: number): Promise<string> {
     if (!this.token) {
       const request = { name: this.opts.user, password: this.opts.password ?? '' };
-      const pending: Promise<string> = this.rawUnary<{ token: string }>(
+      const pending: Promise<string> = this.rawCall<{ token: string }>(
         'Auth',
         'Authenticate',
         request,
-        new (grpc().Metadata)(),
+        undefined,
         deadline,
+        'unary',
       )
         .then((res) => res.token)
         .catch((err: unknown) => {
@@ -190,18 +168,25 @@ export class EtcdConnection {
     return this.token;
   }
 
-  private rawUnary<T>(
+  private async rawCall<T>(
     service: ServiceName,
     method: string,
     request: unknown,
-    md: Grpc.Metadata,
+    token: string | undefined,
     deadline: number,
+    mode: ReplyMode,
   ): Promise<T> {
-    const client = this.clients[service] as unknown as Record<string, UnaryMethod>;
-    const fn = client[method];
-    if (typeof fn !== 'function') return Promise.reject(new Error(`etcd ${service} has no method ${method}`));
-    return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, md, { deadline }, (err, value) => (err ? reject(err) : resolve(value as T)));
-    });
+    const m = (services as Record<string, Record<string, MethodDescriptor> | undefined>)[`etcdserverpb.${service}`]?.[
+      method
+    ];
+    if (!m) throw new Error(`etcd ${service} has no method ${method}`);
+    const body = encodeMessage(m.requestType, request ?? {});
+    const reply = await this.channel.call(m.path, body, token ? { token } : {}, deadline, mode);
+    try {
+      return decodeMessage<T>(m.responseType, reply);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new GrpcCallError(GrpcStatus.INTERNAL, `cannot decode ${m.responseType}: ${why}`);
+    }
   }
 }

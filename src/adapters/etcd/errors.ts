@@ -1,11 +1,10 @@
-import type { ServiceError } from '@grpc/grpc-js';
-import { GrpcStatus } from './grpc-lazy.js';
+import { GrpcStatus } from './grpc-status.js';
 
 export type EtcdErrorKind = 'unreachable' | 'tls' | 'timeout' | 'auth' | 'server';
 
 /**
  * One endpoint's failure as ONE plain line: `<endpoint>: <problem>`. Commands print `message` as is, the domain
- * reads `kind`. `detail` keeps the raw grpc-js text for --debug.
+ * reads `kind`. `detail` keeps the raw gRPC text for --debug.
  */
 export class EtcdError extends Error {
   constructor(
@@ -43,7 +42,7 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** grpc-js wraps the socket error: "No connection established. Last error: <err>. Resolution note: ..." */
+/** The socket error is wrapped (grpc-js wording, kept by h2-channel.ts): "No connection established. Last error: <err>" */
 function lastError(details: string): string {
   const m = /Last error: (.*?)(?:\. Resolution note:.*)?$/s.exec(details);
   // grpc-js appends the time of the failure, e.g. "Failed to connect (2026-01-01T00:00:00.000Z)": noise here.
@@ -105,7 +104,7 @@ function socketProblem(raw: string): string | undefined {
 /** Map anything a gRPC call can throw to an EtcdError naming the endpoint. */
 export function toEtcdError(endpoint: string, err: unknown, deadlineMs?: number): EtcdError {
   if (err instanceof EtcdError) return err;
-  const e = err as Partial<ServiceError>;
+  const e = err as { code?: number; details?: string; message?: string };
   const details = oneLine(typeof e.details === 'string' ? e.details : String(e.message ?? err));
   const code = e.code;
   // The deadline travels to the server (grpc-timeout header); etcd's Go context may expire first and answer with

@@ -6,7 +6,7 @@ import { EtcdError, toEtcdError } from './errors.js';
 /** The key the probe reads. It need not exist: an empty answer still proves the read path works. */
 export const PROBE_KEY = '/lifeboat/probe';
 
-/** Slack past the gRPC deadline before we stop waiting on our own: grpc-js timers are reliable, this is a seatbelt. */
+/** Slack past the call deadline before we stop waiting on our own: the call's timer is reliable, this is a seatbelt. */
 const SEATBELT_MS = 250;
 
 function bounded<T>(endpoint: string, work: Promise<T>, deadlineMs: number): Promise<T> {

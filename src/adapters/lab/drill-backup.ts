@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../errors.js';
+import { packagePath } from '../../package-root.js';
 import { EtcdEndpointClient } from '../etcd/client.js';
 import { inspectSnapshot } from '../executors/snapshot-file.js';
 
@@ -22,7 +22,7 @@ export interface DrillBackup {
   problem?: string;
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/lifeboat.js', import.meta.url));
+const BIN = packagePath('bin', 'lifeboat.js');
 
 function cli(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,4 +1,3 @@
-import type * as grpc from '@grpc/grpc-js';
 import { EtcdConnection, type EtcdConnectionOptions } from '../etcd/connection.js';
 import { EtcdError, toEtcdError } from '../etcd/errors.js';
 import { prefixRangeEnd, toBytes, toNumber } from '../etcd/mapping.js';
@@ -174,21 +173,6 @@ function rawOp(op: TxnOp) {
 }
 
 async function keepAliveOnce(conn: EtcdConnection, id: string, deadlineMs: number): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
-  const { md } = await conn.authMetadata(deadline, deadlineMs);
-  const client = conn.client('Lease') as unknown as {
-    LeaseKeepAlive(md: grpc.Metadata, o: grpc.CallOptions): grpc.ClientDuplexStream<unknown, RawLeaseKeepAliveResponse>;
-  };
-  const call = client.LeaseKeepAlive(md, { deadline });
-  return new Promise<number>((resolve, reject) => {
-    call.on('data', (res: RawLeaseKeepAliveResponse) => {
-      resolve(toNumber(res.TTL));
-      call.cancel();
-    });
-    call.on('error', (err) => reject(toEtcdError(conn.endpoint, err, deadlineMs)));
-    call.on('end', () =>
-      reject(new EtcdError(conn.endpoint, 'server', 'lease keep-alive stream ended without answer')),
-    );
-    call.write({ ID: id });
-  });
+  const res = await conn.firstReply<RawLeaseKeepAliveResponse>('Lease', 'LeaseKeepAlive', { ID: id }, deadlineMs);
+  return toNumber(res.TTL);
 }

@@ -5,8 +5,8 @@ import type { EndpointProbe } from '../../domain/probe.js';
 import { errorMessage } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { type EtcdConnectionOptions, EtcdEndpointClient, type HashKVResult } from '../etcd/client.js';
+import { rawSnapshot } from '../etcd/snapshot-stream.js';
 import type { BackupStore } from '../store/types.js';
-import { rawSnapshot } from './grpc-snapshot.js';
 import { KeyspaceReader } from './keyspace.js';
 import { type ByteTransform, streamSnapshot } from './stream.js';
 

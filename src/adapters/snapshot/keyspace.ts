@@ -32,9 +32,7 @@ export class KeyspaceReader {
 
   /** The auth token for raw requests (undefined without auth, or when Authenticate cannot get through). */
   async authToken(deadlineMs = 10_000): Promise<string | undefined> {
-    const { md } = await this.conn.authMetadata(Date.now() + deadlineMs, deadlineMs);
-    const token = md.get('token')[0];
-    return token === undefined ? undefined : String(token);
+    return (await this.conn.authToken(Date.now() + deadlineMs, deadlineMs)).token;
   }
 
   /** Every key counted at this member's current revision, with the header that names the revision. */

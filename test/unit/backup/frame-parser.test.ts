@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SnapshotFrameParser } from '../../../src/adapters/snapshot/grpc-snapshot.js';
+import { SnapshotFrameParser } from '../../../src/adapters/etcd/snapshot-stream.js';
 import { split } from './fixtures.js';
 
 function varint(n: number): Buffer {

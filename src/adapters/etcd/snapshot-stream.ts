@@ -1,20 +1,26 @@
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { isIP } from 'node:net';
-import type { SnapshotChunk } from '../etcd/client.js';
-import type { EtcdConnectionOptions } from '../etcd/connection.js';
-import { parseEndpoint } from '../etcd/connection.js';
-import { EtcdError } from '../etcd/errors.js';
+import type { EtcdConnectionOptions } from './connection.js';
+import { parseEndpoint } from './connection.js';
+import { EtcdError } from './errors.js';
 
 /**
- * Maintenance.Snapshot spoken directly over node:http2. The generic gRPC client costs ~4 ms of CPU per MB here (message
- * objects, protobuf decoding, per-frame bookkeeping); on a small control-plane node that CPU is taken from the etcd
- * member serving the snapshot. This reader parses the gRPC length-prefixed frames and the three fields of
- * SnapshotResponse itself (~1 ms/MB), and sizes the HTTP/2 flow-control window so a few MB are in flight at most:
- * when the consumer stops pulling, Node stops granting window and etcd stops sending.
+ * Maintenance.Snapshot spoken directly over node:http2, apart from the other calls (h2-channel.ts): a generic message
+ * reader costs ~4 ms of CPU per MB here (message objects, protobuf decoding, per-frame bookkeeping); on a small
+ * control-plane node that CPU is taken from the etcd member serving the snapshot. This reader parses the gRPC
+ * length-prefixed frames and the three fields of SnapshotResponse itself (~1 ms/MB), and sizes the HTTP/2
+ * flow-control window so a few MB are in flight at most: when the consumer stops pulling, Node stops granting
+ * window and etcd stops sending.
  */
 
 const PATH = '/etcdserverpb.Maintenance/Snapshot';
+
+/** A piece of the database and how many bytes the member says are still to come. */
+export interface SnapshotChunk {
+  blob: Buffer;
+  remainingBytes: number;
+}
 /** Per stream and per connection: enough to keep a LAN link busy, small enough to bound memory. */
 const STREAM_WINDOW = 1024 * 1024;
 const SESSION_WINDOW = 2 * 1024 * 1024;
