@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 //    in turn (the same lab grows; steps 2 and 3 run at every size).
 // 2. backup: `lifeboat backup etcd --to DIR` vs `etcdctl snapshot save FILE` against the same follower, alternating,
 //    --runs times each; wall medians and their ratio (goal <= 1.1x). Peak RSS of our process is read by a preload
-//    hook from process.resourceUsage().maxRSS at exit (goal <= 100 MB); etcdctl's from /proc/PID/status VmHWM.
+//    hook from /proc/self/status VmHWM at exit (goal <= 100 MB); etcdctl's from /proc/PID/status VmHWM.
 // 3. verify: `lifeboat verify FILE` (hash check, etcd's restore, throwaway member, revision/keys/HashKV compared,
 //    stop, cleanup) vs the raw drill `etcdctl snapshot restore` + start `etcd` with the same flags until it leads
 //    (goal <= 1.5x).
@@ -43,9 +43,11 @@ const work = mkdtempSync(join(os.tmpdir(), 'lifeboat-bench-backup-'));
 const lab = join(work, 'lab');
 const bin = join(root, 'bin/lifeboat.js');
 const hook = join(work, 'maxrss.cjs');
+// Peak RSS from VmHWM in /proc/self/status, not resourceUsage().maxRSS: Linux carries ru_maxrss over exec(), so a
+// child spawned by this (large) bench process would report the bench's own RSS at fork time as its peak.
 writeFileSync(
   hook,
-  "process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeFileSync(process.env.LB_RSS_FILE, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime) / 1e6); });\n",
+  "process.on('exit', () => { const fs = require('fs'); const u = process.resourceUsage(); let kb = u.maxRSS; try { kb = Number(/VmHWM:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} fs.writeFileSync(process.env.LB_RSS_FILE, kb + ' ' + (u.userCPUTime + u.systemCPUTime) / 1e6); });\n",
 );
 
 const median = (xs) => {
@@ -299,8 +301,8 @@ the fastest runs show the tools' own cost.
   restore, asks the restored member for its key count and HashKV at the manifest's revision, stops it (SIGTERM,
   deadline, SIGKILL) and removes the scratch directory. Both start the member with the same flags (heartbeat 10 ms,
   election 100 ms) and poll /health every 20 ms.
-- Peak RSS: lifeboat's from \`process.resourceUsage().maxRSS\` at exit (a --require hook); etcdctl's from VmHWM in
-  /proc. CPU: lifeboat's from \`process.resourceUsage()\`, etcdctl's from /proc/PID/stat (sampled every 10 ms).
+- Peak RSS: VmHWM from /proc for both (lifeboat's read by a --require hook at exit; not ru_maxrss, which Linux
+  carries over exec() from the spawning bench process). CPU: lifeboat's from \`process.resourceUsage()\`, etcdctl's from /proc/PID/stat (sampled every 10 ms).
 
 Reproduce: \`npx tsc -p tsconfig.build.json && node bench/backup.mjs --mb ${SIZES.join(',')} --runs ${RUNS} --write\`
 `;
