@@ -6,8 +6,8 @@ import module from 'node:module';
 // Node 20 has no such API; the bundle alone is what keeps start-up short there.
 module.enableCompileCache?.();
 
-// grpc-js sets the TLS ServerName to the endpoint's IP address, which Node flags (DEP0123) on every TLS
-// connection; it is noise to a user reading `doctor`. Every other warning still prints.
+// A library that sets the TLS ServerName to an IP address (an S3 endpoint given by IP, say) makes Node print
+// DEP0123 on every connection; it is noise to a user reading `doctor`. Every other warning still prints.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
   const code = typeof rest[0] === 'object' ? rest[0]?.code : rest[1];

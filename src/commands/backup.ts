@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { backupFromProbes } from '../adapters/snapshot/backup.js';
 import { readCatalog } from '../adapters/snapshot/catalog.js';
-import { runEvery } from '../adapters/snapshot/every.js';
 import { backupDocument, backupLine, listDocument, progressMeter, renderList } from '../adapters/snapshot/report.js';
-import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
+import type { ScheduledSteps } from '../adapters/snapshot/scheduled.js';
 import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
@@ -12,8 +11,6 @@ import type { RetentionPolicy } from '../domain/retention.js';
 import { errorMessage, UserError } from '../errors.js';
 import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
 import { action, type CommandContext } from './context.js';
-import { pruneStore } from './prune.js';
-import { drillAuth, verifyAndRecord } from './verify.js';
 
 interface EtcdOpts {
   to?: string;
@@ -111,6 +108,13 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
     throw new UserError(`--every needs a duration like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`);
   const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
   if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');
+  // Only --every prunes and drills: one-shot backups do not load that code.
+  const [{ runEvery }, { scheduledRun }, { pruneStore }, { drillAuth, verifyAndRecord }] = await Promise.all([
+    import('../adapters/snapshot/every.js'),
+    import('../adapters/snapshot/scheduled.js'),
+    import('./prune.js'),
+    import('./verify.js'),
+  ]);
   const controller = new AbortController();
   const removeHandlers = onStopSignals(() => controller.abort());
   try {
