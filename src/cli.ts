@@ -7,26 +7,47 @@ import { VERSION } from './version.js';
 
 type Registrar = (program: Command) => void;
 
+interface CommandModule {
+  /** Top-level commands the module defines or adds to. */
+  commands: string[];
+  /**
+   * For a top-level command several modules add to: the subcommands this module adds (`backup etcd`, `backup helm`).
+   * Then `lifeboat backup etcd` loads only the module with `etcd`; a module without an entry defines the command
+   * itself (`verify FILE`).
+   */
+  subcommands?: Record<string, string[]>;
+  load: () => Promise<Registrar>;
+}
+
 /**
- * Which module defines which top-level commands. Only the modules of the command being run are loaded: importing
- * all of them (gRPC, S3, Kubernetes, MySQL clients...) made every start, even `check`, pay for everything.
- * Help and unknown commands load them all, in this order (the order of `lifeboat --help`).
+ * Which module defines which commands. Only the modules of the command being run are loaded: importing all of them
+ * (S3, Kubernetes, MySQL clients...) made every start, even `check`, pay for everything. Help and unknown commands
+ * load them all, in this order (the order of `lifeboat --help`).
  */
-const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
+const COMMAND_MODULES: CommandModule[] = [
   { commands: ['status'], load: async () => (await import('./commands/status.js')).registerStatus },
   { commands: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
   { commands: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
   { commands: ['lab'], load: async () => (await import('./commands/lab.js')).registerLab },
   { commands: ['recover'], load: async () => (await import('./commands/recover.js')).registerRecover },
-  { commands: ['backup'], load: async () => (await import('./commands/backup.js')).registerBackup },
+  {
+    commands: ['backup'],
+    subcommands: { backup: ['etcd', 'list'] },
+    load: async () => (await import('./commands/backup.js')).registerBackup,
+  },
   { commands: ['verify'], load: async () => (await import('./commands/verify.js')).registerVerify },
   { commands: ['prune'], load: async () => (await import('./commands/prune.js')).registerPrune },
-  { commands: ['backup', 'restore'], load: async () => (await import('./commands/helm.js')).registerHelm },
+  {
+    commands: ['backup', 'restore'],
+    subcommands: { backup: ['helm'], restore: ['helm'] },
+    load: async () => (await import('./commands/helm.js')).registerHelm,
+  },
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
   {
     commands: ['backup', 'verify', 'restore', 'guide'],
+    subcommands: { backup: ['mysql'], verify: ['mysql'], restore: ['mysql'] },
     load: async () => {
       const mysql = await import('./commands/mysql.js');
       return (program) => {
@@ -39,18 +60,44 @@ const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Registrar
   },
 ];
 
+/**
+ * The modules to load for argv. Pure: the command (first operand) picks its modules; where several modules add to
+ * it, the word after it picks the one that adds that subcommand, else the module that defines the command itself.
+ * Anything unrecognised (no command, `backup --help`, `backup bogus`) loads every candidate, so help is complete
+ * and commander can suggest the right name.
+ */
+export function modulesFor<M extends Pick<CommandModule, 'commands' | 'subcommands'>>(
+  modules: M[],
+  argv: string[],
+): M[] {
+  const [name, next] = operandsOf(argv);
+  if (name === undefined) return argv.includes('-V') || argv.includes('--version') ? [] : modules;
+  const candidates = modules.filter((m) => m.commands.includes(name));
+  if (candidates.length === 0) return modules;
+  if (candidates.length === 1) return candidates;
+  const adding = candidates.filter((m) => next !== undefined && m.subcommands?.[name]?.includes(next));
+  if (adding.length > 0) return adding;
+  const defining = candidates.filter((m) => m.subcommands?.[name] === undefined);
+  return next !== undefined && !next.startsWith('-') && defining.length > 0 ? defining : candidates;
+}
+
 /** Global options that take a value: their value is not the command name. */
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config', '--endpoints', '--cacert', '--cert', '--key', '--user']);
 
 /** The top-level command named in argv (the first operand), if any. */
 export function commandNameOf(argv: string[]): string | undefined {
+  return operandsOf(argv)[0];
+}
+
+/** The command and the word right after it (a subcommand, an operand, or an option), past global options. */
+function operandsOf(argv: string[]): [string | undefined, string | undefined] {
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') return argv[i + 1];
+    if (arg === '--') return [argv[i + 1], argv[i + 2]];
     if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
+    else if (!arg.startsWith('-')) return [arg, argv[i + 1]];
   }
-  return undefined;
+  return [undefined, undefined];
 }
 
 export async function buildProgram(argv: string[] = []): Promise<Command> {
@@ -80,15 +127,7 @@ Examples:
 Exit codes: 0 ok, 1 problems found, 2 bad input, 3 etcd unreachable or quorum lost.
 Colours are off when NO_COLOR is set or stdout is not a terminal.`,
     );
-  const name = commandNameOf(argv);
-  const known = COMMAND_MODULES.some((m) => name !== undefined && m.commands.includes(name));
-  const versionOnly = name === undefined && (argv.includes('-V') || argv.includes('--version'));
-  const modules = versionOnly
-    ? []
-    : known
-      ? COMMAND_MODULES.filter((m) => m.commands.includes(name!))
-      : COMMAND_MODULES;
-  const registrars = await Promise.all(modules.map((m) => m.load()));
+  const registrars = await Promise.all(modulesFor(COMMAND_MODULES, argv).map((m) => m.load()));
   for (const register of registrars) register(program);
   return program;
 }

@@ -92,13 +92,16 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    const hashKV = await stillValid(reader, await beforePromise, point.revision);
+    // The compaction check is a network round trip and the commit a disk flush: neither waits for the other.
+    const validity = beforePromise.then((before) => stillValid(reader, before, point.revision));
     try {
       await pending.commit();
     } catch (err) {
+      await validity;
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
+    const hashKV = await validity;
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
       name,
