@@ -295,8 +295,9 @@ the fastest runs show the tools' own cost.
 - **backup** does more than \`snapshot save\`: probes every member to pick a healthy follower, counts the keys and
   takes HashKV at the snapshot revision, hashes every byte and checks etcd's SHA-256 trailer before committing,
   fsyncs, and writes the manifest. The stream is read with node:http2 directly (gRPC frames and SnapshotResponse
-  parsed by hand, blob bytes passed on as views), with a 1 MiB stream / 2 MiB connection flow-control window and a
-  young-generation GC every 2 MiB, so memory stays flat whatever the database size.
+  parsed by hand), with a 1 MiB stream / 2 MiB connection flow-control window and a young-generation GC every
+  2 MiB, so memory stays flat whatever the database size. Bytes go to disk in 1 MiB blocks with an fdatasync every
+  32 MiB while the stream runs, so the final fsync writes only the tail. No gRPC library is loaded (ADR 007).
 - **verify** does more than the raw drill: checks the trailer (a full read and SHA-256 of the file) before etcd's
   restore, asks the restored member for its key count and HashKV at the manifest's revision, stops it (SIGTERM,
   deadline, SIGKILL) and removes the scratch directory. Both start the member with the same flags (heartbeat 10 ms,
