@@ -52,7 +52,7 @@ export class H2Channel {
     private readonly tls: TlsMaterial = {},
   ) {}
 
-  /** Ends the connection; calls still running fail with CANCELLED. */
+  /** Ends the connection; calls still running fail (UNAVAILABLE), later ones with CANCELLED. */
   close(): void {
     this.closed = true;
     this.session?.destroy();
@@ -65,9 +65,8 @@ export class H2Channel {
         reject(new GrpcCallError(GrpcStatus.CANCELLED, 'Channel has been shut down'));
         return;
       }
-      const { session, state } = this.connect();
       const timeoutMs = Math.max(0, deadline - Date.now());
-      const req = session.request({
+      const headers = {
         ':method': 'POST',
         ':path': path,
         'content-type': 'application/grpc',
@@ -75,7 +74,22 @@ export class H2Channel {
         // The server gives up at the same moment we do (etcd's handler context carries the deadline).
         'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
         ...metadata,
-      });
+      };
+      let { session, state } = this.connect();
+      let req: http2.ClientHttp2Stream;
+      try {
+        req = session.request(headers);
+      } catch {
+        // The session is going away (a GOAWAY arrived, etcd is stopping): this call takes a fresh connection.
+        this.drop(session);
+        ({ session, state } = this.connect());
+        try {
+          req = session.request(headers);
+        } catch (err) {
+          reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established. Last error: ${errorText(err)}`));
+          return;
+        }
+      }
       this.hold(session);
       const reply = new ReplyReader();
       let status: http2.IncomingHttpHeaders | undefined;
@@ -174,12 +188,20 @@ export class H2Channel {
     });
     session.on('close', () => {
       state.closed = true;
-      if (this.session === session) this.session = undefined;
+      this.drop(session);
     });
+    // A member that is stopping says so: running calls finish, new ones go to a new connection.
+    session.on('goaway', () => this.drop(session));
     // A session with no call running must not keep the process alive (grpc-js channels behave the same way).
     session.unref();
     this.session = session;
     return { session, state };
+  }
+
+  /** Retire a session: no new calls on it; it closes once the calls it carries are done. */
+  private drop(session: http2.ClientHttp2Session): void {
+    if (this.session === session) this.session = undefined;
+    if (!session.closed && !session.destroyed) session.close();
   }
 
   private hold(session: http2.ClientHttp2Session): void {
@@ -235,6 +257,10 @@ function connectionProblem(state: SessionState, rstCode: number | undefined): st
   const named = err && (err.syscall !== undefined || /SSL|TLS|CERT|certificate/i.test(`${err.code} ${err.message}`));
   const why = named ? err.message : `Failed to connect (${err?.message ?? 'connection closed'})`;
   return `No connection established. Last error: ${why}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The gRPC spec's mapping of HTTP statuses for responses that are not gRPC. */

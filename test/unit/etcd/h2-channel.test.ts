@@ -180,6 +180,32 @@ describe('H2Channel', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('after the server says GOAWAY (etcd stopping), the next call takes a new connection', async () => {
+    const sessions = new Set<http2.Http2Session>();
+    const s = await server((stream) => {
+      sessions.add(stream.session!);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => {
+        stream.sendTrailers({ 'grpc-status': '0' });
+        stream.session!.goaway(); // graceful: this answer completes, no new stream on this connection
+      });
+      stream.end(frame(Buffer.from('ok')));
+    });
+    cleanups.push(s.close);
+    // Node's test server keeps a connection open after its own GOAWAY (etcd's gRPC server closes it): end them here.
+    cleanups.push(() => {
+      for (const session of sessions) session.destroy();
+    });
+    const ch = new H2Channel(s.target, false);
+    cleanups.push(() => ch.close());
+    expect((await ch.call('/a', Buffer.alloc(0), {}, Date.now() + 2000)).toString()).toBe('ok');
+    const until = Date.now() + 2000;
+    // The GOAWAY may still be in flight: either way the second call must succeed, on a second connection.
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await ch.call('/b', Buffer.alloc(0), {}, until)).toString()).toBe('ok');
+    expect(sessions.size).toBe(2);
+  });
+
   it('a closed channel refuses calls', async () => {
     const ch = new H2Channel('127.0.0.1:1', false);
     ch.close();
