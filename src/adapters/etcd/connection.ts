@@ -42,7 +42,7 @@ export function parseEndpoint(endpoint: string, opts: EtcdConnectionOptions): { 
 }
 
 /** The PEM files of an https endpoint, read once per connection. */
-function tlsMaterial(opts: EtcdConnectionOptions): TlsMaterial {
+export function tlsMaterial(opts: EtcdConnectionOptions): TlsMaterial {
   const tls = opts.tls ?? {};
   if (Boolean(tls.cert) !== Boolean(tls.key)) {
     throw new UserError('TLS client certificate and key go together', 'give both --cert and --key, or neither');

@@ -164,18 +164,7 @@ export class H2Channel {
   private connect(): { session: http2.ClientHttp2Session; state: SessionState } {
     const existing = this.session;
     if (existing && !existing.closed && !existing.destroyed) return { session: existing, state: stateOf(existing) };
-    const host = this.target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    const session = http2.connect(`${this.secure ? 'https' : 'http'}://${this.target}`, {
-      ...(this.secure
-        ? {
-            ca: this.tls.ca,
-            cert: this.tls.cert,
-            key: this.tls.key,
-            // SNI carries names only; an IP address is checked against the certificate's IP SANs without it.
-            servername: isIP(host) ? '' : host,
-          }
-        : {}),
-    });
+    const session = connectH2(this.target, this.secure, this.tls);
     const state: SessionState = { connected: false };
     states.set(session, state);
     // Connected means the server spoke HTTP/2 (its SETTINGS arrived), not merely that TCP or TLS came up: plain
@@ -257,6 +246,28 @@ function connectionProblem(state: SessionState, rstCode: number | undefined): st
   const named = err && (err.syscall !== undefined || /SSL|TLS|CERT|certificate/i.test(`${err.code} ${err.message}`));
   const why = named ? err.message : `Failed to connect (${err?.message ?? 'connection closed'})`;
   return `No connection established. Last error: ${why}`;
+}
+
+/** An HTTP/2 session to an etcd endpoint (`host:port`), with TLS when `secure`. Shared with the snapshot reader. */
+export function connectH2(
+  target: string,
+  secure: boolean,
+  tls: TlsMaterial,
+  settings?: http2.Settings,
+): http2.ClientHttp2Session {
+  const host = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return http2.connect(`${secure ? 'https' : 'http'}://${target}`, {
+    ...(secure
+      ? {
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          // SNI carries names only; an IP address is checked against the certificate's IP SANs without it.
+          servername: isIP(host) ? '' : host,
+        }
+      : {}),
+    ...(settings ? { settings } : {}),
+  });
 }
 
 function errorText(err: unknown): string {

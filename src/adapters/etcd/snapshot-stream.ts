@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import { isIP } from 'node:net';
-import type { EtcdConnectionOptions } from './connection.js';
-import { parseEndpoint } from './connection.js';
+import { type EtcdConnectionOptions, parseEndpoint, tlsMaterial } from './connection.js';
 import { EtcdError } from './errors.js';
+import { connectH2 } from './h2-channel.js';
 
 /**
  * Maintenance.Snapshot spoken directly over node:http2, apart from the other calls (h2-channel.ts): a generic message
@@ -41,11 +39,7 @@ export async function* rawSnapshot(
 ): AsyncGenerator<SnapshotChunk> {
   const { target, secure } = parseEndpoint(endpoint, conn);
   const idleMs = opts.idleTimeoutMs ?? 30_000;
-  const host = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const session = http2.connect(`${secure ? 'https' : 'http'}://${target}`, {
-    ...(secure ? tlsOptions(conn, host) : {}),
-    settings: { initialWindowSize: STREAM_WINDOW },
-  });
+  const session = connectH2(target, secure, secure ? tlsMaterial(conn) : {}, { initialWindowSize: STREAM_WINDOW });
   session.on('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
   let sessionError: Error | undefined;
   session.on('error', (err) => {
@@ -107,17 +101,6 @@ export async function* rawSnapshot(
     session.close();
     session.destroy();
   }
-}
-
-function tlsOptions(conn: EtcdConnectionOptions, host: string): http2.SecureClientSessionOptions {
-  const tls = conn.tls ?? {};
-  return {
-    ca: tls.ca ? readFileSync(tls.ca) : undefined,
-    cert: tls.cert ? readFileSync(tls.cert) : undefined,
-    key: tls.key ? readFileSync(tls.key) : undefined,
-    // SNI carries names only; an IP address is checked against the certificate's IP SANs without it.
-    servername: isIP(host) ? '' : host,
-  };
 }
 
 function oneLine(text: string): string {
