@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli.js, from tsc) into dist/bundle/: one file per command's module graph.
-// Why: Node's ESM loader pays per file, and `lifeboat check` touched ~200 of them (zod alone is ~95), which cost
+// Why: Node's ESM loader pays per file, and `lifeboat check` touched ~200 of them (zod alone was ~95), which cost
 // more than the check itself. The libraries every command needs at start-up are inlined; heavy ones that only some
 // commands load (gRPC, S3, Kubernetes, MySQL, Prometheus, age, yaml, Playwright) stay ordinary imports from
 // node_modules, so their own file layout and lazy loading stay as they are.
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'rolldown';
 
 const root = resolve(import.meta.dirname, '..');
-const INLINED = ['zod', 'commander', 'luxon', 'js-yaml', 'picocolors'];
+const INLINED = ['valibot', 'commander', 'luxon', 'js-yaml', 'picocolors'];
 const isInlined = (id) => INLINED.some((name) => id === name || id.startsWith(`${name}/`));
 const out = join(root, 'dist/bundle');
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
+import * as v from 'valibot';
 import type * as Yaml from 'yaml';
-import type { z } from 'zod';
 import { configSchema, type LifeboatConfig } from '../domain/config.js';
+import { issueKeys } from '../domain/validation.js';
 import { UserError } from '../errors.js';
 
 export interface LoadedConfig {
@@ -30,8 +31,8 @@ export function parseConfigText(text: string, path: string): LifeboatConfig {
   // below with `yaml`, whose positions make the error message name the line and column.
   const quick = quickParse(text);
   if (quick.ok) {
-    const result = configSchema.safeParse(quick.data ?? {});
-    if (result.success) return result.data;
+    const result = v.safeParse(configSchema, quick.data ?? {});
+    if (result.success) return result.output;
   }
   return explainConfigError(text, path);
 }
@@ -60,49 +61,82 @@ function explainConfigError(text: string, path: string): LifeboatConfig {
     throw new UserError(`${path}:${pos.line}:${pos.col}: invalid YAML: ${firstLine}`);
   }
   const data = doc.toJS() ?? {};
-  const result = configSchema.safeParse(data);
-  if (result.success) return result.data;
-  // A misspelt key usually also makes a required key "missing": the misspelling is the real news.
-  const issues = [...result.error.issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
-  const issue = pickIssue(issues);
-  const keyPath = issue.path.map(String);
-  // An unknown key is best shown at the key itself; any other problem at the offending value.
-  const where =
-    issue.code === 'unrecognized_keys'
-      ? locate(doc, [...issue.path, issue.keys[0]!], lineCounter, 'key')
-      : locate(doc, issue.path, lineCounter, 'value');
-  const keyText = keyPath.length ? `${formatPath(issue.path)}: ` : '';
+  const result = v.safeParse(configSchema, data);
+  if (result.success) return result.output;
+  const issue = pickIssue(firstOf(result.issues), configSchema);
+  const keys = issueKeys(issue);
+  // An unknown key is best shown at the key itself (its path ends with it); any other problem at the offending value.
+  const unknownKey = isUnknownKey(issue);
+  const where = locate(doc, keys, lineCounter, unknownKey ? 'key' : 'value');
+  const owner = unknownKey ? keys.slice(0, -1) : keys;
+  const keyText = owner.length ? `${formatPath(owner)}: ` : '';
   throw new UserError(`${path}:${where.line}:${where.col}: ${keyText}${describeIssue(issue)}`);
 }
 
-type Issue = z.core.$ZodIssue;
+type Issue = v.BaseIssue<unknown>;
 
-/** For a union (reboot entries), report the branch that came closest rather than "invalid input". */
-function pickIssue(issues: readonly Issue[]): Issue {
-  const first = issues[0]!;
-  if (first.code !== 'invalid_union' || first.errors.length === 0) return first;
-  const best = [...first.errors].sort((a, b) => a.length - b.length)[0]!;
-  const inner = best[0];
-  if (!inner) return first;
-  return pickIssue([{ ...inner, path: [...first.path, ...inner.path] } as Issue]);
+/** The issue to report: a misspelt key usually also makes a required key "missing", and the misspelling is the news. */
+function firstOf(issues: readonly Issue[]): Issue {
+  return issues.find(isUnknownKey) ?? issues[0]!;
+}
+
+/** valibot reports a key of a strict object that should not be there as a key issue expecting `never`. */
+function isUnknownKey(issue: Issue): boolean {
+  return issue.path?.at(-1)?.origin === 'key' && issue.expected === 'never';
+}
+
+function isMissingKey(issue: Issue): boolean {
+  return issue.path?.at(-1)?.origin === 'key' && issue.input === undefined;
+}
+
+/** For a union (reboot entries), report the branch that came closest rather than "invalid type". */
+function pickIssue(issue: Issue, root: v.GenericSchema): Issue {
+  if (issue.type !== 'union') return issue;
+  const union = schemaAt(root, issueKeys(issue));
+  if (!union?.options) return issue;
+  let best: readonly Issue[] | undefined;
+  for (const option of union.options) {
+    const result = v.safeParse(option, issue.input);
+    if (!result.success && (!best || result.issues.length < best.length)) best = result.issues;
+  }
+  if (!best) return issue;
+  const inner = firstOf(best);
+  const path = [...(issue.path ?? []), ...(inner.path ?? [])] as Issue['path'];
+  return pickIssue({ ...inner, path }, root);
+}
+
+interface SchemaNode {
+  entries?: Record<string, SchemaNode>;
+  item?: SchemaNode;
+  wrapped?: SchemaNode;
+  options?: v.GenericSchema[];
+}
+
+/** The schema that validates the value at `keys` (through optional wrappers), or undefined. */
+function schemaAt(root: v.GenericSchema, keys: readonly (string | number)[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = root as SchemaNode;
+  for (const key of keys) {
+    while (node?.wrapped) node = node.wrapped;
+    node = typeof key === 'number' ? node?.item : node?.entries?.[key];
+  }
+  while (node?.wrapped) node = node.wrapped;
+  return node;
 }
 
 function describeIssue(issue: Issue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key "${issue.keys.join('", "')}"`;
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return 'is required';
+  if (isUnknownKey(issue)) return `unknown key "${String(issue.path!.at(-1)!.key)}"`;
+  if (isMissingKey(issue)) return 'is required';
   return issue.message;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
 }
 
 /** Line/column of the deepest YAML node that exists along `path` (unknown keys point at their parent map). */
 function locate(
   doc: ReturnType<typeof Yaml.parseDocument>,
-  path: readonly PropertyKey[],
+  path: readonly (string | number)[],
   lc: Yaml.LineCounter,
   target: 'key' | 'value',
 ) {

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { formatDuration } from './duration.js';
 import type { ClusterState } from './quorum.js';
+import { isHttpUrl } from './validation.js';
 
 /**
  * `lifeboat serve` alerting as a pure function: (previous state, new observations) -> (alerts to send, new state).
@@ -12,30 +13,21 @@ import type { ClusterState } from './quorum.js';
  * slow probe does not wake anybody. The state is plain JSON: it survives a restart if the caller keeps it.
  */
 
-export const webhookFormatSchema = z.enum(['generic', 'slack', 'discord']);
-export type WebhookFormat = z.infer<typeof webhookFormatSchema>;
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
+export const webhookFormatSchema = v.picklist(['generic', 'slack', 'discord']);
+export type WebhookFormat = v.InferOutput<typeof webhookFormatSchema>;
 
 /** `alerts:` in lifeboat.yaml. */
-export const alertsConfigSchema = z.strictObject({
-  webhooks: z
-    .array(
-      z.strictObject({
-        url: z.string().refine(isHttpUrl, { message: 'not an http(s) URL (example: https://hooks.slack.com/...)' }),
-        format: webhookFormatSchema.optional(),
+export const alertsConfigSchema = v.strictObject({
+  webhooks: v.optional(
+    v.array(
+      v.strictObject({
+        url: v.pipe(v.string(), v.check(isHttpUrl, 'not an http(s) URL (example: https://hooks.slack.com/...)')),
+        format: v.optional(webhookFormatSchema),
       }),
-    )
-    .optional(),
+    ),
+  ),
 });
-export type AlertsConfig = z.infer<typeof alertsConfigSchema>;
+export type AlertsConfig = v.InferOutput<typeof alertsConfigSchema>;
 
 export type AlertSeverity = 'critical' | 'warning';
 

@@ -1,20 +1,17 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { alertsConfigSchema } from './alerts.js';
-import { parseDuration } from './duration.js';
 import { databasesSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
+import { durationText, isHttpUrl, issuePath, nonEmptyString } from './validation.js';
 
 /** The lifeboat.yaml schema (DESIGN.md). Strict everywhere: an unknown key is a typo until proven otherwise. */
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
-  message: 'not a duration (examples: 30s, 10m, 1h30m, 7d)',
-});
-
-const endpointUrl = z.string().refine(isEndpointUrl, {
-  message: 'not an etcd client URL (example: https://10.0.0.11:2379)',
-});
+const endpointUrl = v.pipe(
+  v.string(),
+  v.check(isEndpointUrl, 'not an etcd client URL (example: https://10.0.0.11:2379)'),
+);
 
 export function isEndpointUrl(value: string): boolean {
   try {
@@ -30,221 +27,219 @@ export function isEndpointUrl(value: string): boolean {
  * else Intl. Memoised: 5,000 nodes share a handful of zones.
  */
 const zoneValidity = new Map<string, boolean>();
-const timezone = z.string().refine(
-  (name) => {
+const timezone = v.pipe(
+  v.string(),
+  v.check((name) => {
     let valid = zoneValidity.get(name);
     if (valid === undefined) {
       valid = isKnownTimeZone(name);
       zoneValidity.set(name, valid);
     }
     return valid;
-  },
-  { message: 'not an IANA time zone (examples: UTC, Asia/Tokyo)' },
+  }, 'not an IANA time zone (examples: UTC, Asia/Tokyo)'),
 );
 
-const dayName = z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'not a time of day HH:MM (example: 03:00)');
+const dayName = v.picklist(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
+const clockTime = v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'not a time of day HH:MM (example: 03:00)'));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** An array of at least one item. */
+function someOf<T extends v.GenericSchema>(item: T) {
+  return v.pipe(v.array(item), v.minLength(1));
+}
 
 /** A schedule expression checked by its parser, so the error names the field: `invalid minute field "61" (0-59)`. */
 function parsedBy(parse: (text: string) => unknown) {
-  return z
-    .string()
-    .min(1)
-    .superRefine((text, ctx) => {
+  return v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
       try {
-        parse(text);
+        parse(dataset.value);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        addIssue({ message: err instanceof Error ? err.message : String(err) });
       }
-    });
+    }),
+  );
 }
 
 /** Reboot entries (`lifeboat check`). timezone defaults to UTC, downtime to 10m. */
-const cronReboot = z.strictObject({
+const cronReboot = v.strictObject({
   cron: parsedBy(parseCron),
-  timezone: timezone.optional(),
-  downtime: duration.optional(),
+  timezone: v.optional(timezone),
+  downtime: v.optional(durationText),
 });
-const calendarReboot = z.strictObject({
+const calendarReboot = v.strictObject({
   calendar: parsedBy(parseCalendar),
-  timezone: timezone.optional(),
-  downtime: duration.optional(),
-  randomizedDelay: duration.optional(),
+  timezone: v.optional(timezone),
+  downtime: v.optional(durationText),
+  randomizedDelay: v.optional(durationText),
 });
 /**
  * kured-style window: the node may reboot at any moment between start and end (end <= start runs past midnight).
  * `every` (kured's period) says how often at most; which window is unknown, so every window counts as possible.
  * `period` is accepted as kured's own name for the same thing.
  */
-const windowReboot = z.strictObject({
-  window: z.strictObject({
-    days: z.array(dayName).min(1),
-    start: clockTime,
-    end: clockTime,
-    timezone: timezone.optional(),
-  }),
-  every: duration.optional(),
-  period: duration.optional(),
-  downtime: duration.optional(),
+const rebootWindow = v.strictObject({
+  days: someOf(dayName),
+  start: clockTime,
+  end: clockTime,
+  timezone: v.optional(timezone),
+});
+const windowReboot = v.strictObject({
+  window: rebootWindow,
+  every: v.optional(durationText),
+  period: v.optional(durationText),
+  downtime: v.optional(durationText),
 });
 
-export const rebootSchema = z.union([cronReboot, calendarReboot, windowReboot]);
-export type RebootSpec = z.infer<typeof rebootSchema>;
+export const rebootSchema = v.union([cronReboot, calendarReboot, windowReboot]);
+export type RebootSpec = v.InferOutput<typeof rebootSchema>;
 
-export const nodeRoleSchema = z.enum(['control-plane', 'etcd', 'worker']);
-export type NodeRole = z.infer<typeof nodeRoleSchema>;
+export const nodeRoleSchema = v.picklist(['control-plane', 'etcd', 'worker']);
+export type NodeRole = v.InferOutput<typeof nodeRoleSchema>;
 
 /**
  * What `lifeboat agent --node NAME` does on this node (the replacement for a reboot cron job). Reboot is wanted when
  * the sentinel file exists, the sentinel command exits 0, `every` has passed since the last maintenance (inside the
  * window), or an operator asked (`lifeboat maintain request`). The window, when set, bounds every reboot.
  */
-const nodeMaintenanceSchema = z.strictObject({
-  every: duration.optional(),
-  window: z
-    .strictObject({
-      days: z.array(dayName).min(1),
-      start: clockTime,
-      end: clockTime,
-      timezone: timezone.optional(),
-    })
-    .optional(),
-  sentinel: z.string().min(1).optional(),
-  sentinelCommand: z.string().min(1).optional(),
-  rebootCommand: z.string().min(1).optional(),
+const nodeMaintenanceSchema = v.strictObject({
+  every: v.optional(durationText),
+  window: v.optional(rebootWindow),
+  sentinel: v.optional(nonEmptyString),
+  sentinelCommand: v.optional(nonEmptyString),
+  rebootCommand: v.optional(nonEmptyString),
 });
-export type NodeMaintenanceConfig = z.infer<typeof nodeMaintenanceSchema>;
+export type NodeMaintenanceConfig = v.InferOutput<typeof nodeMaintenanceSchema>;
 
-const nodeSchema = z.strictObject({
-  name: z.string().min(1),
-  roles: z.array(nodeRoleSchema).min(1),
+const nodeSchema = v.strictObject({
+  name: nonEmptyString,
+  roles: someOf(nodeRoleSchema),
   /** etcd member name when it differs from the node name. */
-  etcdMember: z.string().optional(),
-  reboot: z.array(rebootSchema).optional(),
-  maintenance: nodeMaintenanceSchema.optional(),
+  etcdMember: v.optional(v.string()),
+  reboot: v.optional(v.array(rebootSchema)),
+  maintenance: v.optional(nodeMaintenanceSchema),
 });
-export type NodeConfig = z.infer<typeof nodeSchema>;
+export type NodeConfig = v.InferOutput<typeof nodeSchema>;
 
-export const executorSchema = z.enum(['lab', 'systemd', 'kubeadm', 'k3s']);
+export const executorSchema = v.picklist(['lab', 'systemd', 'kubeadm', 'k3s']);
 
-const etcdSchema = z.strictObject({
-  endpoints: z.array(endpointUrl).min(1),
-  tls: z
-    .strictObject({
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-    })
-    .optional(),
-  user: z.string().optional(),
+const etcdSchema = v.strictObject({
+  endpoints: someOf(endpointUrl),
+  tls: v.optional(
+    v.strictObject({
+      ca: v.optional(v.string()),
+      cert: v.optional(v.string()),
+      key: v.optional(v.string()),
+    }),
+  ),
+  user: v.optional(v.string()),
   /** Path of a file holding the password (never the password itself in the config). */
-  passwordFile: z.string().optional(),
-  executor: executorSchema.optional(),
+  passwordFile: v.optional(v.string()),
+  executor: v.optional(executorSchema),
   /** Lab directory, for executor: lab. */
-  lab: z.strictObject({ dir: z.string() }).optional(),
+  lab: v.optional(v.strictObject({ dir: v.string() })),
 });
 
 /**
  * Shape only (the age adapter checks the checksum): catches the classic mistake of pasting the secret key, which
  * must never sit in lifeboat.yaml.
  */
-const ageRecipient = z
-  .string()
-  .refine((s) => !s.startsWith('AGE-SECRET-KEY-'), {
-    message: 'this is an age SECRET key; put its public key here (age-keygen -y KEYFILE prints it)',
-  })
-  .refine((s) => s.startsWith('AGE-SECRET-KEY-') || /^age1[0-9a-z]{20,}$/.test(s), {
-    message: 'not an age recipient (age1..., as printed by age-keygen)',
-  });
+const ageRecipient = v.pipe(
+  v.string(),
+  v.check(
+    (s) => !s.startsWith('AGE-SECRET-KEY-'),
+    'this is an age SECRET key; put its public key here (age-keygen -y KEYFILE prints it)',
+  ),
+  v.check(
+    (s) => s.startsWith('AGE-SECRET-KEY-') || /^age1[0-9a-z]{20,}$/.test(s),
+    'not an age recipient (age1..., as printed by age-keygen)',
+  ),
+);
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-const backupsSchema = z.strictObject({
-  to: z.array(z.string().min(1)).min(1),
-  etcd: z
-    .strictObject({
-      every: duration.optional(),
+const backupsSchema = v.strictObject({
+  to: someOf(nonEmptyString),
+  etcd: v.optional(
+    v.strictObject({
+      every: v.optional(durationText),
       /** With a schedule: run the restore drill after every Nth backup (0 = never; default 1). */
-      verifyEvery: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  retention: z
-    .strictObject({
-      keepLast: z.number().int().nonnegative().optional(),
-      hourly: z.number().int().nonnegative().optional(),
-      daily: z.number().int().nonnegative().optional(),
-      weekly: z.number().int().nonnegative().optional(),
-      monthly: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
+      verifyEvery: v.optional(count),
+    }),
+  ),
+  retention: v.optional(
+    v.strictObject({
+      keepLast: v.optional(count),
+      hourly: v.optional(count),
+      daily: v.optional(count),
+      weekly: v.optional(count),
+      monthly: v.optional(count),
+    }),
+  ),
   /** Whole-release Helm captures scheduled by `lifeboat serve` (`lifeboat backup helm` runs them by hand). */
-  helm: z.strictObject({ every: duration.optional() }).optional(),
-  encryption: z.strictObject({ recipients: z.array(ageRecipient).min(1) }).optional(),
+  helm: v.optional(v.strictObject({ every: v.optional(durationText) })),
+  encryption: v.optional(v.strictObject({ recipients: someOf(ageRecipient) })),
   /** How to reach s3:// destinations in `to`. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or this file. */
-  s3: z
-    .strictObject({
-      endpoint: z
-        .string()
-        .refine(isHttpUrl, { message: 'not an http(s) URL (example: http://minio.local:9000)' })
-        .optional(),
-      region: z.string().min(1).optional(),
-      forcePathStyle: z.boolean().optional(),
+  s3: v.optional(
+    v.strictObject({
+      endpoint: v.optional(
+        v.pipe(v.string(), v.check(isHttpUrl, 'not an http(s) URL (example: http://minio.local:9000)')),
+      ),
+      region: v.optional(nonEmptyString),
+      forcePathStyle: v.optional(v.boolean()),
       /** AWS-format credentials file (never the keys themselves in lifeboat.yaml). */
-      credentialsFile: z.string().min(1).optional(),
-    })
-    .optional(),
+      credentialsFile: v.optional(nonEmptyString),
+    }),
+  ),
 });
 
-const maintenanceSchema = z.strictObject({
-  lock: z.enum(['etcd', 'kubernetes']).optional(),
+const maintenanceSchema = v.strictObject({
+  lock: v.optional(v.picklist(['etcd', 'kubernetes'])),
   /** Kubernetes namespace of the Lease lock (lock: kubernetes); default lifeboat. */
-  namespace: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: 'not a Kubernetes namespace name (example: lifeboat)' })
-    .optional(),
-  settle: duration.optional(),
-  maxRaftLag: z.number().int().nonnegative().optional(),
-  requireVerifiedBackupWithin: duration.optional(),
-  maxConcurrentWorkers: z.number().int().positive().optional(),
+  namespace: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a Kubernetes namespace name (example: lifeboat)'),
+    ),
+  ),
+  settle: v.optional(durationText),
+  maxRaftLag: v.optional(count),
+  requireVerifiedBackupWithin: v.optional(durationText),
+  maxConcurrentWorkers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** What a missing or stale verified backup does before an etcd member goes down (default block). */
-  onStaleBackup: z.enum(['block', 'warn']).optional(),
+  onStaleBackup: v.optional(v.picklist(['block', 'warn'])),
   /** Lock TTL: must outlast a reboot; the lock frees itself this long after its holder stops renewing. */
-  ttl: duration.optional(),
+  ttl: v.optional(durationText),
   /** How often agents look at their node and the cluster. */
-  pollInterval: duration.optional(),
+  pollInterval: v.optional(durationText),
   /** Defaults for every node (a node's own `maintenance` wins). */
-  sentinel: z.string().min(1).optional(),
-  sentinelCommand: z.string().min(1).optional(),
-  rebootCommand: z.string().min(1).optional(),
+  sentinel: v.optional(nonEmptyString),
+  sentinelCommand: v.optional(nonEmptyString),
+  rebootCommand: v.optional(nonEmptyString),
 });
 
-export const configSchema = z
-  .strictObject({
-    cluster: z.strictObject({ name: z.string().min(1) }).optional(),
-    etcd: etcdSchema.optional(),
-    nodes: z.array(nodeSchema).optional(),
-    backups: backupsSchema.optional(),
-    maintenance: maintenanceSchema.optional(),
+export const configSchema = v.pipe(
+  v.strictObject({
+    cluster: v.optional(v.strictObject({ name: nonEmptyString })),
+    etcd: v.optional(etcdSchema),
+    nodes: v.optional(v.array(nodeSchema)),
+    backups: v.optional(backupsSchema),
+    maintenance: v.optional(maintenanceSchema),
     /** Webhook notifications from `lifeboat serve` (src/domain/alerts.ts). */
-    alerts: alertsConfigSchema.optional(),
+    alerts: v.optional(alertsConfigSchema),
     /** MySQL/MariaDB databases to dump (src/domain/mysql/config.ts). */
-    databases: databasesSchema.optional(),
-  })
-  .superRefine((config, ctx) => {
+    databases: v.optional(databasesSchema),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
     const seen = new Set<string>();
-    config.nodes?.forEach((node, i) => {
+    dataset.value.nodes?.forEach((node, i) => {
       if (seen.has(node.name)) {
-        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `duplicate node name "${node.name}"` });
+        addIssue({ message: `duplicate node name "${node.name}"`, path: issuePath(['nodes', i, 'name']) });
       }
       seen.add(node.name);
     });
-  });
+  }),
+);
 
-export type LifeboatConfig = z.infer<typeof configSchema>;
+export type LifeboatConfig = v.InferOutput<typeof configSchema>;

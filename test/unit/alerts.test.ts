@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
   type Alert,
@@ -158,10 +159,10 @@ describe('evaluateAlerts: backups, drills, schedule findings', () => {
 describe('alerts config', () => {
   it('accepts webhooks with a format and refuses other URLs and formats', () => {
     expect(
-      alertsConfigSchema.safeParse({ webhooks: [{ url: 'https://hooks.slack.com/x', format: 'slack' }] }).success,
+      v.safeParse(alertsConfigSchema, { webhooks: [{ url: 'https://hooks.slack.com/x', format: 'slack' }] }).success,
     ).toBe(true);
-    expect(alertsConfigSchema.safeParse({ webhooks: [{ url: 'ftp://x' }] }).success).toBe(false);
-    expect(alertsConfigSchema.safeParse({ webhooks: [{ url: 'http://x', format: 'teams' }] }).success).toBe(false);
-    expect(alertsConfigSchema.safeParse({ webhook: [] }).success).toBe(false);
+    expect(v.safeParse(alertsConfigSchema, { webhooks: [{ url: 'ftp://x' }] }).success).toBe(false);
+    expect(v.safeParse(alertsConfigSchema, { webhooks: [{ url: 'http://x', format: 'teams' }] }).success).toBe(false);
+    expect(v.safeParse(alertsConfigSchema, { webhook: [] }).success).toBe(false);
   });
 });

@@ -69,6 +69,32 @@ maintenance: { lock: etcd, settle: 2m, maxRaftLag: 1000, requireVerifiedBackupWi
     );
   });
 
+  it('explains a reboot entry by the kind it came closest to (cron, calendar or window)', () => {
+    const node = 'nodes:\n  - name: a\n    roles: [etcd]\n    reboot:\n';
+    expect(errorOf(`${node}      - cron: "0 4 * * *"\n        timezon: UTC\n`)).toBe(
+      'lifeboat.yaml:6:9: nodes[0].reboot[0]: unknown key "timezon"',
+    );
+    expect(errorOf(`${node}      - cron: "61 4 * * *"\n`)).toBe(
+      'lifeboat.yaml:5:15: nodes[0].reboot[0].cron: invalid minute field "61" (0-59)',
+    );
+    expect(errorOf(`${node}      - window: { days: [sat], start: "3:00", end: "05:00" }\n`)).toBe(
+      'lifeboat.yaml:5:39: nodes[0].reboot[0].window.start: not a time of day HH:MM (example: 03:00)',
+    );
+    expect(errorOf(`${node}      - { every: 7d }\n`)).toBe('lifeboat.yaml:5:9: nodes[0].reboot[0].window: is required');
+  });
+
+  it('says which key is missing, too short or out of range', () => {
+    expect(errorOf('nodes:\n  - roles: [etcd]\n')).toBe('lifeboat.yaml:2:5: nodes[0].name: is required');
+    expect(errorOf('nodes:\n  - name: a\n    roles: []\n')).toMatch(/^lifeboat.yaml:3:12: nodes\[0\]\.roles: .*>=1/);
+    expect(errorOf('maintenance: { maxConcurrentWorkers: 0 }\n')).toMatch(
+      /^lifeboat.yaml:1:38: maintenance\.maxConcurrentWorkers: .*>=1/,
+    );
+    expect(errorOf('backups:\n  to: [/x]\n  encryption: { recipients: [AGE-SECRET-KEY-1ABC] }\n')).toMatch(
+      /^lifeboat.yaml:3:30: backups\.encryption\.recipients\[0\]: this is an age SECRET key/,
+    );
+    expect(errorOf('nodes: 3\n')).toMatch(/^lifeboat.yaml:1:8: nodes: .*Array/);
+  });
+
   it('reports malformed YAML with its position', () => {
     expect(errorOf('etcd:\n  endpoints: [http://a:2379\n')).toMatch(/^lifeboat.yaml:\d+:\d+: invalid YAML: /);
     expect(errorOf('a: 1\na: 2\n')).toMatch(/^lifeboat.yaml:2:1: invalid YAML: /);

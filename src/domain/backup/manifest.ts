@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as v from 'valibot';
+import { describeFirstIssue } from '../validation.js';
 
 /**
  * `NAME.manifest.json`, written beside every snapshot once the snapshot is committed. It says where the snapshot came
@@ -8,59 +9,59 @@ import { z } from 'zod';
 
 export const MANIFEST_FORMAT = 'lifeboat.etcd-snapshot.v1';
 
-const verificationSchema = z.looseObject({
-  ok: z.boolean(),
-  at: z.string(),
-  revision: z.number().nullable(),
-  keys: z.number().nullable(),
-  hashKVMatch: z.boolean().nullable(),
-  seconds: z.number(),
-  problems: z.array(z.string()),
-  toolVersion: z.string().optional(),
+const verificationSchema = v.looseObject({
+  ok: v.boolean(),
+  at: v.string(),
+  revision: v.nullable(v.number()),
+  keys: v.nullable(v.number()),
+  hashKVMatch: v.nullable(v.boolean()),
+  seconds: v.number(),
+  problems: v.array(v.string()),
+  toolVersion: v.optional(v.string()),
 });
 
-const hashKVSchema = z.looseObject({
-  hash: z.number(),
-  revision: z.number(),
-  compactRevision: z.number(),
+const hashKVSchema = v.looseObject({
+  hash: v.number(),
+  revision: v.number(),
+  compactRevision: v.number(),
 });
 
-export const manifestSchema = z.looseObject({
-  format: z.literal(MANIFEST_FORMAT),
+export const manifestSchema = v.looseObject({
+  format: v.literal(MANIFEST_FORMAT),
   /** Object name in the store, e.g. etcd/2026-11-27T150905.123Z-home.db. */
-  name: z.string(),
-  location: z.string(),
-  clusterName: z.string().optional(),
-  clusterId: z.string(),
-  memberId: z.string(),
-  memberName: z.string(),
-  endpoint: z.string(),
+  name: v.string(),
+  location: v.string(),
+  clusterName: v.optional(v.string()),
+  clusterId: v.string(),
+  memberId: v.string(),
+  memberName: v.string(),
+  endpoint: v.string(),
   /** Store revision the snapshot holds at least; keys and hashKV are taken at exactly this revision. */
-  revision: z.number(),
-  raftIndex: z.number(),
-  raftTerm: z.number(),
-  etcdVersion: z.string(),
+  revision: v.number(),
+  raftIndex: v.number(),
+  raftTerm: v.number(),
+  etcdVersion: v.string(),
   /** Stored bytes (encrypted bytes when encrypted). */
-  size: z.number(),
-  sha256: z.string(),
+  size: v.number(),
+  sha256: v.string(),
   /** The etcd snapshot itself (bbolt database + 32-byte SHA-256 trailer). Equal to size/sha256 when unencrypted. */
-  plaintextSize: z.number(),
-  plaintextSha256: z.string(),
+  plaintextSize: v.number(),
+  plaintextSha256: v.string(),
   /** Source member's HashKV at `revision`; null when a compaction during the backup made it unreliable. */
-  hashKV: hashKVSchema.nullable(),
-  hashKVNote: z.string().optional(),
-  keys: z.number(),
-  createdAt: z.string(),
-  seconds: z.number(),
-  toolVersion: z.string(),
-  encrypted: z.boolean(),
-  recipients: z.array(z.string()).optional(),
-  verified: verificationSchema.nullable(),
+  hashKV: v.nullable(hashKVSchema),
+  hashKVNote: v.optional(v.string()),
+  keys: v.number(),
+  createdAt: v.string(),
+  seconds: v.number(),
+  toolVersion: v.string(),
+  encrypted: v.boolean(),
+  recipients: v.optional(v.array(v.string())),
+  verified: v.nullable(verificationSchema),
 });
 
-export type BackupManifest = z.infer<typeof manifestSchema>;
-export type Verification = z.infer<typeof verificationSchema>;
-export type HashKVRecord = z.infer<typeof hashKVSchema>;
+export type BackupManifest = v.InferOutput<typeof manifestSchema>;
+export type Verification = v.InferOutput<typeof verificationSchema>;
+export type HashKVRecord = v.InferOutput<typeof hashKVSchema>;
 
 /** The manifest in `text`, or a one-line reason it is not one. */
 export function parseManifest(text: string): { manifest: BackupManifest } | { error: string } {
@@ -70,10 +71,8 @@ export function parseManifest(text: string): { manifest: BackupManifest } | { er
   } catch {
     return { error: 'not valid JSON' };
   }
-  const result = manifestSchema.safeParse(data);
-  if (result.success) return { manifest: result.data };
-  const issue = result.error.issues[0]!;
-  return { error: `${issue.path.join('.') || '(top)'}: ${issue.message}` };
+  const result = v.safeParse(manifestSchema, data);
+  return result.success ? { manifest: result.output } : { error: describeFirstIssue(result.issues) };
 }
 
 export function renderManifest(manifest: BackupManifest): string {

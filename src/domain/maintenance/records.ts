@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as v from 'valibot';
+import { parseOrUndefined } from '../validation.js';
 
 /**
  * What the agents and `lifeboat maintain` keep in etcd under /lifeboat/maintenance/, as JSON. Fields are added freely
@@ -19,58 +20,57 @@ export const KEYS = {
   agent: (node: string) => `${MAINTENANCE_PREFIX}agents/${node}`,
 };
 
-const wantReason = z.enum(['sentinel', 'sentinel-command', 'schedule', 'request']);
+const wantReason = v.picklist(['sentinel', 'sentinel-command', 'schedule', 'request']);
 
-const requestSchema = z.looseObject({
-  node: z.string(),
-  by: z.string(),
-  at: z.string(),
-  reason: z.string().optional(),
+const requestSchema = v.looseObject({
+  node: v.string(),
+  by: v.string(),
+  at: v.string(),
+  reason: v.optional(v.string()),
 });
-export type RequestRecord = z.infer<typeof requestSchema>;
+export type RequestRecord = v.InferOutput<typeof requestSchema>;
 
-const pauseSchema = z.looseObject({ by: z.string(), at: z.string(), reason: z.string().optional() });
-export type PauseRecord = z.infer<typeof pauseSchema>;
+const pauseSchema = v.looseObject({ by: v.string(), at: v.string(), reason: v.optional(v.string()) });
+export type PauseRecord = v.InferOutput<typeof pauseSchema>;
 
 /**
  * One node's maintenance history, and its unfinished maintenance: `phase: 'rebooting'` is written just before the
  * node goes down, so the agent that starts after the boot knows to wait for catch-up and finish (even when the lock
  * expired meanwhile).
  */
-const nodeSchema = z.looseObject({
-  node: z.string(),
-  phase: z.enum(['idle', 'rebooting']),
-  reasons: z.array(wantReason).optional(),
+const nodeSchema = v.looseObject({
+  node: v.string(),
+  phase: v.picklist(['idle', 'rebooting']),
+  reasons: v.optional(v.array(wantReason)),
   /** When the node went down (ISO), the lock it held and the boot it went down from. */
-  downAt: z.string().optional(),
-  slot: z.string().optional(),
-  fencingToken: z.number().optional(),
-  bootId: z.string().optional(),
-  lastCompletedAt: z.string().optional(),
-  lastReasons: z.array(wantReason).optional(),
-  reboots: z.number().default(0),
+  downAt: v.optional(v.string()),
+  slot: v.optional(v.string()),
+  fencingToken: v.optional(v.number()),
+  bootId: v.optional(v.string()),
+  lastCompletedAt: v.optional(v.string()),
+  lastReasons: v.optional(v.array(wantReason)),
+  reboots: v.optional(v.number(), 0),
 });
-export type NodeRecord = z.infer<typeof nodeSchema>;
+export type NodeRecord = v.InferOutput<typeof nodeSchema>;
 
-const refusalSchema = z.looseObject({ code: z.string(), message: z.string() });
+const refusalSchema = v.looseObject({ code: v.string(), message: v.string() });
 
 /** What each agent last saw and decided: `maintain status` shows it. */
-const agentSchema = z.looseObject({
-  node: z.string(),
-  seenAt: z.string(),
-  state: z.string(),
-  dryRun: z.boolean().optional(),
-  wants: z.array(wantReason),
-  refusals: z.array(refusalSchema),
-  counters: z.record(z.string(), z.number()).optional(),
+const agentSchema = v.looseObject({
+  node: v.string(),
+  seenAt: v.string(),
+  state: v.string(),
+  dryRun: v.optional(v.boolean()),
+  wants: v.array(wantReason),
+  refusals: v.array(refusalSchema),
+  counters: v.optional(v.record(v.string(), v.number())),
 });
-export type AgentReport = z.infer<typeof agentSchema>;
+export type AgentReport = v.InferOutput<typeof agentSchema>;
 
-function parseWith<T>(schema: z.ZodType<T>, text: string | undefined): T | undefined {
+function parseWith<S extends v.GenericSchema>(schema: S, text: string | undefined): v.InferOutput<S> | undefined {
   if (text === undefined) return undefined;
   try {
-    const result = schema.safeParse(JSON.parse(text));
-    return result.success ? result.data : undefined;
+    return parseOrUndefined(schema, JSON.parse(text));
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import * as v from 'valibot';
+import { durationText, issuePath, nonEmptyString } from '../validation.js';
 import { parseMysqlUrl } from './url.js';
 
 /**
@@ -13,39 +13,45 @@ import { parseMysqlUrl } from './url.js';
  *       every: 6h
  */
 
-const mysqlUrl = z
-  .string()
-  .min(1)
-  .superRefine((text, ctx) => {
-    const parsed = parseMysqlUrl(text);
-    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
-  });
+const mysqlUrl = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const parsed = parseMysqlUrl(dataset.value);
+    if ('error' in parsed) addIssue({ message: parsed.error });
+  }),
+);
 
-export const databaseSchema = z
-  .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only (it names backup files)'),
+export const databaseSchema = v.pipe(
+  v.strictObject({
+    name: v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only (it names backup files)'),
+    ),
     url: mysqlUrl,
-    passwordFile: z.string().min(1).optional(),
-    passwordSecret: z
-      .strictObject({ namespace: z.string().min(1), name: z.string().min(1), key: z.string().min(1) })
-      .optional(),
-    every: z
-      .string()
-      .refine((s) => parseDuration(s) !== undefined, { message: 'not a duration (examples: 30s, 10m, 1h30m, 7d)' })
-      .optional(),
-  })
-  .refine((d) => !(d.passwordFile && d.passwordSecret), { message: 'give passwordFile or passwordSecret, not both' });
+    passwordFile: v.optional(nonEmptyString),
+    passwordSecret: v.optional(
+      v.strictObject({ namespace: nonEmptyString, name: nonEmptyString, key: nonEmptyString }),
+    ),
+    every: v.optional(durationText),
+  }),
+  v.check((d) => !(d.passwordFile && d.passwordSecret), 'give passwordFile or passwordSecret, not both'),
+);
 
-export const databasesSchema = z.array(databaseSchema).superRefine((list, ctx) => {
-  const seen = new Set<string>();
-  list.forEach((d, i) => {
-    if (seen.has(d.name))
-      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate database name "${d.name}"` });
-    seen.add(d.name);
-  });
-});
+export const databasesSchema = v.pipe(
+  v.array(databaseSchema),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const seen = new Set<string>();
+    dataset.value.forEach((d, i) => {
+      if (seen.has(d.name)) addIssue({ message: `duplicate database name "${d.name}"`, path: issuePath([i, 'name']) });
+      seen.add(d.name);
+    });
+  }),
+);
 
-export type DatabaseConfig = z.infer<typeof databaseSchema>;
+export type DatabaseConfig = v.InferOutput<typeof databaseSchema>;
 
 /** How often a configured database is dumped when `every` is not given. */
 export const DEFAULT_DATABASE_EVERY = '24h';

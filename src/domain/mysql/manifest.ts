@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { MANIFEST_SUFFIX } from '../backup/naming.js';
+import { describeFirstIssue } from '../validation.js';
 
 /**
  * `NAME.manifest.json` beside every database dump: where it came from, what it holds (per-table row counts and
@@ -10,64 +11,64 @@ import { MANIFEST_SUFFIX } from '../backup/naming.js';
 export const MYSQL_MANIFEST_FORMAT = 'lifeboat.mysql-dump.v1';
 export const MYSQL_PREFIX = 'mysql/';
 
-const tableSchema = z.looseObject({
-  database: z.string(),
-  table: z.string(),
-  rows: z.number(),
-  checksum: z.string(),
+const tableSchema = v.looseObject({
+  database: v.string(),
+  table: v.string(),
+  rows: v.number(),
+  checksum: v.string(),
 });
 
-const serverSchema = z.looseObject({ flavor: z.enum(['mariadb', 'mysql']), version: z.string(), raw: z.string() });
+const serverSchema = v.looseObject({ flavor: v.picklist(['mariadb', 'mysql']), version: v.string(), raw: v.string() });
 
-const verificationSchema = z.looseObject({
-  ok: z.boolean(),
-  at: z.string(),
-  seconds: z.number(),
-  tables: z.number(),
-  rows: z.number(),
-  scratchVersion: z.string().nullable(),
-  problems: z.array(z.string()),
-  warnings: z.array(z.string()),
-  toolVersion: z.string().optional(),
+const verificationSchema = v.looseObject({
+  ok: v.boolean(),
+  at: v.string(),
+  seconds: v.number(),
+  tables: v.number(),
+  rows: v.number(),
+  scratchVersion: v.nullable(v.string()),
+  problems: v.array(v.string()),
+  warnings: v.array(v.string()),
+  toolVersion: v.optional(v.string()),
 });
 
-export const mysqlManifestSchema = z.looseObject({
-  format: z.literal(MYSQL_MANIFEST_FORMAT),
-  name: z.string(),
-  location: z.string(),
+export const mysqlManifestSchema = v.looseObject({
+  format: v.literal(MYSQL_MANIFEST_FORMAT),
+  name: v.string(),
+  location: v.string(),
   /** The configured name, or one derived from host and database. */
-  source: z.string(),
+  source: v.string(),
   /** The URL without any secret. */
-  url: z.string(),
+  url: v.string(),
   server: serverSchema,
-  dumpTool: z.looseObject({ command: z.string(), version: z.string(), flavor: z.string() }),
-  databases: z.array(z.string()),
-  tables: z.array(tableSchema),
-  views: z.array(z.string()),
-  triggers: z.array(z.string()),
-  routines: z.array(z.string()),
-  events: z.array(z.string()),
-  rows: z.number(),
-  checksumAlgorithm: z.string(),
+  dumpTool: v.looseObject({ command: v.string(), version: v.string(), flavor: v.string() }),
+  databases: v.array(v.string()),
+  tables: v.array(tableSchema),
+  views: v.array(v.string()),
+  triggers: v.array(v.string()),
+  routines: v.array(v.string()),
+  events: v.array(v.string()),
+  rows: v.number(),
+  checksumAlgorithm: v.string(),
   /** How the counts relate to the data: taken from the dump stream itself (ADR 005). */
-  consistency: z.string(),
-  compression: z.literal('gzip'),
+  consistency: v.string(),
+  compression: v.literal('gzip'),
   /** Stored bytes (after gzip and, when configured, age). */
-  size: z.number(),
-  sha256: z.string(),
+  size: v.number(),
+  sha256: v.string(),
   /** The SQL text before compression. */
-  plaintextSize: z.number(),
-  encrypted: z.boolean(),
-  recipients: z.array(z.string()).optional(),
-  createdAt: z.string(),
-  seconds: z.number(),
-  toolVersion: z.string(),
-  warnings: z.array(z.string()).optional(),
-  verified: verificationSchema.nullable(),
+  plaintextSize: v.number(),
+  encrypted: v.boolean(),
+  recipients: v.optional(v.array(v.string())),
+  createdAt: v.string(),
+  seconds: v.number(),
+  toolVersion: v.string(),
+  warnings: v.optional(v.array(v.string())),
+  verified: v.nullable(verificationSchema),
 });
 
-export type MysqlManifest = z.infer<typeof mysqlManifestSchema>;
-export type MysqlVerification = z.infer<typeof verificationSchema>;
+export type MysqlManifest = v.InferOutput<typeof mysqlManifestSchema>;
+export type MysqlVerification = v.InferOutput<typeof verificationSchema>;
 
 export function parseMysqlManifest(text: string): { manifest: MysqlManifest } | { error: string } {
   let data: unknown;
@@ -76,10 +77,8 @@ export function parseMysqlManifest(text: string): { manifest: MysqlManifest } | 
   } catch {
     return { error: 'not valid JSON' };
   }
-  const result = mysqlManifestSchema.safeParse(data);
-  if (result.success) return { manifest: result.data };
-  const issue = result.error.issues[0]!;
-  return { error: `${issue.path.join('.') || '(top)'}: ${issue.message}` };
+  const result = v.safeParse(mysqlManifestSchema, data);
+  return result.success ? { manifest: result.output } : { error: describeFirstIssue(result.issues) };
 }
 
 export function renderMysqlManifest(manifest: MysqlManifest): string {

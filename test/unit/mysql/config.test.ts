@@ -1,9 +1,11 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/domain/config.js';
+import { issueKeys } from '../../../src/domain/validation.js';
 
 describe('lifeboat.yaml databases', () => {
   it('accepts entries with a URL, a password source and an interval', () => {
-    const r = configSchema.safeParse({
+    const r = v.safeParse(configSchema, {
       databases: [
         {
           name: 'shop',
@@ -19,8 +21,8 @@ describe('lifeboat.yaml databases', () => {
 
   it('names what is wrong: a password in the URL, a bad interval, duplicates, unknown keys', () => {
     const issues = (databases: unknown[]) => {
-      const r = configSchema.safeParse({ databases });
-      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const r = v.safeParse(configSchema, { databases });
+      return r.success ? [] : r.issues.map((i) => `${issueKeys(i).join('.')}: ${i.message}`);
     };
     expect(issues([{ name: 'x', url: 'mysql://u:pw@h/db' }])[0]).toMatch(/^databases\.0\.url: refusing a password/);
     expect(issues([{ name: 'x', url: 'mysql://u@h', every: 'often' }])[0]).toMatch(
