@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat backup etcd` and `lifeboat verify` (issue #4) against etcd's own tools, side by side on one
 // lab. Not a timed test: run it by hand; with --write it records the `## backup` section of docs/BENCHMARKS.md.
 //
-//   npx tsc -p tsconfig.build.json && node bench/backup.mjs [--mb 200,500] [--runs 5] [--write]
+//   npm run build && node bench/backup.mjs [--mb 200,500] [--runs 5] [--write]
 //
 // 1. `lifeboat lab up` (3 real etcd members on free loopback ports), loaded with 100 KiB values up to each --mb size
 //    in turn (the same lab grows; steps 2 and 3 run at every size).
@@ -31,8 +31,8 @@ const RUNS = arg('--runs', 5);
 const WRITE = process.argv.includes('--write');
 const GOALS = { backupRatio: 1.1, rssMB: 100, verifyRatio: 1.5 };
 
-if (!existsSync(join(root, 'dist/cli.js'))) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
+if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+  console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }
 const { EtcdEndpointClient } = await import(join(root, 'dist/adapters/etcd/client.js'));
@@ -305,7 +305,7 @@ the fastest runs show the tools' own cost.
 - Peak RSS: VmHWM from /proc for both (lifeboat's read by a --require hook at exit; not ru_maxrss, which Linux
   carries over exec() from the spawning bench process). CPU: lifeboat's from \`process.resourceUsage()\`, etcdctl's from /proc/PID/stat (sampled every 10 ms).
 
-Reproduce: \`npx tsc -p tsconfig.build.json && node bench/backup.mjs --mb ${SIZES.join(',')} --runs ${RUNS} --write\`
+Reproduce: \`npm run build && node bench/backup.mjs --mb ${SIZES.join(',')} --runs ${RUNS} --write\`
 `;
 process.stdout.write(`${section}\n`);
 if (WRITE) {

@@ -5,14 +5,14 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat check` (issue #3). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
-//   npx tsc -p tsconfig.build.json && node bench/check.mjs [--runs N]
+//   npm run build && node bench/check.mjs [--runs N]
 //
 // Two inventories, each checked over one year (366 days from 2026-01-05T00:00:00Z):
 //   small: the seven-node incident cluster (examples/incident.yaml);
 //   large: 5,000 nodes, 5 etcd members, 4,995 workers with weekly/daily cron lines, kured windows and systemd
 //          calendars with randomized delays, in three time zones (a fixed pseudo-random seed: same input every run).
 // For each, two figures, medians over several fresh processes:
-//   cli   wall time of `node bin/lifeboat.js -c FILE --json check ...` (Node start, module loading, YAML + zod
+//   cli   wall time of `node bin/lifeboat.js -c FILE --json check ...` (Node start, module loading, YAML + valibot
 //         config validation, simulation, JSON output: what a user or CI waits for);
 //   check the check itself inside a fresh process: config file read + validated, simulation, JSON document
 //         (module loading excluded).
@@ -24,8 +24,8 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 11;
 const FROM = '2026-01-05T00:00:00Z';
 const GOALS = { small: 0.2, large: 2, shared: 2 };
 
-if (!existsSync(join(root, 'dist/cli.js'))) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
+if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+  console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }
 
@@ -187,18 +187,18 @@ Start-up on the same machine: \`node -e 0\` ${fmt(median(bare))}, \`lifeboat --v
   time zones come from the system's TZif files, so ICU is never started. Node alone (\`node -e 0\`) is most of it.
   The machine is a shared VM: the same command's median moves by +-25% from one hour to the next, so compare a row
   with the \`node -e 0\` figure recorded with it.
-- **check**: inside a fresh process after module loading: read + validate lifeboat.yaml (YAML + zod), expand every
+- **check**: inside a fresh process after module loading: read + validate lifeboat.yaml (js-yaml + valibot), expand every
   schedule into downtime intervals, sweep, group findings, build the JSON document.
 - The large inventory: 5 etcd members on their own weekly slots; 4,995 workers with weekly (60%) and daily (20%) cron
   lines, kured windows (10%) and systemd calendars with a 30m randomized delay (10%), in UTC, Europe/Berlin and
   America/New_York (fixed seed).
 - Workers' schedules are expanded only while "every worker down at once" is still possible (an intersection that
   stops when empty); the worst-case row forces every worker to be expanded and the intersection to stay non-empty.
-- In the large rows most of the check time is reading lifeboat.yaml (js-yaml and zod, about 0.3 s for 0.5 MB);
+- In the large rows most of the check time is reading lifeboat.yaml (js-yaml and valibot, about 0.15-0.25 s for 0.5 MB);
   simulation and report take the rest.
 - There is no anchor tool for check; the goals come from issue #3.
 
-Reproduce: \`npx tsc -p tsconfig.build.json && node bench/check.mjs\` (\`--runs N\` to change the number of runs).
+Reproduce: \`npm run build && node bench/check.mjs\` (\`--runs N\` to change the number of runs).
 `;
 
 const docPath = recordSection(root, 'check', section);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 // Benchmark of the incident drill (issue #5). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
-//   npx tsc -p tsconfig.build.json && node bench/drill.mjs [--runs N] [--keys N]
+//   npm run build && node bench/drill.mjs [--runs N] [--keys N]
 //
 // Each run is `lifeboat --json lab drill --scenario S --members 3 --keys N` in a fresh process on a fresh lab of real
 // etcd members on 127.0.0.1: N Kubernetes-shaped sample keys (default 40,000: a database well over 100 MB), a writer
@@ -24,8 +24,8 @@ const RUNS = arg('--runs', 3);
 const KEYS = arg('--keys', 40_000);
 const GOAL = { rtoSeconds: 30, minDbBytes: 100 * 1024 * 1024 };
 
-if (!existsSync(join(root, 'dist/cli.js'))) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
+if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+  console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }
 
@@ -107,7 +107,7 @@ ${others.map((r) => row(r.scenario, r)).join('\n')}
 - About 5 s of every re-add after the first is etcd itself: it refuses a member add until every voting member has been
   connected for 5 s (\`--strict-reconfig-check\`), and it allows one learner at a time.
 
-Reproduce: \`npx tsc -p tsconfig.build.json && node bench/drill.mjs\` (\`--runs N\`, \`--keys N\`).
+Reproduce: \`npm run build && node bench/drill.mjs\` (\`--runs N\`, \`--keys N\`).
 `;
 
 function etcdVersion() {

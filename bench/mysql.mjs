@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat backup mysql` (issue #8). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
-//   npx tsc -p tsconfig.build.json && node bench/mysql.mjs [--runs N] [--rows N]
+//   npm run build && node bench/mysql.mjs [--runs N] [--rows N]
 //
 // One real MariaDB (Debian's mariadbd, started on a temp datadir like the tests do) holding a >= 200 MB database:
 // `orders` (1,000,000 rows of ids, hashes, decimals, dates, free text) and `blobs` (20,000 x 1 KiB random bytes).
@@ -26,8 +26,8 @@ const ROWS = arg('--rows', 1_000_000);
 const GOAL = 1.1;
 const PASSWORD = 'bench-pw';
 
-if (!existsSync(join(root, 'dist/cli.js'))) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
+if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+  console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }
 const { Scratch } = await import(join(root, 'dist/adapters/verify/scratch.js'));
@@ -187,7 +187,7 @@ For the record, \`lifeboat verify mysql\` of the same dump (scratch server, load
 - CPU is the command and its children (dump tool, gzip); the server's own CPU (the same for both) is not in it.
 - Wall times include Node start-up and the mysql2 pre-flight (login, version, database list) of lifeboat.
 
-Reproduce: \`npx tsc -p tsconfig.build.json && node bench/mysql.mjs\` (\`--runs N\`, \`--rows N\` to change the size).
+Reproduce: \`npm run build && node bench/mysql.mjs\` (\`--runs N\`, \`--rows N\` to change the size).
 `;
   recordSection(root, 'mysql', section);
   console.log(section);
