@@ -31,7 +31,7 @@ const RUNS = arg('--runs', 5);
 const WRITE = process.argv.includes('--write');
 const GOALS = { backupRatio: 1.1, rssMB: 100, verifyRatio: 1.5 };
 
-if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+if (!existsSync(join(root, 'dist/bundle/lifeboat.cjs'))) {
   console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }

@@ -24,7 +24,7 @@ const RUNS = arg('--runs', 3);
 const KEYS = arg('--keys', 40_000);
 const GOAL = { rtoSeconds: 30, minDbBytes: 100 * 1024 * 1024 };
 
-if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+if (!existsSync(join(root, 'dist/bundle/lifeboat.cjs'))) {
   console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }

@@ -26,7 +26,7 @@ const ROWS = arg('--rows', 1_000_000);
 const GOAL = 1.1;
 const PASSWORD = 'bench-pw';
 
-if (!existsSync(join(root, 'dist/bundle/lifeboat.mjs'))) {
+if (!existsSync(join(root, 'dist/bundle/lifeboat.cjs'))) {
   console.error('dist/bundle/ is missing: run `npm run build` first');
   process.exit(2);
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Thin launcher: the bundled CLI lives in dist/bundle/ (run `npm run build` first).
-import module from 'node:module';
+// Thin launcher for the bundled CLI in dist/bundle/ (run `npm run build` first). CommonJS (bin/package.json says so),
+// like the bundle: Node starts a CommonJS program without its ES module loader, and V8 can cache CommonJS code
+// (ADR 009).
+'use strict';
+const { join } = require('node:path');
 
-// Node >= 22.1 can keep compiled code between runs (what npm itself does): a faster start for every command.
-// Node 20 has no such API; the bundle alone is what keeps start-up short there.
-module.enableCompileCache?.();
+const bundle = join(__dirname, '..', 'dist', 'bundle');
+// Compiled code is kept between runs (in ~/.cache/lifeboat): a shorter start for every command after the first.
+require(join(bundle, 'code-cache.cjs')).enableCodeCache(bundle);
 
 // A library that sets the TLS ServerName to an IP address (an S3 endpoint given by IP, say) makes Node print
 // DEP0123 on every connection; it is noise to a user reading `doctor`. Every other warning still prints.
@@ -23,7 +26,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const { main } = await import('../dist/bundle/lifeboat.mjs');
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+require(join(bundle, 'lifeboat.cjs'))
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

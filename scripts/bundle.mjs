@@ -6,7 +6,7 @@
 // node_modules, so their own file layout and lazy loading stay as they are.
 //
 //   node scripts/bundle.mjs        (part of `npm run build`, after `tsc -p tsconfig.build.json`)
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'rolldown';
 
@@ -16,17 +16,28 @@ const isInlined = (id) => INLINED.some((name) => id === name || id.startsWith(`$
 const out = join(root, 'dist/bundle');
 
 rmSync(out, { recursive: true, force: true });
-await build({
-  input: { lifeboat: join(root, 'dist/cli.js') },
+const { output } = await build({
+  // code-cache is loaded by bin/lifeboat.js before the CLI itself, to compile the CLI's chunks with a V8 code cache.
+  input: { lifeboat: join(root, 'dist/cli.js'), 'code-cache': join(root, 'dist/code-cache.js') },
   platform: 'node',
   // Bare imports that are not inlined stay imports; node: builtins always do.
   external: (id) => id.startsWith('node:') || (!id.startsWith('.') && !id.startsWith('/') && !isInlined(id)),
   logLevel: 'warn',
   output: {
     dir: out,
-    format: 'esm',
-    entryFileNames: '[name].mjs',
-    chunkFileNames: '[name]-[hash].mjs',
+    // CommonJS (ADR 009): V8 can cache compiled CommonJS code on Node 20, and Node starts it without the ES module
+    // loader. import() of ES-module-only packages (typage, client-node) stays import().
+    format: 'cjs',
+    dynamicImportInCjs: true,
+    entryFileNames: '[name].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
     sourcemap: true,
   },
 });
+
+// Chunks that import() a package (an ES module only, such as typage or client-node) must be compiled by Node itself:
+// import() from a vm.Script needs an experimental flag on Node 20. src/code-cache.ts reads this list.
+const importsPackages = output
+  .filter((chunk) => chunk.type === 'chunk' && chunk.dynamicImports.some((id) => !id.endsWith('.cjs')))
+  .map((chunk) => chunk.fileName);
+writeFileSync(join(out, 'code-cache.json'), `${JSON.stringify({ compiledByNode: importsPackages }, null, 2)}\n`);

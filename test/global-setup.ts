@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * Type errors are reported by `npm run typecheck`; here we only need the emitted JavaScript.
  */
 export default function setup(): void {
-  const built = 'dist/bundle/lifeboat.mjs';
+  const built = 'dist/bundle/lifeboat.cjs';
   if (existsSync(built) && newestMtime('src') < statSync(built).mtimeMs) return;
   const steps = [['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], ['scripts/bundle.mjs']];
   for (const args of steps) {

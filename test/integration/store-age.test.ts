@@ -12,6 +12,7 @@ import {
   ageEncryptStream,
   checkRecipients,
   isAgeEncrypted,
+  loadAge,
   parseIdentities,
   readIdentityFile,
   recipientOf,
@@ -42,7 +43,8 @@ async function writeFile(path: string, chunks: AsyncIterable<Uint8Array>): Promi
   await pipeline(chunks, createWriteStream(path));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  await loadAge();
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-test-age-'));
   keyFile = join(dir, 'key.txt');
   execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });

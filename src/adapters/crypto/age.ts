@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import type * as Typage from 'age-encryption';
 import { UserError } from '../../errors.js';
 
 /**
@@ -11,6 +11,21 @@ import { UserError } from '../../errors.js';
  * Streaming: typage encrypts and decrypts web ReadableStreams in age's STREAM format, 64 KiB chunks, so memory is a
  * few chunks whatever the file size; nothing here collects a whole file.
  */
+
+/**
+ * typage is an ES module only, so it is loaded with import(), never by a static import: the bundled CLI is CommonJS
+ * (ADR 009), and require() of an ES module needs Node >= 20.19. What uses typage below needs loadAge() first.
+ */
+let typage: typeof Typage | undefined;
+
+export async function loadAge(): Promise<void> {
+  typage ??= await import('age-encryption');
+}
+
+function lib(): typeof Typage {
+  if (!typage) throw new Error('age-encryption is not loaded yet: await loadAge() first');
+  return typage;
+}
 
 /** Bytes in, bytes out; a stage for stream/promises.pipeline (`pipeline(source, ageEncrypt(r), sink)`). */
 export type ByteStage = (input: AsyncIterable<Uint8Array>) => AsyncGenerator<Uint8Array>;
@@ -33,7 +48,7 @@ export function checkRecipients(recipients: readonly string[]): string[] {
   return recipients.map((raw) => {
     const recipient = raw.trim();
     try {
-      new Encrypter().addRecipient(recipient);
+      new (lib().Encrypter)().addRecipient(recipient);
     } catch (err) {
       throw new UserError(
         `invalid age recipient "${recipient}": ${err instanceof Error ? err.message : String(err)}`,
@@ -55,7 +70,7 @@ export function parseIdentities(text: string, source: string): string[] {
     if (line === '' || line.startsWith('#')) return;
     try {
       if (!line.startsWith('AGE-SECRET-KEY-')) throw new Error('not an AGE-SECRET-KEY-1... line');
-      new Decrypter().addIdentity(line);
+      new (lib().Decrypter)().addIdentity(line);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new UserError(
@@ -84,7 +99,7 @@ export function readIdentityFile(path: string): string[] {
 
 /** The recipient (`age1...`) of an identity, like `age-keygen -y`. */
 export function recipientOf(identity: string): Promise<string> {
-  return identityToRecipient(identity);
+  return lib().identityToRecipient(identity);
 }
 
 /** Encrypt to every recipient (any one of their identities decrypts). Recipients are checked immediately. */
@@ -92,7 +107,7 @@ export function ageEncrypt(recipients: readonly string[]): ByteStage {
   const checked = checkRecipients(recipients);
   return (input) =>
     run(input, 'age encryption failed', (source) => {
-      const encrypter = new Encrypter();
+      const encrypter = new (lib().Encrypter)();
       for (const r of checked) encrypter.addRecipient(r);
       return encrypter.encrypt(source);
     });
@@ -104,7 +119,7 @@ export function ageDecrypt(identities: readonly string[]): ByteStage {
   const list = [...identities];
   return (input) =>
     run(input, 'age decryption failed', (source) => {
-      const decrypter = new Decrypter();
+      const decrypter = new (lib().Decrypter)();
       for (const id of list) decrypter.addIdentity(id);
       return decrypter.decrypt(source);
     });

@@ -44,6 +44,7 @@ export interface Encryption {
 export async function encryptionFor(recipients: string[]): Promise<Encryption | undefined> {
   if (recipients.length === 0) return undefined;
   const age = await import('../crypto/age.js');
+  await age.loadAge();
   const checked = age.checkRecipients(recipients);
   return { recipients: checked, encrypt: age.ageEncrypt(checked) };
 }
@@ -54,6 +55,7 @@ export async function encryptionFor(recipients: string[]): Promise<Encryption | 
  */
 export async function decryptionFor(file: string | undefined): Promise<ByteTransform> {
   const age = await import('../crypto/age.js');
+  await age.loadAge();
   const env = process.env[IDENTITY_ENV]?.trim();
   if (!file && !env) {
     throw new UserError(
