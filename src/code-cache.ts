@@ -5,7 +5,7 @@ import vm from 'node:vm';
 
 /**
  * V8 code cache for the bundled CLI (ADR 009): the second run of a command skips parsing and compiling the code it
- * ran the first time, about 20 ms of every start. Node >= 22.1 does this itself (`module.enableCompileCache`, what
+ * ran the first time, about 30 ms of every start. Node >= 22.1 does this itself (`module.enableCompileCache`, what
  * npm uses); on Node 20 the bundle's chunks are compiled here through `vm.Script` with `cachedData`, as
  * v8-compile-cache does. Everything fails open: no HOME, a read-only disk or a rejected cache just means compiling.
  *
