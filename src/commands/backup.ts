@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { backupFromProbes } from '../adapters/snapshot/backup.js';
-import { readCatalog } from '../adapters/snapshot/catalog.js';
+import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import { backupDocument, backupLine, listDocument, progressMeter, renderList } from '../adapters/snapshot/report.js';
 import type { ScheduledSteps } from '../adapters/snapshot/scheduled.js';
 import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
@@ -50,14 +50,23 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
     .action(action<EtcdOpts>(backupCommand));
   backup
     .command('list')
-    .description('etcd backups in the store: when, size, revision, verified?')
+    .description('etcd backups and MySQL dumps in the store: when, size, revision or rows, verified?')
     .option('--to <dest>', 'directory or s3://bucket/prefix (default: first of backups.to)')
     .action(
       action<{ to?: string }>(async (ctx, opts) => {
         const store = await openDestination(opts.to, ctx.config());
-        const { entries } = await readCatalog(store);
-        if (ctx.out.json) ctx.out.printJson(listDocument(store, entries));
-        else ctx.out.print(renderList(ctx.out, store.location, entries));
+        // The MySQL modules load here only: `backup etcd` does not need them.
+        const [{ MYSQL_DUMPS }, report] = await Promise.all([
+          import('../adapters/mysql/catalog.js'),
+          import('../adapters/mysql/report.js'),
+        ]);
+        const [{ entries }, dumps] = await Promise.all([readCatalog(store), readCatalogOf(store, MYSQL_DUMPS)]);
+        if (ctx.out.json) {
+          ctx.out.printJson({ ...listDocument(store, entries), mysql: report.dumpListDocument(store, dumps.entries) });
+        } else {
+          ctx.out.print(renderList(ctx.out, store.location, entries));
+          if (dumps.entries.length > 0) ctx.out.print(report.renderDumpList(ctx.out, dumps.entries));
+        }
         return 0;
       }),
     );

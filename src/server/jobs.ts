@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../adapters/config-file.js';
+import { MYSQL_DUMPS } from '../adapters/mysql/catalog.js';
 import { mysqlBackupJobs } from '../adapters/mysql/jobs.js';
 import { backupEtcd } from '../adapters/snapshot/backup.js';
 import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
@@ -14,7 +15,7 @@ import { formatBytes } from '../domain/units.js';
 /**
  * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use: an etcd backup
  * run is `backup etcd --every`'s run (snapshot from a healthy follower, prune by backups.retention, restore drill
- * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME`. Each job reports what it did as
+ * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME` followed by `prune` of the dumps. Each job reports what it did as
  * data; the scheduler records it, the page and metrics read the records.
  */
 
@@ -68,9 +69,12 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
       run: async (_run, signal) => {
         const { manifest, warnings } = await job.run({ signal });
         const note = warnings.length ? ` (${warnings.join('; ')})` : '';
+        // Dumps are pruned by backups.retention after each one, database by database, as etcd snapshots are.
+        const pruned = await pruneDumps(jc);
         return {
           ok: true,
-          summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}`,
+          summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}; pruned ${pruned}`,
+          pruned,
           backup: {
             name: manifest.name,
             location: manifest.location,
@@ -91,6 +95,12 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
     });
   }
   return jobs;
+}
+
+async function pruneDumps(jc: JobContext): Promise<number> {
+  const store = await openDestination(undefined, jc.loaded);
+  const policy = jc.loaded.config.backups?.retention ?? {};
+  return (await pruneStore(store, policy, jc.now(), false, MYSQL_DUMPS)).plan.remove.length;
 }
 
 /** `backups.helm.every`: how often serve captures every Helm release. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -128,6 +128,53 @@ describe('lifeboat backup/verify/restore mysql: round trip on a real MariaDB', (
     expect(again.stderr).toMatch(/not empty .*--force/);
     const forced = await runCli(['restore', 'mysql', doc.location, '--url', db.url('shop'), '--force'], { env: env() });
     expect(forced.code, forced.stderr).toBe(0);
+  }, 180_000);
+
+  it('backup list shows the dumps; prune keeps each database its own newest dumps', async () => {
+    const store = join(dir, 'retention');
+    const dump = async (database: string) => {
+      const b = await runCli(['--json', 'backup', 'mysql', '--url', db.url(database), '--to', store], { env: env() });
+      expect(b.code, b.stderr).toBe(0);
+      return json<{ name: string }>(b).name;
+    };
+    // Names carry the instant to the millisecond: one after the other, they differ and sort by time.
+    const [shopOld, shopNew, blogOnly] = [await dump('shop'), await dump('shop'), await dump('blog')];
+
+    const listed = await runCli(['--json', 'backup', 'list', '--to', store]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const doc = json<{ backups: unknown[]; mysql: Array<{ name: string; source: string; rows: number | null }> }>(
+      listed,
+    );
+    expect(doc.backups).toEqual([]);
+    expect(doc.mysql.map((d) => [d.name, d.source])).toEqual([
+      [blogOnly, 'blog'],
+      [shopNew, 'shop'],
+      [shopOld, 'shop'],
+    ]);
+    expect(doc.mysql.every((d) => typeof d.rows === 'number' && d.rows > 0)).toBe(true);
+    const human = await runCli(['backup', 'list', '--to', store]);
+    expect(human.stdout).toMatch(/no etcd backups in /);
+    expect(human.stdout).toMatch(/3 MySQL dump\(s\)/);
+
+    const config = join(dir, 'retention.yaml');
+    writeFileSync(config, `backups:\n  to: [${store}]\n  retention: { keepLast: 1 }\n`);
+    const dry = await runCli(['-c', config, '--json', 'prune', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = json<{
+      mysql: { plan: { remove: Array<{ name: string; objects: string[] }> }; deleted: string[] };
+    }>(dry).mysql;
+    expect(planned.plan.remove).toEqual(
+      [{ name: shopOld, objects: [shopOld, `${shopOld}.manifest.json`] }].map((r) => expect.objectContaining(r)),
+    );
+    expect(planned.deleted).toEqual([]);
+    expect(existsSync(join(store, shopOld))).toBe(true);
+
+    const real = await runCli(['-c', config, 'prune']);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toMatch(/deleted 1 MySQL dump\(s\), kept 2/);
+    expect(existsSync(join(store, shopOld))).toBe(false);
+    expect(existsSync(join(store, `${shopOld}.manifest.json`))).toBe(false);
+    for (const kept of [shopNew, blogOnly]) expect(existsSync(join(store, kept))).toBe(true);
   }, 180_000);
 
   it('without a database in the URL dumps every user database (not mysql/sys), encrypted with age', async () => {

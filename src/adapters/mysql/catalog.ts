@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import {
+  dumpBackupName,
   MYSQL_PREFIX,
   type MysqlManifest,
   mysqlManifestName,
@@ -10,6 +11,7 @@ import {
 } from '../../domain/mysql/manifest.js';
 import { errorMessage, UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
+import type { BackupKind } from '../snapshot/catalog.js';
 import { openDestination } from '../snapshot/setup.js';
 import type { BackupStore } from '../store/types.js';
 
@@ -28,6 +30,13 @@ export async function readMysqlManifest(store: BackupStore, dump: string): Promi
   const parsed = parseMysqlManifest(data.toString('utf8'));
   return 'error' in parsed ? { error: `${mysqlManifestName(dump)}: ${parsed.error}` } : parsed;
 }
+
+/** MySQL dumps as `backup list` and `prune` see them: retention applies to each source (database) on its own. */
+export const MYSQL_DUMPS: BackupKind<MysqlManifest> = {
+  prefix: MYSQL_PREFIX,
+  parseName: dumpBackupName,
+  readManifest: (store, dump) => readMysqlManifest(store, dump),
+};
 
 /** `dump` as this store names it (a dump opened by its path lives in a store rooted at its directory). */
 export function writeMysqlManifest(store: BackupStore, dump: string, manifest: MysqlManifest): Promise<void> {

@@ -1,7 +1,9 @@
+import type { CatalogEntry } from '../../domain/backup/catalog.js';
 import { GUIDE, GUIDE_INTRO, GUIDE_ORDER, type GuidePath, type Have } from '../../domain/mysql/guide.js';
 import type { MysqlManifest } from '../../domain/mysql/manifest.js';
 import { formatBytes } from '../../domain/units.js';
 import type { Output } from '../../render/output.js';
+import { renderTable } from '../../render/table.js';
 import { terminalWidth, wrap } from '../../render/text.js';
 import type { MysqlDrillOutcome } from './drill.js';
 import type { MysqlRestoreOutcome } from './restore.js';
@@ -32,6 +34,36 @@ export function mysqlBackupDocument(m: MysqlManifest) {
     seconds: m.seconds,
     warnings: m.warnings ?? [],
   };
+}
+
+/** `backup list --json`: the MySQL dumps beside the etcd snapshots. */
+export function dumpListDocument(store: { locate(name: string): string }, entries: CatalogEntry<MysqlManifest>[]) {
+  return entries.map((e) => ({
+    name: e.name,
+    location: store.locate(e.name),
+    source: e.group,
+    createdAt: new Date(e.createdAt).toISOString(),
+    size: e.size,
+    databases: e.manifest?.databases ?? null,
+    rows: e.manifest?.rows ?? null,
+    encrypted: e.encrypted,
+    verified: e.verified,
+    verifiedAt: e.manifest?.verified?.at ?? null,
+    manifest: e.manifest ? 'ok' : e.manifestError ? 'unreadable' : 'missing',
+  }));
+}
+
+export function renderDumpList(out: Output, entries: CatalogEntry<MysqlManifest>[]): string {
+  const c = out.color;
+  const rows = entries.map((e) => [
+    new Date(e.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+    formatBytes(e.size),
+    e.group,
+    e.manifest ? String(e.manifest.rows) : e.manifestError ? c.red('bad manifest') : c.yellow('no manifest'),
+    e.verified === true ? c.green('yes') : e.verified === false ? c.red('FAILED') : c.yellow('never'),
+    e.name + (e.encrypted ? ' (age)' : ''),
+  ]);
+  return `${entries.length} MySQL dump(s)\n${renderTable(['WHEN (UTC)', 'SIZE', 'SOURCE', 'ROWS', 'VERIFIED', 'NAME'], rows)}`;
 }
 
 export function mysqlBackupLine(m: MysqlManifest): string {

@@ -1,20 +1,45 @@
-import { buildCatalog, type Catalog, type PrunePlan } from '../../domain/backup/catalog.js';
+import {
+  type BackupName,
+  buildCatalog,
+  type Catalog,
+  type Drilled,
+  etcdBackupName,
+  type PrunePlan,
+} from '../../domain/backup/catalog.js';
 import { type BackupManifest, parseManifest, renderManifest } from '../../domain/backup/manifest.js';
 import { manifestNameFor, SNAPSHOT_PREFIX } from '../../domain/backup/naming.js';
 import { errorMessage } from '../../errors.js';
 import type { BackupStore } from '../store/types.js';
 
-/** The snapshots a store holds, with their manifests (read a few at a time: S3 round trips add up). */
-export async function readCatalog(store: BackupStore): Promise<Catalog> {
-  const objects = await store.list(SNAPSHOT_PREFIX);
+/** One kind of backup in a store: where its objects live, what their names say, how its manifests are read. */
+export interface BackupKind<M extends Drilled> {
+  prefix: string;
+  parseName(name: string): BackupName | undefined;
+  readManifest(store: BackupStore, backup: string): Promise<{ manifest: M } | { error: string } | undefined>;
+}
+
+export const ETCD_SNAPSHOTS: BackupKind<BackupManifest> = {
+  prefix: SNAPSHOT_PREFIX,
+  parseName: etcdBackupName,
+  readManifest: (store, snapshot) => readManifest(store, snapshot),
+};
+
+/** The snapshots a store holds, with their manifests. */
+export function readCatalog(store: BackupStore): Promise<Catalog> {
+  return readCatalogOf(store, ETCD_SNAPSHOTS);
+}
+
+/** The backups of one kind a store holds, with their manifests (read a few at a time: S3 round trips add up). */
+export async function readCatalogOf<M extends Drilled>(store: BackupStore, kind: BackupKind<M>): Promise<Catalog<M>> {
+  const objects = await store.list(kind.prefix);
   const present = new Set(objects.map((o) => o.name));
-  const manifests = new Map<string, { manifest: BackupManifest } | { error: string }>();
-  const wanted = objects.map((o) => o.name).filter((n) => present.has(manifestNameFor(n)));
+  const manifests = new Map<string, { manifest: M } | { error: string }>();
+  const wanted = objects.map((o) => o.name).filter((n) => kind.parseName(n) && present.has(manifestNameFor(n)));
   await eachLimited(wanted, 8, async (name) => {
-    const found = await readManifest(store, name);
+    const found = await kind.readManifest(store, name);
     if (found) manifests.set(name, found);
   });
-  return buildCatalog(objects, (name) => manifests.get(name));
+  return buildCatalog(objects, (name) => manifests.get(name), kind.parseName);
 }
 
 export async function readManifest(

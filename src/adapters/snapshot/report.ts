@@ -90,15 +90,15 @@ export function renderList(out: Output, location: string, entries: CatalogEntry[
   return `${entries.length} etcd backup(s) in ${location}\n${renderTable(['WHEN (UTC)', 'SIZE', 'REVISION', 'VERIFIED', 'NAME'], rows)}`;
 }
 
-export function renderPrune(plan: PrunePlan, dryRun: boolean): string {
+export function renderPrune(plan: PrunePlan, dryRun: boolean, noun = 'backup'): string {
   const verb = dryRun ? 'would delete' : 'deleted';
   if (plan.remove.length === 0 && plan.orphanManifests.length === 0) {
-    return `nothing to prune: ${plan.keep.length} backup(s) kept by the retention policy`;
+    return `nothing to prune: ${plan.keep.length} ${noun}(s) kept by the retention policy`;
   }
   const lines = plan.remove.map(
     (r) => `  ${verb} ${r.name} (${new Date(r.createdAt).toISOString()}, ${formatBytes(r.size)}) and its manifest`,
   );
-  for (const o of plan.orphanManifests) lines.push(`  ${verb} ${o} (manifest of a snapshot that is gone)`);
-  const head = `${dryRun ? 'dry run: ' : ''}${verb} ${plan.remove.length} backup(s), kept ${plan.keep.length}`;
+  for (const o of plan.orphanManifests) lines.push(`  ${verb} ${o} (manifest of a ${noun} that is gone)`);
+  const head = `${dryRun ? 'dry run: ' : ''}${verb} ${plan.remove.length} ${noun}(s), kept ${plan.keep.length}`;
   return [head, ...lines].join('\n');
 }

@@ -2,7 +2,10 @@ import { applyRetention, type KeepReason, type RetentionPolicy } from '../retent
 import type { BackupManifest } from './manifest.js';
 import { manifestNameFor, parseSnapshotName, snapshotOfManifest } from './naming.js';
 
-/** The etcd snapshots in a store, from a listing plus their manifests; and what retention removes. Pure. */
+/**
+ * The backups of one kind in a store (etcd snapshots, MySQL dumps), from a listing plus their manifests; and what
+ * retention removes. Pure.
+ */
 
 export interface ListedObject {
   name: string;
@@ -10,40 +13,67 @@ export interface ListedObject {
   modifiedAt: number;
 }
 
-export interface CatalogEntry {
+/** What a backup's object name says; retention applies to each group on its own (MySQL: one group per source). */
+export interface BackupName {
+  /** Epoch milliseconds. */
+  createdAt: number;
+  encrypted: boolean;
+  group: string;
+}
+
+/** Every manifest records its latest restore drill. */
+export interface Drilled {
+  verified: { ok: boolean } | null;
+}
+
+export interface CatalogEntry<M extends Drilled = BackupManifest> {
   name: string;
   /** Epoch milliseconds, from the object name. */
   createdAt: number;
   size: number;
   encrypted: boolean;
-  manifest?: BackupManifest;
+  group: string;
+  manifest?: M;
   /** Set when a manifest exists but cannot be read. */
   manifestError?: string;
   /** true/false: the latest restore drill passed/failed; null: never verified (or no manifest). */
   verified: boolean | null;
 }
 
-export interface Catalog {
+export interface Catalog<M extends Drilled = BackupManifest> {
   /** Newest first. */
-  entries: CatalogEntry[];
-  /** Manifests whose snapshot is gone (an interrupted prune). */
+  entries: CatalogEntry<M>[];
+  /** Manifests whose backup is gone (an interrupted prune). */
   orphanManifests: string[];
 }
 
-export type ManifestLookup = (snapshot: string) => { manifest: BackupManifest } | { error: string } | undefined;
+export type ManifestLookup<M extends Drilled = BackupManifest> = (
+  backup: string,
+) => { manifest: M } | { error: string } | undefined;
 
-export function buildCatalog(objects: ListedObject[], manifestOf: ManifestLookup): Catalog {
+/** etcd snapshots: one group, whatever the cluster name in the file name (as it always was). */
+export function etcdBackupName(name: string): BackupName | undefined {
+  const parsed = parseSnapshotName(name);
+  return parsed && { createdAt: parsed.createdAt, encrypted: parsed.encrypted, group: '' };
+}
+
+export function buildCatalog<M extends Drilled = BackupManifest>(
+  objects: ListedObject[],
+  manifestOf: ManifestLookup<M>,
+  parseName: (name: string) => BackupName | undefined = etcdBackupName,
+): Catalog<M> {
   const names = new Set(objects.map((o) => o.name));
-  const entries: CatalogEntry[] = [];
+  const entries: CatalogEntry<M>[] = [];
   for (const o of objects) {
-    const parsed = parseSnapshotName(o.name);
+    const parsed = parseName(o.name);
     if (!parsed) continue;
     const found = manifestOf(o.name);
-    const entry: CatalogEntry = {
+    const entry: CatalogEntry<M> = {
       name: o.name,
       createdAt: parsed.createdAt,
       size: o.size,
       encrypted: parsed.encrypted,
+      group: parsed.group,
       verified: null,
     };
     if (found && 'manifest' in found) {
@@ -56,14 +86,14 @@ export function buildCatalog(objects: ListedObject[], manifestOf: ManifestLookup
   const orphanManifests = objects
     .map((o) => o.name)
     .filter((n) => {
-      const snap = snapshotOfManifest(n);
-      return snap !== undefined && parseSnapshotName(snap) !== undefined && !names.has(snap);
+      const backup = snapshotOfManifest(n);
+      return backup !== undefined && parseName(backup) !== undefined && !names.has(backup);
     });
   return { entries, orphanManifests };
 }
 
 /** Newest snapshot whose latest drill passed, if any. */
-export function newestVerified(catalog: Catalog): CatalogEntry | undefined {
+export function newestVerified<M extends Drilled>(catalog: Catalog<M>): CatalogEntry<M> | undefined {
   return catalog.entries.find((e) => e.verified === true);
 }
 
@@ -74,20 +104,27 @@ export interface PrunePlan {
   orphanManifests: string[];
 }
 
-export function planPrune(catalog: Catalog, policy: RetentionPolicy, now: number): PrunePlan {
-  const decision = applyRetention(
-    catalog.entries.map((e) => ({ id: e.name, createdAt: e.createdAt, verified: e.verified === true })),
-    policy,
-    now,
-  );
+/**
+ * Retention over a catalog, group by group: each group (a MySQL source) keeps its own last, hourly, daily... and its
+ * own newest verified backup.
+ */
+export function planPrune<M extends Drilled>(catalog: Catalog<M>, policy: RetentionPolicy, now: number): PrunePlan {
   const byName = new Map(catalog.entries.map((e) => [e.name, e]));
-  return {
-    keep: decision.keep.map((k) => ({ name: k.id, reasons: k.reasons })),
-    remove: decision.remove.map((name) => {
+  const groups = new Map<string, CatalogEntry<M>[]>();
+  for (const e of catalog.entries) groups.set(e.group, [...(groups.get(e.group) ?? []), e]);
+  const plan: PrunePlan = { keep: [], remove: [], orphanManifests: catalog.orphanManifests };
+  for (const entries of groups.values()) {
+    const decision = applyRetention(
+      entries.map((e) => ({ id: e.name, createdAt: e.createdAt, verified: e.verified === true })),
+      policy,
+      now,
+    );
+    plan.keep.push(...decision.keep.map((k) => ({ name: k.id, reasons: k.reasons })));
+    for (const name of decision.remove) {
       const e = byName.get(name)!;
       const objects = e.manifest || e.manifestError ? [name, manifestNameFor(name)] : [name];
-      return { name, objects, createdAt: e.createdAt, size: e.size };
-    }),
-    orphanManifests: catalog.orphanManifests,
-  };
+      plan.remove.push({ name, objects, createdAt: e.createdAt, size: e.size });
+    }
+  }
+  return plan;
 }

@@ -7,7 +7,18 @@
 export const SNAPSHOT_PREFIX = 'etcd/';
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-const NAME = /^etcd\/(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z-([A-Za-z0-9._-]+)\.db(\.age)?$/;
+const NAME = /^etcd\/(\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z)-([A-Za-z0-9._-]+)\.db(\.age)?$/;
+const STAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/;
+
+/** `2026-11-27T150905.123Z` (the instant in a backup's object name) as epoch milliseconds; undefined if not one. */
+export function parseStamp(stamp: string): number | undefined {
+  const m = STAMP.exec(stamp);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[];
+  const at = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms!);
+  // Date.UTC rolls Feb 30 over to March: such a name is not one of ours.
+  return Number.isNaN(at) || new Date(at).getUTCDate() !== d || new Date(at).getUTCHours() !== h ? undefined : at;
+}
 
 export interface SnapshotName {
   name: string;
@@ -32,11 +43,9 @@ export function snapshotName(createdAt: number, cluster: string | undefined, enc
 /** The parts of a snapshot object name, or undefined when `name` is not one (manifests, temp files, strangers). */
 export function parseSnapshotName(name: string): SnapshotName | undefined {
   const m = NAME.exec(name);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, ms, cluster, age] = m;
-  const createdAt = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms));
-  if (Number.isNaN(createdAt) || new Date(createdAt).getUTCDate() !== Number(d)) return undefined;
-  return { name, createdAt, cluster: cluster!, encrypted: age !== undefined };
+  const createdAt = m ? parseStamp(m[1]!) : undefined;
+  if (!m || createdAt === undefined) return undefined;
+  return { name, createdAt, cluster: m[2]!, encrypted: m[3] !== undefined };
 }
 
 export function manifestNameFor(snapshot: string): string {

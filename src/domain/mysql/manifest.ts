@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { MANIFEST_SUFFIX } from '../backup/naming.js';
+import type { BackupName } from '../backup/catalog.js';
+import { MANIFEST_SUFFIX, parseStamp } from '../backup/naming.js';
 import { describeFirstIssue } from '../validation.js';
 
 /**
@@ -107,6 +108,13 @@ const NAME = /^mysql\/(\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z)-([A-Za-z0-9._-]+)\.sql\.
 export function parseDumpName(name: string): { stamp: string; source: string; encrypted: boolean } | undefined {
   const m = NAME.exec(name);
   return m ? { stamp: m[1]!, source: m[2]!, encrypted: m[3] !== undefined } : undefined;
+}
+
+/** A dump as the backup catalog sees it: retention applies to each source on its own. */
+export function dumpBackupName(name: string): BackupName | undefined {
+  const parsed = parseDumpName(name);
+  const createdAt = parsed && parseStamp(parsed.stamp);
+  return createdAt === undefined ? undefined : { createdAt, encrypted: parsed!.encrypted, group: parsed!.source };
 }
 
 /** The newest dump among object names (optionally of one source); names sort chronologically. */

@@ -4,6 +4,7 @@ import { type BackupManifest, MANIFEST_FORMAT, parseManifest } from '../../../sr
 import {
   manifestNameFor,
   parseSnapshotName,
+  parseStamp,
   safeClusterName,
   snapshotName,
   snapshotOfManifest,
@@ -11,6 +12,7 @@ import {
 import { nextRunAt, shouldVerify } from '../../../src/domain/backup/schedule.js';
 import { chooseSource } from '../../../src/domain/backup/source.js';
 import { compareRestore, storedHashProblem } from '../../../src/domain/backup/verify.js';
+import { dumpBackupName, dumpName } from '../../../src/domain/mysql/manifest.js';
 import type { EndpointProbe } from '../../../src/domain/probe.js';
 
 const T = Date.UTC(2026, 10, 27, 15, 9, 5, 123);
@@ -176,6 +178,44 @@ describe('catalog and prune', () => {
     const plan = planPrune(catalog, { keepLast: 1 }, T + H);
     expect(plan.keep.map((k) => k.name)).toEqual([names[0], names[2]]);
     expect(plan.remove.map((r) => r.objects)).toEqual([[names[1], manifestNameFor(names[1]!)], [names[3]]]);
+  });
+});
+
+describe('MySQL dumps in the catalog', () => {
+  const H = 3_600_000;
+  const shop = [0, 1, 2].map((i) => dumpName(T - i * H, 'shop', false));
+  const blog = [dumpName(T - 5 * H, 'blog', true)];
+  const objects = [...shop, ...blog, 'mysql/notes.txt', 'etcd/x.db'].map((name) => ({ name, size: 10, modifiedAt: T }));
+  const verifiedShop = { verified: { ok: true } };
+  const catalog = buildCatalog(
+    objects,
+    (n) => (n === shop[2] ? { manifest: verifiedShop } : n === shop[0] ? { error: 'truncated' } : undefined),
+    dumpBackupName,
+  );
+
+  it('reads dumps only, grouped by source, newest first', () => {
+    expect(catalog.entries.map((e) => [e.name, e.group, e.encrypted, e.verified])).toEqual([
+      [shop[0], 'shop', false, null],
+      [shop[1], 'shop', false, null],
+      [shop[2], 'shop', false, true],
+      [blog[0], 'blog', true, null],
+    ]);
+    expect(catalog.entries[0]!.manifestError).toBe('truncated');
+  });
+
+  it('applies retention to each database on its own, keeping its newest verified dump', () => {
+    const plan = planPrune(catalog, { keepLast: 1 }, T + H);
+    expect(plan.keep.map((k) => k.name).sort()).toEqual([blog[0], shop[0], shop[2]].sort());
+    // A dump with a manifest goes with it; a dump without one goes alone.
+    expect(plan.remove.map((r) => r.objects)).toEqual([[shop[1]]]);
+    expect(planPrune(catalog, {}, T + H).remove).toEqual([]);
+  });
+
+  it('dates names by their stamp and refuses impossible ones', () => {
+    expect(dumpBackupName(shop[0]!)).toEqual({ createdAt: T, encrypted: false, group: 'shop' });
+    expect(parseStamp('2026-02-30T000000.000Z')).toBeUndefined();
+    expect(parseStamp('2026-02-28T240000.000Z')).toBeUndefined();
+    expect(parseStamp('2026-02-28T235959.999Z')).toBe(Date.UTC(2026, 1, 28, 23, 59, 59, 999));
   });
 });
 
