@@ -1,12 +1,21 @@
 import type { Command } from 'commander';
 import { backupFromProbes } from '../adapters/snapshot/backup.js';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
-import { backupDocument, backupLine, listDocument, progressMeter, renderList } from '../adapters/snapshot/report.js';
+import {
+  backupDocument,
+  backupLine,
+  captureListDocument,
+  listDocument,
+  progressMeter,
+  renderCaptureList,
+  renderList,
+} from '../adapters/snapshot/report.js';
 import type { ScheduledSteps } from '../adapters/snapshot/scheduled.js';
 import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
 import { parseDuration } from '../domain/duration.js';
+import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import { errorMessage, UserError } from '../errors.js';
 import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
@@ -50,7 +59,7 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
     .action(action<EtcdOpts>(backupCommand));
   backup
     .command('list')
-    .description('etcd backups and MySQL dumps in the store: when, size, revision or rows, verified?')
+    .description('backups in the store (etcd snapshots, MySQL dumps, Helm captures): when, size, verified?')
     .option('--to <dest>', 'directory or s3://bucket/prefix (default: first of backups.to)')
     .action(
       action<{ to?: string }>(async (ctx, opts) => {
@@ -60,12 +69,21 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
           import('../adapters/mysql/catalog.js'),
           import('../adapters/mysql/report.js'),
         ]);
-        const [{ entries }, dumps] = await Promise.all([readCatalog(store), readCatalogOf(store, MYSQL_DUMPS)]);
+        const [{ entries }, dumps, captures] = await Promise.all([
+          readCatalog(store),
+          readCatalogOf(store, MYSQL_DUMPS),
+          store.list(HELM_PREFIX).then(helmCaptureCatalog),
+        ]);
         if (ctx.out.json) {
-          ctx.out.printJson({ ...listDocument(store, entries), mysql: report.dumpListDocument(store, dumps.entries) });
+          ctx.out.printJson({
+            ...listDocument(store, entries),
+            mysql: report.dumpListDocument(store, dumps.entries),
+            helm: captureListDocument(store, captures.entries),
+          });
         } else {
           ctx.out.print(renderList(ctx.out, store.location, entries));
           if (dumps.entries.length > 0) ctx.out.print(report.renderDumpList(ctx.out, dumps.entries));
+          if (captures.entries.length > 0) ctx.out.print(renderCaptureList(captures.entries));
         }
         return 0;
       }),

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { MYSQL_DUMPS } from '../adapters/mysql/catalog.js';
-import { type BackupKind, ETCD_SNAPSHOTS, executePrune, readCatalogOf } from '../adapters/snapshot/catalog.js';
+import { executePrune, readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import { renderPrune } from '../adapters/snapshot/report.js';
 import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
-import { type Drilled, type PrunePlan, planPrune } from '../domain/backup/catalog.js';
+import { type Catalog, type Drilled, type PrunePlan, planPrune } from '../domain/backup/catalog.js';
+import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import { action } from './context.js';
 
@@ -16,15 +17,16 @@ interface PruneOpts {
 export function registerPrune(program: Command): void {
   program
     .command('prune')
-    .description('delete etcd backups and MySQL dumps the retention policy (backups.retention) no longer keeps')
+    .description('delete backups (etcd, MySQL, Helm) the retention policy (backups.retention) no longer keeps')
     .option('--dry-run', 'show what would be deleted; delete nothing')
     .option('--to <dest>', 'backup store: directory or s3://bucket/prefix (default: first of backups.to)')
     .addHelpText(
       'after',
       `
 Retention is grandfather-father-son (keepLast, hourly, daily, weekly, monthly in lifeboat.yaml). It applies to the
-etcd snapshots, and to the MySQL dumps of each database on its own. The newest backup whose restore drill passed is
-never deleted (for each database too), and a backup goes together with its manifest.
+etcd snapshots, to the MySQL dumps of each database on its own, and to the Helm captures. The newest backup whose
+restore drill passed is never deleted (for each database too); a backup goes together with its manifest, a Helm
+capture with all its files.
 
 Examples:
   lifeboat -c lifeboat.yaml prune --dry-run
@@ -40,22 +42,34 @@ Exit codes: 0 ok, 1 a deletion failed, 2 bad input.`,
         const dryRun = Boolean(opts.dryRun);
         const now = Date.now();
         const etcd = await pruneStore(store, policy, now, dryRun);
-        const mysql = await pruneStore(store, policy, now, dryRun, MYSQL_DUMPS);
+        const mysql = await pruneStore(store, policy, now, dryRun, readDumps);
+        const helm = await pruneStore(store, policy, now, dryRun, readHelmCaptures);
         if (ctx.out.json) {
-          ctx.out.printJson({ location: store.location, dryRun, policy, ...etcd, mysql });
+          ctx.out.printJson({ location: store.location, dryRun, policy, ...etcd, mysql, helm });
         } else {
           if (Object.keys(policy).length === 0)
             ctx.out.warn('note: no backups.retention in the config: keeping everything');
           ctx.out.print(renderPrune(etcd.plan, dryRun));
-          const { keep, remove, orphanManifests } = mysql.plan;
-          if (keep.length + remove.length + orphanManifests.length > 0) {
-            ctx.out.print(renderPrune(mysql.plan, dryRun, 'MySQL dump'));
+          // The other kinds are named only when the store holds some.
+          for (const [result, noun] of [
+            [mysql, 'MySQL dump'],
+            [helm, 'Helm capture'],
+          ] as const) {
+            const { keep, remove, orphanManifests } = result.plan;
+            if (keep.length + remove.length + orphanManifests.length > 0) {
+              ctx.out.print(renderPrune(result.plan, dryRun, noun));
+            }
           }
         }
         return 0;
       }),
     );
 }
+
+export type CatalogReader = (store: BackupStore) => Promise<Catalog<Drilled>>;
+
+export const readDumps: CatalogReader = (store) => readCatalogOf(store, MYSQL_DUMPS);
+export const readHelmCaptures: CatalogReader = async (store) => helmCaptureCatalog(await store.list(HELM_PREFIX));
 
 /**
  * Plan retention over the store's backups of one kind (etcd snapshots unless told) and, unless dry-run, carry it out.
@@ -66,9 +80,9 @@ export async function pruneStore(
   policy: RetentionPolicy,
   now: number,
   dryRun: boolean,
-  kind: BackupKind<Drilled> = ETCD_SNAPSHOTS,
+  read: CatalogReader = readCatalog,
 ): Promise<{ plan: PrunePlan; deleted: string[] }> {
-  const plan = planPrune(await readCatalogOf(store, kind), policy, now);
+  const plan = planPrune(await read(store), policy, now);
   const deleted = dryRun ? [] : await executePrune(store, plan);
   return { plan, deleted };
 }

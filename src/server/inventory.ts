@@ -1,6 +1,7 @@
 import { readMysqlManifest } from '../adapters/mysql/catalog.js';
 import { readCatalog } from '../adapters/snapshot/catalog.js';
 import type { BackupStore } from '../adapters/store/types.js';
+import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
 import { MYSQL_PREFIX, parseDumpName } from '../domain/mysql/manifest.js';
 import { errorMessage } from '../errors.js';
 import type { BackupItem } from './timeline.js';
@@ -84,24 +85,13 @@ export async function readInventory(store: BackupStore, now: number, withinMs: n
   return items;
 }
 
-const HELM_INDEX = /^helm\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\/index\.json$/;
-
 /** Helm captures: complete ones only (index.json is written last), sized by everything under their prefix. */
 async function helmCaptures(store: BackupStore): Promise<BackupItem[]> {
-  const objects = await store.list('helm/');
-  const items: BackupItem[] = [];
-  for (const o of objects) {
-    const m = HELM_INDEX.exec(o.name);
-    if (!m) continue;
-    const prefix = o.name.slice(0, -'index.json'.length);
-    const [, y, mo, d, hh, mi, ss] = m.map(Number);
-    items.push({
-      kind: 'helm',
-      name: prefix.slice(0, -1),
-      createdAt: Date.UTC(y!, mo! - 1, d!, hh!, mi!, ss!),
-      size: objects.filter((x) => x.name.startsWith(prefix)).reduce((sum, x) => sum + x.size, 0),
-      verified: null,
-    });
-  }
-  return items;
+  return helmCaptureCatalog(await store.list(HELM_PREFIX)).entries.map((e) => ({
+    kind: 'helm',
+    name: e.name,
+    createdAt: e.createdAt,
+    size: e.size,
+    verified: null,
+  }));
 }

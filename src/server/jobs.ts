@@ -1,12 +1,11 @@
 import type { LoadedConfig } from '../adapters/config-file.js';
-import { MYSQL_DUMPS } from '../adapters/mysql/catalog.js';
 import { mysqlBackupJobs } from '../adapters/mysql/jobs.js';
 import { backupEtcd } from '../adapters/snapshot/backup.js';
 import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
 import { encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import { connectionOptions, probeWithDiscovery } from '../commands/cluster-probe.js';
 import type { CommandContext } from '../commands/context.js';
-import { pruneStore } from '../commands/prune.js';
+import { type CatalogReader, pruneStore, readDumps, readHelmCaptures } from '../commands/prune.js';
 import { drillAuth, verifyAndRecord } from '../commands/verify.js';
 import { chooseSource, memberName } from '../domain/backup/source.js';
 import { parseDuration } from '../domain/duration.js';
@@ -70,7 +69,7 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
         const { manifest, warnings } = await job.run({ signal });
         const note = warnings.length ? ` (${warnings.join('; ')})` : '';
         // Dumps are pruned by backups.retention after each one, database by database, as etcd snapshots are.
-        const pruned = await pruneDumps(jc);
+        const pruned = await pruneKind(jc, readDumps);
         return {
           ok: true,
           summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}; pruned ${pruned}`,
@@ -97,10 +96,11 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
   return jobs;
 }
 
-async function pruneDumps(jc: JobContext): Promise<number> {
+/** Retention (backups.retention) over one kind of backup in the primary destination; how many backups went. */
+async function pruneKind(jc: JobContext, read: CatalogReader): Promise<number> {
   const store = await openDestination(undefined, jc.loaded);
   const policy = jc.loaded.config.backups?.retention ?? {};
-  return (await pruneStore(store, policy, jc.now(), false, MYSQL_DUMPS)).plan.remove.length;
+  return (await pruneStore(store, policy, jc.now(), false, read)).plan.remove.length;
 }
 
 /** `backups.helm.every`: how often serve captures every Helm release. */
@@ -119,9 +119,11 @@ async function helmRun(jc: JobContext): Promise<JobOutcome> {
   const api = await KubeApi.connect({});
   const result = await captureHelmReleases(api, { store, encryption, cluster: jc.loaded.config.cluster?.name });
   const warn = result.warnings.length ? `; ${result.warnings.length} warning(s): ${result.warnings[0]}` : '';
+  const pruned = await pruneKind(jc, readHelmCaptures);
   return {
     ok: true,
-    summary: `captured ${result.index.releases.length} Helm release(s) into ${result.prefix}${warn}`,
+    pruned,
+    summary: `captured ${result.index.releases.length} Helm release(s) into ${result.prefix}${warn}; pruned ${pruned}`,
     backup: { name: result.prefix, location: result.location, size: 0, at: Date.parse(result.index.createdAt) },
   };
 }

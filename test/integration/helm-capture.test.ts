@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -291,6 +302,41 @@ describe('lifeboat restore helm', () => {
     const noKey = await runCli(['restore', 'helm', '--from', store], { env: { LIFEBOAT_AGE_IDENTITY: '' } });
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('age-encrypted and no identity was given');
+  });
+
+  it('backup list shows captures; prune deletes an old capture whole and leaves an unfinished one alone', async () => {
+    // The capture of the first test; an older one (its copy under an older stamp) and one still being written.
+    const store = join(dir, 'plain');
+    const [stamp] = readdirSync(join(store, 'helm'));
+    const newest = join(store, 'helm', stamp!);
+    const old = join(store, 'helm', '20200101T000000Z');
+    cpSync(newest, old, { recursive: true });
+    const unfinished = join(store, 'helm', '20190101T000000Z', 'apps', 'blog');
+    mkdirSync(unfinished, { recursive: true });
+    writeFileSync(join(unfinished, 'release.json'), '{}');
+
+    const listed = await runCli(['backup', 'list', '--to', store, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const captures = json<{ helm: { name: string; files: number; size: number }[] }>(listed).helm;
+    expect(captures.map((c) => c.name)).toEqual([`helm/${stamp}`, 'helm/20200101T000000Z']);
+    expect(captures[1]!.files).toBe(files(old).length);
+    expect(captures[1]!.size).toBe(files(old).reduce((sum, f) => sum + statSync(join(old, f)).size, 0));
+
+    const config = join(dir, 'retention.yaml');
+    writeFileSync(config, `backups:\n  to: [${store}]\n  retention: { keepLast: 1 }\n`);
+    const pruned = await runCli(['-c', config, 'prune', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const helm = json<{ helm: { plan: { remove: { name: string; objects: string[] }[] }; deleted: string[] } }>(
+      pruned,
+    ).helm;
+    expect(helm.plan.remove.map((r) => r.name)).toEqual(['helm/20200101T000000Z']);
+    // Every file of the capture, index.json last: a prune cut short leaves a capture the next prune finds again.
+    expect(helm.deleted.at(-1)).toBe('helm/20200101T000000Z/index.json');
+    expect(helm.deleted).toHaveLength(files(newest).length);
+    expect(existsSync(join(old, 'index.json'))).toBe(false);
+    expect(existsSync(old) ? files(old) : []).toEqual([]);
+    expect(files(newest).length).toBeGreaterThan(0);
+    expect(existsSync(join(unfinished, 'release.json'))).toBe(true);
   });
 
   it('no kubeconfig at all is bad input (exit 2) with a hint', async () => {

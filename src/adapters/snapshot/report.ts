@@ -1,4 +1,4 @@
-import type { CatalogEntry, PrunePlan } from '../../domain/backup/catalog.js';
+import type { CatalogEntry, Drilled, PrunePlan } from '../../domain/backup/catalog.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
 import { formatBytes } from '../../domain/units.js';
 import type { Output } from '../../render/output.js';
@@ -90,14 +90,38 @@ export function renderList(out: Output, location: string, entries: CatalogEntry[
   return `${entries.length} etcd backup(s) in ${location}\n${renderTable(['WHEN (UTC)', 'SIZE', 'REVISION', 'VERIFIED', 'NAME'], rows)}`;
 }
 
+/** `backup list --json`: Helm captures (no manifest and no restore drill: when, how big, encrypted). */
+export function captureListDocument(store: { locate(name: string): string }, entries: CatalogEntry<Drilled>[]) {
+  return entries.map((e) => ({
+    name: e.name,
+    location: store.locate(e.name),
+    createdAt: new Date(e.createdAt).toISOString(),
+    size: e.size,
+    files: e.objects?.length ?? 0,
+    encrypted: e.encrypted,
+  }));
+}
+
+export function renderCaptureList(entries: CatalogEntry<Drilled>[]): string {
+  const rows = entries.map((e) => [
+    new Date(e.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+    formatBytes(e.size),
+    String(e.objects?.length ?? 0),
+    e.name + (e.encrypted ? ' (age)' : ''),
+  ]);
+  return `${entries.length} Helm capture(s)\n${renderTable(['WHEN (UTC)', 'SIZE', 'FILES', 'NAME'], rows)}`;
+}
+
 export function renderPrune(plan: PrunePlan, dryRun: boolean, noun = 'backup'): string {
   const verb = dryRun ? 'would delete' : 'deleted';
   if (plan.remove.length === 0 && plan.orphanManifests.length === 0) {
     return `nothing to prune: ${plan.keep.length} ${noun}(s) kept by the retention policy`;
   }
-  const lines = plan.remove.map(
-    (r) => `  ${verb} ${r.name} (${new Date(r.createdAt).toISOString()}, ${formatBytes(r.size)}) and its manifest`,
-  );
+  const lines = plan.remove.map((r) => {
+    const rest =
+      r.objects.length === 2 ? ' and its manifest' : r.objects.length > 2 ? ` (${r.objects.length} files)` : '';
+    return `  ${verb} ${r.name} (${new Date(r.createdAt).toISOString()}, ${formatBytes(r.size)})${rest}`;
+  });
   for (const o of plan.orphanManifests) lines.push(`  ${verb} ${o} (manifest of a ${noun} that is gone)`);
   const head = `${dryRun ? 'dry run: ' : ''}${verb} ${plan.remove.length} ${noun}(s), kept ${plan.keep.length}`;
   return [head, ...lines].join('\n');

@@ -38,6 +38,8 @@ export interface CatalogEntry<M extends Drilled = BackupManifest> {
   manifestError?: string;
   /** true/false: the latest restore drill passed/failed; null: never verified (or no manifest). */
   verified: boolean | null;
+  /** The objects a prune deletes, in order, when not just the backup and its manifest (a Helm capture's files). */
+  objects?: string[];
 }
 
 export interface Catalog<M extends Drilled = BackupManifest> {
@@ -111,7 +113,11 @@ export interface PrunePlan {
 export function planPrune<M extends Drilled>(catalog: Catalog<M>, policy: RetentionPolicy, now: number): PrunePlan {
   const byName = new Map(catalog.entries.map((e) => [e.name, e]));
   const groups = new Map<string, CatalogEntry<M>[]>();
-  for (const e of catalog.entries) groups.set(e.group, [...(groups.get(e.group) ?? []), e]);
+  for (const e of catalog.entries) {
+    const group = groups.get(e.group);
+    if (group) group.push(e);
+    else groups.set(e.group, [e]);
+  }
   const plan: PrunePlan = { keep: [], remove: [], orphanManifests: catalog.orphanManifests };
   for (const entries of groups.values()) {
     const decision = applyRetention(
@@ -122,7 +128,7 @@ export function planPrune<M extends Drilled>(catalog: Catalog<M>, policy: Retent
     plan.keep.push(...decision.keep.map((k) => ({ name: k.id, reasons: k.reasons })));
     for (const name of decision.remove) {
       const e = byName.get(name)!;
-      const objects = e.manifest || e.manifestError ? [name, manifestNameFor(name)] : [name];
+      const objects = e.objects ?? (e.manifest || e.manifestError ? [name, manifestNameFor(name)] : [name]);
       plan.remove.push({ name, objects, createdAt: e.createdAt, size: e.size });
     }
   }

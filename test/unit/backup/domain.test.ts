@@ -12,6 +12,7 @@ import {
 import { nextRunAt, shouldVerify } from '../../../src/domain/backup/schedule.js';
 import { chooseSource } from '../../../src/domain/backup/source.js';
 import { compareRestore, storedHashProblem } from '../../../src/domain/backup/verify.js';
+import { helmCaptureCatalog } from '../../../src/domain/helm/captures.js';
 import { dumpBackupName, dumpName } from '../../../src/domain/mysql/manifest.js';
 import type { EndpointProbe } from '../../../src/domain/probe.js';
 
@@ -216,6 +217,47 @@ describe('MySQL dumps in the catalog', () => {
     expect(parseStamp('2026-02-30T000000.000Z')).toBeUndefined();
     expect(parseStamp('2026-02-28T240000.000Z')).toBeUndefined();
     expect(parseStamp('2026-02-28T235959.999Z')).toBe(Date.UTC(2026, 1, 28, 23, 59, 59, 999));
+  });
+});
+
+describe('Helm captures in the catalog', () => {
+  const at = (stamp: string, files: string[]) =>
+    files.map((f) => ({ name: `helm/${stamp}/${f}`, size: 10, modifiedAt: T }));
+  const objects = [
+    ...at('20261127T150905Z', ['apps/shop/release.json.age', 'index.json', 'apps/shop/chart.tgz.age']),
+    ...at('20261120T150905Z', ['index.json', 'apps/shop/release.json']),
+    // Still being written: no index.json, so no capture, and nothing of it is ever planned for deletion.
+    ...at('20261128T000000Z', ['apps/shop/release.json']),
+    ...at('not-a-stamp', ['index.json']),
+  ];
+  const catalog = helmCaptureCatalog(objects);
+
+  it('sees complete captures only, newest first, with every file and the index last', () => {
+    expect(catalog.entries.map((e) => [e.name, e.size, e.encrypted, e.objects])).toEqual([
+      [
+        'helm/20261127T150905Z',
+        30,
+        true,
+        [
+          'helm/20261127T150905Z/apps/shop/chart.tgz.age',
+          'helm/20261127T150905Z/apps/shop/release.json.age',
+          'helm/20261127T150905Z/index.json',
+        ],
+      ],
+      [
+        'helm/20261120T150905Z',
+        20,
+        false,
+        ['helm/20261120T150905Z/apps/shop/release.json', 'helm/20261120T150905Z/index.json'],
+      ],
+    ]);
+    expect(catalog.entries[1]!.createdAt).toBe(Date.UTC(2026, 10, 20, 15, 9, 5));
+  });
+
+  it('prunes a capture with all its files', () => {
+    const plan = planPrune(catalog, { keepLast: 1 }, Date.UTC(2026, 11, 1));
+    expect(plan.keep.map((k) => k.name)).toEqual(['helm/20261127T150905Z']);
+    expect(plan.remove.map((r) => r.objects)).toEqual([catalog.entries[1]!.objects]);
   });
 });
 
