@@ -1,8 +1,7 @@
-import { DateTime } from 'luxon';
 import type { LifeboatConfig } from '../domain/config.js';
 import { listNames } from '../domain/diagnosis.js';
 import { type CheckInput, runCheck } from '../domain/schedule/check.js';
-import { commonZone, formatLocal } from '../domain/schedule/describe.js';
+import { commonZone, formatSpan, isoInstant, localDays } from '../domain/schedule/describe.js';
 import { configInventory } from '../domain/schedule/inventory.js';
 import { planDowntime, planTimezone, unionOfSorted } from '../domain/schedule/occurrences.js';
 import { DAY, type Interval } from '../domain/schedule/types.js';
@@ -93,10 +92,9 @@ export function scheduleReport(
   const zone =
     opts.zone ?? commonZone(inventory.sources.filter((s) => voting.has(s.node)).map((s) => planTimezone(s.plan)));
 
-  const first = DateTime.fromMillis(now, { zone }).startOf('day');
-  const dayCount = opts.days ?? 14;
-  const from = first.toMillis();
-  const to = first.plus({ days: dayCount }).toMillis();
+  const localDayList = localDays(now, zone, opts.days ?? 14);
+  const from = localDayList[0]!.start;
+  const to = localDayList.at(-1)!.end;
   const input: CheckInput = { ...inventory, from, to };
   const near = runCheck(input);
   const down = new Map<string, Interval[]>();
@@ -107,10 +105,9 @@ export function scheduleReport(
   const conditions = near.conditions.filter((c) => c.code in WORDS);
 
   const days: CalendarDay[] = [];
-  for (let i = 0; i < dayCount; i++) {
-    const start = first.plus({ days: i });
-    const a = start.toMillis();
-    const b = start.plus({ days: 1 }).toMillis();
+  for (const local of localDayList) {
+    const a = local.start;
+    const b = local.end;
     const bar = (iv: Interval): CalendarBar | undefined => {
       const s = Math.max(iv.start, a);
       const e = Math.min(iv.end, b);
@@ -118,11 +115,11 @@ export function scheduleReport(
       return { s: (s - a) / (b - a), e: (e - a) / (b - a), start: iso(iv.start, zone), end: iso(iv.end, zone) };
     };
     const day: CalendarDay = {
-      date: start.toISODate()!,
+      date: local.date,
       start: iso(a, zone),
       end: iso(b, zone),
-      label: start.toFormat('ccc d LLL'),
-      weekend: start.weekday >= 6,
+      label: local.label,
+      weekend: local.weekday >= 6,
       reboots: [],
       danger: [],
     };
@@ -168,14 +165,9 @@ function severityOf(code: string): 'error' | 'warning' {
   return code === 'quorum-loss' ? 'error' : 'warning';
 }
 
-function iso(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true }) ?? new Date(ms).toISOString();
-}
+const iso = isoInstant;
 
 /** `Mon 2 Mar 04:00–04:10 Europe/Berlin` */
 function span(iv: Interval, zone: string): string {
-  const a = DateTime.fromMillis(iv.start, { zone });
-  const b = DateTime.fromMillis(iv.end, { zone });
-  const end = a.hasSame(b, 'day') ? b.toFormat('HH:mm') : formatLocal(iv.end, zone, true);
-  return `${a.toFormat('ccc d LLL HH:mm')}–${end} ${zone}`;
+  return formatSpan(iv.start, iv.end, zone);
 }

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { localDayNumber, localDays } from '../domain/schedule/describe.js';
 
 /**
  * The backup timeline of the status page, as a pure function: backups found in the store (with their latest restore
@@ -85,15 +85,12 @@ export function buildTimeline(
   zone: string,
   days = 30,
 ): Timeline {
-  const today = DateTime.fromMillis(now, { zone }).startOf('day');
-  const starts = Array.from({ length: days }, (_, i) => today.minus({ days: days - 1 - i }));
-  const from = starts[0]!.toMillis();
-  const to = today.plus({ days: 1 }).toMillis();
-  const dayOf = (t: number): number => {
-    if (t < from || t >= to) return -1;
-    const local = DateTime.fromMillis(t, { zone }).startOf('day');
-    return Math.round(local.diff(starts[0]!, 'days').days);
-  };
+  // The last `days` local days, today included.
+  const firstDay = localDayNumber(now, zone) - (days - 1);
+  const shown = localDays(now, zone, days, -(days - 1));
+  const from = shown[0]!.start;
+  const to = shown.at(-1)!.end;
+  const dayOf = (t: number): number => (t < from || t >= to ? -1 : localDayNumber(t, zone) - firstDay);
   const cells = new Map(
     kinds.map((k) => [k, Array.from({ length: days }, () => ({ taken: 0, verified: 0, failed: 0 }))]),
   );
@@ -140,7 +137,7 @@ export function buildTimeline(
   rows.sort((a, b) => b.at.localeCompare(a.at));
   return {
     zone,
-    days: starts.map((s) => ({ date: s.toISODate()!, label: s.toFormat('d LLL') })),
+    days: shown.map((d) => ({ date: d.date, label: d.dayMonth })),
     kinds: [...cells.keys()].sort(byKind).map((kind) => ({ kind, cells: cells.get(kind)! })),
     rows: rows.slice(0, 40),
   };

@@ -1,5 +1,5 @@
 import { DAY, type Interval } from './types.js';
-import { offsetAtInstant } from './tz.js';
+import { offsetAtInstant, zoneClock } from './tz.js';
 
 /**
  * Human descriptions of recurring intervals, read in one time zone:
@@ -62,6 +62,64 @@ export function isoInstant(instant: number, zone = 'UTC'): string {
   const year = local.year > 9999 ? `+${pad(local.year, 6)}` : pad(local.year, local.year < 0 ? 6 : 4);
   const date = `${year}-${pad(local.month)}-${pad(local.day)}`;
   return `${date}T${time}${isUtcName(zone) ? 'Z' : offsetText(local.offset)}`;
+}
+
+const SHORT_WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const SHORT_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** One calendar day on a zone's clock: 23 or 25 hours long across a DST change. */
+export interface LocalDay {
+  /** 2026-03-29 */
+  date: string;
+  /** Its first instant, and the next day's. */
+  start: number;
+  end: number;
+  /** "Sun 29 Mar" */
+  label: string;
+  /** "29 Mar" */
+  dayMonth: string;
+  /** 1 = Monday .. 7 = Sunday. */
+  weekday: number;
+}
+
+/** Days since 1970-01-01 on the zone's wall clock: equal for two instants of the same local day. */
+export function localDayNumber(instant: number, zone: string): number {
+  return Math.floor((instant + offsetAtInstant(zone, instant)) / DAY);
+}
+
+/**
+ * `count` local days from the one holding `instant` (moved by `shift` days: -6 starts six days earlier). A day starts at its midnight; where a DST gap swallows midnight
+ * (Santiago, Havana, Beirut), at the first instant after the gap; where midnight repeats, at its first occurrence.
+ */
+export function localDays(instant: number, zone: string, count: number, shift = 0): LocalDay[] {
+  const first = localDayNumber(instant, zone) + shift;
+  const clock = zoneClock(zone, first * DAY - 2 * DAY, (first + count + 2) * DAY);
+  const startOf = (dayNumber: number): number => {
+    const r = clock.resolve(dayNumber * DAY);
+    return r.kind === 'normal' ? r.at : r.kind === 'repeat' ? r.first : r.after;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const d = new Date((first + i) * DAY);
+    const weekday = ((d.getUTCDay() + 6) % 7) + 1;
+    const dayMonth = `${d.getUTCDate()} ${SHORT_MONTHS[d.getUTCMonth()]}`;
+    return {
+      date: d.toISOString().slice(0, 10),
+      start: startOf(first + i),
+      end: startOf(first + i + 1),
+      label: `${SHORT_WEEKDAYS[weekday - 1]} ${dayMonth}`,
+      dayMonth,
+      weekday,
+    };
+  });
+}
+
+/** "Mon 2 Mar 04:00–04:10 Europe/Berlin": the end carries its own date when it falls on another local day. */
+export function formatSpan(start: number, end: number, zone: string): string {
+  const a = localTime(start, zone);
+  const b = localTime(end, zone);
+  const sameDay = a.year === b.year && a.month === b.month && a.day === b.day;
+  const label = `${SHORT_WEEKDAYS[a.weekday - 1]} ${a.day} ${SHORT_MONTHS[a.month - 1]}`;
+  return `${label} ${hourMinute(a)}–${sameDay ? hourMinute(b) : formatLocal(end, zone, true)} ${zone}`;
 }
 
 /** One zone for a set of zones: the common one, else UTC. */

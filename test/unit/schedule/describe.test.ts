@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadZoneRules } from '../../../src/adapters/zoneinfo.js';
-import { describeRecurrence, formatLocal, isoInstant } from '../../../src/domain/schedule/describe.js';
+import {
+  describeRecurrence,
+  formatLocal,
+  formatSpan,
+  isoInstant,
+  localDayNumber,
+  localDays,
+} from '../../../src/domain/schedule/describe.js';
 import type { Interval } from '../../../src/domain/schedule/types.js';
 import { useZoneRules } from '../../../src/domain/schedule/tz.js';
 import { ORACLE_ZONES, SYSTEM_TZDIR } from './zone-oracle.js';
@@ -39,6 +46,40 @@ describe('formatLocal and isoInstant', () => {
   });
 });
 
+describe('localDays', () => {
+  it('makes a date the zone skipped whole a day of no length', () => {
+    useZoneRules(loadZoneRules);
+    // The Line Islands went from UTC-10 to UTC+14 at the end of 30 Dec 1994 local time.
+    const [skipped, next] = localDays(at('1995-01-01T00:00:00Z'), 'Pacific/Kiritimati', 2, -1);
+    expect(skipped).toMatchObject({ date: '1994-12-31', start: at('1994-12-31T10:00:00Z') });
+    expect(skipped!.end).toBe(skipped!.start);
+    expect(next).toMatchObject({
+      date: '1995-01-01',
+      start: at('1994-12-31T10:00:00Z'),
+      end: at('1995-01-01T10:00:00Z'),
+    });
+  });
+
+  it('starts a day whose midnight comes twice at its first showing', () => {
+    useZoneRules(loadZoneRules);
+    // St. John's, 31 Oct 1999: at 00:01 NDT (-2:30) the clock went back to 23:01 NST (-3:30) on the 30th.
+    const [day] = localDays(at('1999-10-31T12:00:00Z'), 'America/St_Johns', 1);
+    expect(day).toMatchObject({
+      date: '1999-10-31',
+      start: at('1999-10-31T02:30:00Z'),
+      end: at('1999-11-01T03:30:00Z'),
+    });
+  });
+
+  it('starts a day whose midnight falls in a DST gap at the end of the gap, and the next one at midnight', () => {
+    useZoneRules(loadZoneRules);
+    // Casablanca, 1 June 2008: 00:00 became 01:00.
+    const [gapDay, after] = localDays(at('2008-06-01T12:00:00Z'), 'Africa/Casablanca', 2);
+    expect(gapDay).toMatchObject({ date: '2008-06-01', start: at('2008-06-01T00:00:00Z'), label: 'Sun 1 Jun' });
+    expect(after).toMatchObject({ start: at('2008-06-01T23:00:00Z'), end: at('2008-06-02T23:00:00Z') });
+  });
+});
+
 describe('describeRecurrence across zones', () => {
   const runs = (starts: string[], minutes: number): Interval[] =>
     starts.map((s) => ({ start: at(s), end: at(s) + minutes * MIN }));
@@ -58,6 +99,20 @@ describe('describeRecurrence across zones', () => {
     );
   });
 });
+
+/**
+ * `ours` is luxon's `theirs`, or, where the zone's clock shows that moment twice (St. John's fell back at 00:01 until
+ * 2011, so midnight came twice), its first showing: a day starts the first time its date is on the clock.
+ */
+function firstOccurrenceOf(ours: number, theirs: number, zone: string): boolean {
+  const wall = (t: number) => DateTime.fromMillis(t, { zone }).toFormat('yyyy-MM-dd HH:mm:ss.SSS');
+  return ours === theirs || (ours < theirs && wall(ours) === wall(theirs));
+}
+
+/** The first instant of a local date, by luxon: midnight, or where a gap swallows midnight the end of the gap. */
+function midnight(date: string, zone: string): number {
+  return DateTime.fromISO(date, { zone }).toMillis();
+}
 
 /** describe.ts as it was, on luxon: the oracle for byte-identical output. */
 const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -161,6 +216,43 @@ describe.each(sources)('describe.ts with zone rules from %s: byte-identical to t
     fc.assert(
       fc.property(fc.constantFrom(...ZONES), runList, (zone, runs) => {
         expect(describeRecurrence(runs, zone)).toBe(luxonDescribeRecurrence(runs, zone));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('localDays and formatSpan (the serve calendar and timeline): what luxon gave', () => {
+    install();
+    // Each day is checked on its own against luxon's midnight of that date (shifted past a DST gap, as luxon does).
+    // The old calendar chained luxon's plus({ days: 1 }) instead, so after a day whose midnight fell in a gap every
+    // later "midnight" was 01:00 (Africa/Casablanca, June 2008): that drift is gone.
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), moment, fc.integer({ min: -40, max: 0 }), (zone, t, shift) => {
+        const days = localDays(t, zone, 3, shift);
+        const base = Date.parse(`${DateTime.fromMillis(t, { zone }).toISODate()}T00:00:00Z`);
+        days.forEach((day, i) => {
+          const date = new Date(base + (shift + i) * 86_400_000).toISOString().slice(0, 10);
+          const d = DateTime.fromISO(date, { zone: 'UTC' });
+          const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+          expect([day.date, day.label, day.dayMonth, day.weekday]).toEqual([
+            date,
+            d.toFormat('ccc d LLL'),
+            d.toFormat('d LLL'),
+            d.weekday,
+          ]);
+          expect(firstOccurrenceOf(day.start, midnight(date, zone), zone)).toBe(true);
+          expect(firstOccurrenceOf(day.end, midnight(next, zone), zone)).toBe(true);
+        });
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), moment, fc.integer({ min: 1, max: 3 * 1440 }), (zone, t, minutes) => {
+        const end = t + minutes * MIN;
+        const a = DateTime.fromMillis(t, { zone });
+        const b = DateTime.fromMillis(end, { zone });
+        const endText = a.hasSame(b, 'day') ? b.toFormat('HH:mm') : luxonFormatLocal(end, zone, true);
+        expect(formatSpan(t, end, zone)).toBe(`${a.toFormat('ccc d LLL HH:mm')}–${endText} ${zone}`);
       }),
       { numRuns: 2000 },
     );
