@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { describeFirstIssue } from '../validation.js';
+import { parseJson } from '../validation.js';
 
 /**
  * `NAME.manifest.json`, written beside every snapshot once the snapshot is committed. It says where the snapshot came
@@ -65,14 +65,8 @@ export type HashKVRecord = v.InferOutput<typeof hashKVSchema>;
 
 /** The manifest in `text`, or a one-line reason it is not one. */
 export function parseManifest(text: string): { manifest: BackupManifest } | { error: string } {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return { error: 'not valid JSON' };
-  }
-  const result = v.safeParse(manifestSchema, data);
-  return result.success ? { manifest: result.output } : { error: describeFirstIssue(result.issues) };
+  const parsed = parseJson(manifestSchema, text);
+  return 'error' in parsed ? parsed : { manifest: parsed.value };
 }
 
 export function renderManifest(manifest: BackupManifest): string {

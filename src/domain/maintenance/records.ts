@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { parseOrUndefined } from '../validation.js';
+import { parseJson } from '../validation.js';
 
 /**
  * What the agents and `lifeboat maintain` keep in etcd under /lifeboat/maintenance/, as JSON. Fields are added freely
@@ -69,11 +69,8 @@ export type AgentReport = v.InferOutput<typeof agentSchema>;
 
 function parseWith<S extends v.GenericSchema>(schema: S, text: string | undefined): v.InferOutput<S> | undefined {
   if (text === undefined) return undefined;
-  try {
-    return parseOrUndefined(schema, JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJson(schema, text);
+  return 'value' in parsed ? parsed.value : undefined;
 }
 
 export const parseRequest = (text: string | undefined) => parseWith(requestSchema, text);

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { BackupName } from '../backup/catalog.js';
 import { MANIFEST_SUFFIX, parseStamp } from '../backup/naming.js';
-import { describeFirstIssue } from '../validation.js';
+import { parseJson } from '../validation.js';
 
 /**
  * `NAME.manifest.json` beside every database dump: where it came from, what it holds (per-table row counts and
@@ -72,14 +72,8 @@ export type MysqlManifest = v.InferOutput<typeof mysqlManifestSchema>;
 export type MysqlVerification = v.InferOutput<typeof verificationSchema>;
 
 export function parseMysqlManifest(text: string): { manifest: MysqlManifest } | { error: string } {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return { error: 'not valid JSON' };
-  }
-  const result = v.safeParse(mysqlManifestSchema, data);
-  return result.success ? { manifest: result.output } : { error: describeFirstIssue(result.issues) };
+  const parsed = parseJson(mysqlManifestSchema, text);
+  return 'error' in parsed ? parsed : { manifest: parsed.value };
 }
 
 export function renderMysqlManifest(manifest: MysqlManifest): string {
