@@ -1,4 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -93,7 +105,7 @@ export function enableCodeCache(bundleDir: string, env: CodeCacheEnv = process.e
     }
     const { size, mtimeMs } = statSync(filename);
     const file = join(dir, cacheFileName(basename(filename), size, mtimeMs));
-    const cachedData = readable ? readOrUndefined(file) : undefined;
+    const cachedData = readable ? readOwnFile(file, uid) : undefined;
     const script = new vm.Script(internals.wrap(content), { filename, cachedData });
     const state = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
     if (state !== 'used') pending.push({ script, file });
@@ -134,11 +146,21 @@ function listedChunks(file: string): Set<string> | undefined {
   }
 }
 
-function readOrUndefined(file: string): Buffer | undefined {
+/**
+ * The file's bytes if it is ours and writable by nobody else, checked on the open file itself: a directory swapped in
+ * after the check of the cache directory cannot hand us somebody else's file.
+ */
+function readOwnFile(file: string, uid: number): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(file);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.uid !== uid || (stat.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

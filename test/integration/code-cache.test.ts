@@ -1,4 +1,14 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +30,13 @@ function newHome(): string {
 
 const run = (home: string, args = CHECK): Promise<CliResult> =>
   runCli(args, { env: { XDG_CACHE_HOME: home, LIFEBOAT_DEBUG_CODE_CACHE: '1', NODE_DISABLE_COMPILE_CACHE: '' } });
+
+/** The chunk a cache file belongs to: `check-XXXX.cjs` of `check-XXXX.cjs.24327.1795807114009.v8`. */
+const chunkOf = (file: string): string =>
+  file
+    .split('/')
+    .at(-1)!
+    .replace(/\.cjs\..*$/, '.cjs');
 
 /** Per chunk, what the run said about its cache: none, used or rejected. */
 function cacheStates(result: CliResult): Map<string, string> {
@@ -70,7 +87,24 @@ describe.runIf(ownCache)('code cache (Node 20)', () => {
     expect(again.stdout).toBe(reference.stdout);
     expect([...cacheStates(again).values()].filter((s) => s === 'rejected')).toHaveLength(1);
     expect(readFileSync(damaged).equals(Buffer.alloc(4096, 7))).toBe(false);
-    expect(cacheStates(await run(home)).get(damaged.split('/').at(-1)!.split('.cjs')[0] + '.cjs')).toBe('used');
+    expect(cacheStates(await run(home)).get(chunkOf(damaged))).toBe('used');
+  });
+
+  it('reads no cache file that others could have written, and replaces it with its own', async () => {
+    const home = newHome();
+    const reference = await run(home);
+    const files = [...cacheFiles(home).keys()];
+    const writable = files.find((f) => f.includes('/check-'))!;
+    chmodSync(writable, 0o666);
+    const foreign = files.find((f) => f.includes('/lifeboat.cjs'))!;
+    if (process.getuid?.() === 0) chownSync(foreign, 65534, 65534);
+    const again = await run(home);
+    expect(again.stdout).toBe(reference.stdout);
+    const states = cacheStates(again);
+    expect(states.get(chunkOf(writable))).toBe('none');
+    if (process.getuid?.() === 0) expect(states.get(chunkOf(foreign))).toBe('none');
+    expect(statSync(writable).mode & 0o777).toBe(0o600);
+    expect(statSync(foreign).uid).toBe(process.getuid?.());
   });
 
   it('neither reads nor writes a cache directory that others can write', async () => {
