@@ -242,6 +242,8 @@ describe.each(sources)('describe.ts with zone rules from %s: byte-identical to t
           ]);
           expect(firstOccurrenceOf(day.start, midnight(date, zone), zone)).toBe(true);
           expect(firstOccurrenceOf(day.end, midnight(next, zone), zone)).toBe(true);
+          // Every instant of a day but its (repeated) first minutes belongs to it: start and last instant agree.
+          if (day.end > day.start) expect(localDayNumber(day.end - 1, zone)).toBe(localDayNumber(day.start, zone));
         });
       }),
       { numRuns: 2000 },
