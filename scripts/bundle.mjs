@@ -6,6 +6,7 @@
 // node_modules, so their own file layout and lazy loading stay as they are.
 //
 //   node scripts/bundle.mjs        (part of `npm run build`, after `tsc -p tsconfig.build.json`)
+import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'rolldown';
@@ -35,9 +36,14 @@ const { output } = await build({
   },
 });
 
-// Chunks that import() a package (an ES module only, such as typage or client-node) must be compiled by Node itself:
-// import() from a vm.Script needs an experimental flag on Node 20. src/code-cache.ts reads this list.
-const importsPackages = output
-  .filter((chunk) => chunk.type === 'chunk' && chunk.dynamicImports.some((id) => !id.endsWith('.cjs')))
-  .map((chunk) => chunk.fileName);
-writeFileSync(join(out, 'code-cache.json'), `${JSON.stringify({ compiledByNode: importsPackages }, null, 2)}\n`);
+// What src/code-cache.ts may cache, each chunk with a hash of its code: the cache key. (V8 itself only checks that the
+// source has the same length, and lifeboat.cjs keeps its name from build to build.) Chunks that import() a package
+// (ES modules only, such as typage or client-node) are left out: Node compiles those itself, because import() from a
+// vm.Script needs an experimental flag on Node 20.
+const chunks = Object.fromEntries(
+  output
+    .filter((chunk) => chunk.type === 'chunk' && chunk.name !== 'code-cache')
+    .filter((chunk) => !chunk.dynamicImports.some((id) => !id.endsWith('.cjs')))
+    .map((chunk) => [chunk.fileName, createHash('sha256').update(chunk.code).digest('hex').slice(0, 16)]),
+);
+writeFileSync(join(out, 'code-cache.json'), `${JSON.stringify({ chunks }, null, 2)}\n`);

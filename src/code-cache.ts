@@ -6,6 +6,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -16,13 +17,14 @@ import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
 
 /**
- * V8 code cache for the bundled CLI (ADR 009): the second run of a command skips parsing and compiling the code it
- * ran the first time, about 30 ms of every start. Node >= 22.1 does this itself (`module.enableCompileCache`, what
- * npm uses); on Node 20 the bundle's chunks are compiled here through `vm.Script` with `cachedData`, as
- * v8-compile-cache does. Everything fails open: no HOME, a read-only disk or a rejected cache just means compiling.
+ * V8 code cache for the bundled CLI (ADR 009): from its second run a command skips parsing and compiling the code it
+ * ran before, about 30 ms of every start. Node >= 22.1 does this itself (`module.enableCompileCache`, what npm uses);
+ * on Node 20 the bundle's chunks are compiled here through `vm.Script` with `cachedData`, as v8-compile-cache does.
+ * Everything fails open: no HOME, a read-only disk or a rejected cache just means compiling.
  *
- * The cache sits in the user's own cache directory (not /tmp): compiled code read from a directory another user can
- * write would be code they chose. It is refused unless owned by us and writable by nobody else.
+ * Cached code is code, so the cache is used only where nobody else can put files: the directory must be ours and
+ * writable by nobody else, and every directory above it ours or root's and not writable by others (or sticky, like
+ * /tmp). `sudo -E` keeps alice's HOME: root then keeps no cache at all rather than one alice could swap.
  */
 
 type CompileFn = (this: NodeModule, content: string, filename: string) => unknown;
@@ -31,7 +33,7 @@ interface ModuleInternals {
   wrap(content: string): string;
   _resolveFilename(request: string, parent: NodeModule, isMain: boolean, options?: unknown): string;
   _cache: NodeJS.Require['cache'];
-  enableCompileCache?: (dir?: string) => unknown;
+  enableCompileCache?: (dir?: string) => { directory?: string } | undefined;
 }
 
 export interface CodeCacheEnv {
@@ -43,9 +45,16 @@ export interface CodeCacheEnv {
   LIFEBOAT_DEBUG_CODE_CACHE?: string;
 }
 
+interface DirStat {
+  uid: number;
+  mode: number;
+  isDirectory(): boolean;
+}
+
 /**
  * Where compiled code is kept, or undefined when caching is off or there is no home to keep it in. One directory per
- * Node version and per installation (two checkouts must not keep replacing each other's cache).
+ * Node version and per installation (two checkouts must not keep replacing each other's cache). A relative
+ * XDG_CACHE_HOME is ignored, as the XDG spec says.
  */
 export function codeCacheDir(
   env: CodeCacheEnv,
@@ -54,8 +63,9 @@ export function codeCacheDir(
   bundleDir: string,
 ): string | undefined {
   if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
-  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
-  if (!base?.startsWith('/')) return undefined;
+  const xdg = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : undefined;
+  const base = xdg ?? (env.HOME?.startsWith('/') ? join(env.HOME, '.cache') : undefined);
+  if (base === undefined) return undefined;
   return join(base, 'lifeboat', `code-${nodeVersion}-${arch}-${fnv1a(bundleDir)}`);
 }
 
@@ -70,41 +80,54 @@ function fnv1a(text: string): string {
 }
 
 /** True when a directory's owner and mode make its content ours alone (owner uid, no group/other write). */
-export function isPrivateDir(stat: { uid: number; mode: number; isDirectory(): boolean }, uid: number): boolean {
+export function isPrivateDir(stat: DirStat, uid: number): boolean {
   return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0;
 }
 
-/** The cache file of a chunk: its name, size and mtime, so a rebuilt chunk never meets the old chunk's code. */
-export function cacheFileName(chunk: string, size: number, mtimeMs: number): string {
-  return `${chunk}.${size}.${Math.trunc(mtimeMs)}.v8`;
+/**
+ * True when nobody but us (or root) can rename or replace anything along `path`: each existing directory on the way
+ * to / is ours or root's, and not writable by others unless sticky (then others cannot move what is ours).
+ * `statOf` returns undefined for a path that does not exist yet (we will create it, as ours).
+ */
+export function isTrustedPath(path: string, uid: number, statOf: (path: string) => DirStat | undefined): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const stat = statOf(dir);
+    if (stat !== undefined) {
+      if (!stat.isDirectory() || (stat.uid !== uid && stat.uid !== 0)) return false;
+      if ((stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0) return false;
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/** Chunks the bundler lets us cache, each with the hash of its code (scripts/bundle.mjs writes code-cache.json). */
+export function cacheFileName(chunk: string, codeHash: string): string {
+  return `${chunk}.${codeHash}.v8`;
 }
 
 /** Compile the chunks under `bundleDir` with a code cache from now on. Returns the cache directory, if any. */
 export function enableCodeCache(bundleDir: string, env: CodeCacheEnv = process.env): string | undefined {
   const dir = codeCacheDir(env, process.version, process.arch, bundleDir);
   const uid = process.getuid?.();
-  if (dir === undefined || uid === undefined) return undefined;
+  if (dir === undefined || uid === undefined || !isTrustedPath(resolvedPath(dir), uid, statOrUndefined)) {
+    return undefined;
+  }
   const internals = Module as unknown as ModuleInternals;
   if (internals.enableCompileCache) {
     // Node reads and writes the directory itself: make sure first that it is private.
     if (!makePrivateDir(dir, uid)) return undefined;
-    internals.enableCompileCache(dir);
-    return dir;
+    return internals.enableCompileCache(dir)?.directory ? dir : undefined;
   }
-  // Chunks that import() an ES module (typage, client-node: a few command-specific ones) are compiled by Node as
-  // usual: import() from a vm.Script needs an experimental flag on Node 20. The bundler lists them.
-  const compiledByNode = listedChunks(join(bundleDir, 'code-cache.json'));
-  if (compiledByNode === undefined) return undefined;
+  const chunks = cacheableChunks(join(bundleDir, 'code-cache.json'));
+  if (chunks === undefined) return undefined;
   const readable = isReadableCache(dir, uid);
   const pending: { script: vm.Script; file: string }[] = [];
   const compile = internals.prototype._compile;
 
   internals.prototype._compile = function compileWithCache(content, filename) {
-    if (dirname(filename) !== bundleDir || compiledByNode.has(basename(filename))) {
-      return compile.call(this, content, filename);
-    }
-    const { size, mtimeMs } = statSync(filename);
-    const file = join(dir, cacheFileName(basename(filename), size, mtimeMs));
+    const codeHash = dirname(filename) === bundleDir ? chunks.get(basename(filename)) : undefined;
+    if (codeHash === undefined) return compile.call(this, content, filename);
+    const file = join(dir, cacheFileName(basename(filename), codeHash));
     const cachedData = readable ? readOwnFile(file, uid) : undefined;
     const script = new vm.Script(internals.wrap(content), { filename, cachedData });
     const state = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
@@ -116,9 +139,24 @@ export function enableCodeCache(bundleDir: string, env: CodeCacheEnv = process.e
 
   // At exit the scripts hold every function the command ran, compiled: that is what the next start wants.
   process.once('exit', () => {
-    if (pending.length > 0) writeCache(dir, uid, bundleDir, pending);
+    if (pending.length > 0) writeCache(dir, uid, chunks, pending);
   });
   return dir;
+}
+
+/** `path` with the symbolic links of its existing part resolved: the directories that really hold the cache. */
+function resolvedPath(path: string): string {
+  if (statOrUndefined(path) !== undefined) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(resolvedPath(parent), basename(path));
+}
+
+function statOrUndefined(path: string): DirStat | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function makePrivateDir(dir: string, uid: number): boolean {
@@ -131,16 +169,15 @@ function makePrivateDir(dir: string, uid: number): boolean {
 }
 
 function isReadableCache(dir: string, uid: number): boolean {
-  try {
-    return isPrivateDir(statSync(dir), uid);
-  } catch {
-    return false;
-  }
+  const stat = statOrUndefined(dir);
+  return stat !== undefined && isPrivateDir(stat, uid);
 }
 
-function listedChunks(file: string): Set<string> | undefined {
+/** Chunk name -> code hash, from the bundler's list; undefined when there is no list (then nothing is cached). */
+function cacheableChunks(file: string): Map<string, string> | undefined {
   try {
-    return new Set((JSON.parse(readFileSync(file, 'utf8')) as { compiledByNode: string[] }).compiledByNode);
+    const { chunks } = JSON.parse(readFileSync(file, 'utf8')) as { chunks: Record<string, string> };
+    return new Map(Object.entries(chunks));
   } catch {
     return undefined;
   }
@@ -174,29 +211,30 @@ function requireFor(module: NodeModule, internals: ModuleInternals): NodeJS.Requ
   return require;
 }
 
-function writeCache(dir: string, uid: number, bundleDir: string, pending: { script: vm.Script; file: string }[]) {
+function writeCache(
+  dir: string,
+  uid: number,
+  chunks: Map<string, string>,
+  pending: { script: vm.Script; file: string }[],
+) {
   try {
     if (!makePrivateDir(dir, uid)) return;
     for (const { script, file } of pending) {
-      // Temp file + rename: a concurrent start reads a whole cache or none (V8 also checks its own checksum).
+      // Temp file (created new: never through a link someone left at that name) + rename: a concurrent start reads
+      // a whole cache file or none (V8 also checks its own checksum).
       const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
+      writeFileSync(temp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
       renameSync(temp, file);
     }
-    pruneStale(dir, bundleDir);
+    pruneStale(dir, chunks);
   } catch {
     // A cache that cannot be written is a slower next start, nothing more.
   }
 }
 
-/** Cache files of chunks that no longer exist (an upgrade or a rebuild) go: only this directory's own files. */
-function pruneStale(dir: string, bundleDir: string): void {
-  const current = new Set<string>();
-  for (const chunk of readdirSync(bundleDir)) {
-    if (!chunk.endsWith('.cjs')) continue;
-    const { size, mtimeMs } = statSync(join(bundleDir, chunk));
-    current.add(cacheFileName(chunk, size, mtimeMs));
-  }
+/** Cache files of chunks that are no longer built (an upgrade or a rebuild) go: only this directory's own files. */
+function pruneStale(dir: string, chunks: Map<string, string>): void {
+  const current = new Set([...chunks].map(([chunk, codeHash]) => cacheFileName(chunk, codeHash)));
   for (const file of readdirSync(dir)) {
     if (file.endsWith('.v8') && !current.has(file)) unlinkSync(join(dir, file));
   }

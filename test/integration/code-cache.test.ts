@@ -124,6 +124,22 @@ describe.runIf(ownCache)('code cache (Node 20)', () => {
     expect(readdirSync(openDir)).toEqual([]);
   });
 
+  it.runIf(process.getuid?.() === 0)(
+    'keeps no cache under a directory another user owns (root with sudo -E)',
+    async () => {
+      const home = newHome();
+      const theirs = join(home, 'ana');
+      mkdirSync(theirs, { mode: 0o755 });
+      chownSync(theirs, 65534, 65534);
+      const result = await runCli(CHECK, {
+        env: { XDG_CACHE_HOME: join(theirs, '.cache'), LIFEBOAT_DEBUG_CODE_CACHE: '1', NODE_DISABLE_COMPILE_CACHE: '' },
+      });
+      expect(result.code).toBe(1);
+      expect(cacheStates(result).size).toBe(0);
+      expect(readdirSync(theirs)).toEqual([]);
+    },
+  );
+
   it('runs commands whose chunks import() ES-module-only packages (typage) without any warning', async () => {
     const home = newHome();
     const config = join(home, 'lifeboat.yaml');
