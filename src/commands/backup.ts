@@ -64,7 +64,7 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
     .action(
       action<{ to?: string }>(async (ctx, opts) => {
         const store = await openDestination(opts.to, ctx.config());
-        // The MySQL modules load here only: `backup etcd` does not need them.
+        // Loaded here, not at the top: a one-shot `backup etcd` never needs them.
         const [{ MYSQL_DUMPS }, report] = await Promise.all([
           import('../adapters/mysql/catalog.js'),
           import('../adapters/mysql/report.js'),

@@ -6,6 +6,7 @@ import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { type Catalog, type Drilled, type PrunePlan, planPrune } from '../domain/backup/catalog.js';
 import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
+import { dumpRetention } from '../domain/mysql/config.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import { action } from './context.js';
 
@@ -17,16 +18,17 @@ interface PruneOpts {
 export function registerPrune(program: Command): void {
   program
     .command('prune')
-    .description('delete backups (etcd, MySQL, Helm) the retention policy (backups.retention) no longer keeps')
+    .description('delete the backups (etcd, MySQL, Helm) their retention policies no longer keep')
     .option('--dry-run', 'show what would be deleted; delete nothing')
     .option('--to <dest>', 'backup store: directory or s3://bucket/prefix (default: first of backups.to)')
     .addHelpText(
       'after',
       `
-Retention is grandfather-father-son (keepLast, hourly, daily, weekly, monthly in lifeboat.yaml). It applies to the
-etcd snapshots, to the MySQL dumps of each database on its own, and to the Helm captures. The newest backup whose
-restore drill passed is never deleted (for each database too); a backup goes together with its manifest, a Helm
-capture with all its files.
+Retention is grandfather-father-son (keepLast, hourly, daily, weekly, monthly), one policy per kind of backup in
+lifeboat.yaml: backups.retention for etcd snapshots, databases[].retention for each database's dumps,
+backups.helm.retention for Helm captures. A kind without a policy is kept whole. The newest backup whose restore
+drill passed is never deleted (for each database too); a backup goes with its manifest, a Helm capture with all its
+files.
 
 Examples:
   lifeboat -c lifeboat.yaml prune --dry-run
@@ -36,19 +38,28 @@ Exit codes: 0 ok, 1 a deletion failed, 2 bad input.`,
     )
     .action(
       action<PruneOpts>(async (ctx, opts) => {
-        const backups = ctx.config()?.config.backups;
+        const config = ctx.config()?.config;
         const store = await openDestination(opts.to, ctx.config());
-        const policy: RetentionPolicy = backups?.retention ?? {};
+        const policy: RetentionPolicy = config?.backups?.retention ?? {};
+        const helmPolicy: RetentionPolicy = config?.backups?.helm?.retention ?? {};
         const dryRun = Boolean(opts.dryRun);
         const now = Date.now();
         const etcd = await pruneStore(store, policy, now, dryRun);
-        const mysql = await pruneStore(store, policy, now, dryRun, readDumps);
-        const helm = await pruneStore(store, policy, now, dryRun, readHelmCaptures);
+        const mysql = await pruneStore(store, dumpRetention(config?.databases), now, dryRun, readDumps);
+        const helm = await pruneStore(store, helmPolicy, now, dryRun, readHelmCaptures);
         if (ctx.out.json) {
-          ctx.out.printJson({ location: store.location, dryRun, policy, ...etcd, mysql, helm });
+          const databases = Object.fromEntries((config?.databases ?? []).map((d) => [d.name, d.retention ?? {}]));
+          ctx.out.printJson({
+            location: store.location,
+            dryRun,
+            policy,
+            ...etcd,
+            mysql: { policies: databases, ...mysql },
+            helm: { policy: helmPolicy, ...helm },
+          });
         } else {
           if (Object.keys(policy).length === 0)
-            ctx.out.warn('note: no backups.retention in the config: keeping everything');
+            ctx.out.warn('note: no backups.retention in the config: keeping every etcd snapshot');
           ctx.out.print(renderPrune(etcd.plan, dryRun));
           // The other kinds are named only when the store holds some.
           for (const [result, noun] of [
@@ -77,7 +88,7 @@ export const readHelmCaptures: CatalogReader = async (store) => helmCaptureCatal
  */
 export async function pruneStore(
   store: BackupStore,
-  policy: RetentionPolicy,
+  policy: RetentionPolicy | ((group: string) => RetentionPolicy),
   now: number,
   dryRun: boolean,
   read: CatalogReader = readCatalog,

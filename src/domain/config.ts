@@ -4,7 +4,7 @@ import { databasesSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
-import { durationText, isHttpUrl, issuePath, nonEmptyString } from './validation.js';
+import { count, durationText, isHttpUrl, issuePath, nonEmptyString, retentionPolicy } from './validation.js';
 
 /** The lifeboat.yaml schema (DESIGN.md). Strict everywhere: an unknown key is a typo until proven otherwise. */
 
@@ -41,7 +41,6 @@ const timezone = v.pipe(
 
 const dayName = v.picklist(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
 const clockTime = v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'not a time of day HH:MM (example: 03:00)'));
-const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 /** An array of at least one item. */
 function someOf<T extends v.GenericSchema>(item: T) {
   return v.pipe(v.array(item), v.minLength(1));
@@ -167,17 +166,10 @@ const backupsSchema = v.strictObject({
       verifyEvery: v.optional(count),
     }),
   ),
-  retention: v.optional(
-    v.strictObject({
-      keepLast: v.optional(count),
-      hourly: v.optional(count),
-      daily: v.optional(count),
-      weekly: v.optional(count),
-      monthly: v.optional(count),
-    }),
-  ),
+  /** GFS retention of the etcd snapshots (MySQL dumps and Helm captures have their own; without one, all are kept). */
+  retention: v.optional(retentionPolicy),
   /** Whole-release Helm captures scheduled by `lifeboat serve` (`lifeboat backup helm` runs them by hand). */
-  helm: v.optional(v.strictObject({ every: v.optional(durationText) })),
+  helm: v.optional(v.strictObject({ every: v.optional(durationText), retention: v.optional(retentionPolicy) })),
   encryption: v.optional(v.strictObject({ recipients: someOf(ageRecipient) })),
   /** How to reach s3:// destinations in `to`. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or this file. */
   s3: v.optional(

@@ -59,3 +59,15 @@ export const durationText = v.pipe(
   v.string(),
   v.check((s) => parseDuration(s) !== undefined, 'not a duration (examples: 30s, 10m, 1h30m, 7d)'),
 );
+
+/** A number of backups, days, runs: a whole number, 0 or more. */
+export const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** Grandfather-father-son retention (src/domain/retention.ts): how many of the newest, hourly, daily... to keep. */
+export const retentionPolicy = v.strictObject({
+  keepLast: v.optional(count),
+  hourly: v.optional(count),
+  daily: v.optional(count),
+  weekly: v.optional(count),
+  monthly: v.optional(count),
+});

@@ -9,12 +9,16 @@ import { type CatalogReader, pruneStore, readDumps, readHelmCaptures } from '../
 import { drillAuth, verifyAndRecord } from '../commands/verify.js';
 import { chooseSource, memberName } from '../domain/backup/source.js';
 import { parseDuration } from '../domain/duration.js';
+import { dumpRetention } from '../domain/mysql/config.js';
+import type { RetentionPolicy } from '../domain/retention.js';
 import { formatBytes } from '../domain/units.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use: an etcd backup
  * run is `backup etcd --every`'s run (snapshot from a healthy follower, prune by backups.retention, restore drill
- * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME` followed by `prune` of the dumps. Each job reports what it did as
+ * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME`, then its dumps' retention; a Helm
+ * run is `backup helm`, then backups.helm.retention. Each job reports what it did as
  * data; the scheduler records it, the page and metrics read the records.
  */
 
@@ -68,12 +72,12 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
       run: async (_run, signal) => {
         const { manifest, warnings } = await job.run({ signal });
         const note = warnings.length ? ` (${warnings.join('; ')})` : '';
-        // Dumps are pruned by backups.retention after each one, database by database, as etcd snapshots are.
-        const pruned = await pruneKind(jc, readDumps);
+        // After each dump, this database's dumps are pruned by its own retention (none: all kept); others untouched.
+        const prune = await pruneAfter(jc, dumpRetention(entry ? [entry] : []), readDumps);
         return {
           ok: true,
-          summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}; pruned ${pruned}`,
-          pruned,
+          summary: `dumped ${manifest.databases.join(', ')}: ${formatBytes(manifest.size)}, ${manifest.rows} rows${note}; ${prune.text}`,
+          pruned: prune.count,
           backup: {
             name: manifest.name,
             location: manifest.location,
@@ -96,11 +100,22 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
   return jobs;
 }
 
-/** Retention (backups.retention) over one kind of backup in the primary destination; how many backups went. */
-async function pruneKind(jc: JobContext, read: CatalogReader): Promise<number> {
-  const store = await openDestination(undefined, jc.loaded);
-  const policy = jc.loaded.config.backups?.retention ?? {};
-  return (await pruneStore(store, policy, jc.now(), false, read)).plan.remove.length;
+/**
+ * Retention over one kind of backup in the primary destination, after a backup of that kind succeeded. A prune that
+ * fails does not undo the backup: the run stays a success and says what went wrong.
+ */
+async function pruneAfter(
+  jc: JobContext,
+  policy: RetentionPolicy | ((group: string) => RetentionPolicy),
+  read: CatalogReader,
+): Promise<{ count?: number; text: string }> {
+  try {
+    const store = await openDestination(undefined, jc.loaded);
+    const count = (await pruneStore(store, policy, jc.now(), false, read)).plan.remove.length;
+    return { count, text: `pruned ${count}` };
+  } catch (err) {
+    return { text: `prune failed: ${errorMessage(err)}` };
+  }
 }
 
 /** `backups.helm.every`: how often serve captures every Helm release. */
@@ -119,11 +134,11 @@ async function helmRun(jc: JobContext): Promise<JobOutcome> {
   const api = await KubeApi.connect({});
   const result = await captureHelmReleases(api, { store, encryption, cluster: jc.loaded.config.cluster?.name });
   const warn = result.warnings.length ? `; ${result.warnings.length} warning(s): ${result.warnings[0]}` : '';
-  const pruned = await pruneKind(jc, readHelmCaptures);
+  const prune = await pruneAfter(jc, jc.loaded.config.backups?.helm?.retention ?? {}, readHelmCaptures);
   return {
     ok: true,
-    pruned,
-    summary: `captured ${result.index.releases.length} Helm release(s) into ${result.prefix}${warn}; pruned ${pruned}`,
+    pruned: prune.count,
+    summary: `captured ${result.index.releases.length} Helm release(s) into ${result.prefix}${warn}; ${prune.text}`,
     backup: { name: result.prefix, location: result.location, size: 0, at: Date.parse(result.index.createdAt) },
   };
 }

@@ -323,7 +323,7 @@ describe('lifeboat restore helm', () => {
     expect(captures[1]!.size).toBe(files(old).reduce((sum, f) => sum + statSync(join(old, f)).size, 0));
 
     const config = join(dir, 'retention.yaml');
-    writeFileSync(config, `backups:\n  to: [${store}]\n  retention: { keepLast: 1 }\n`);
+    writeFileSync(config, `backups:\n  to: [${store}]\n  helm: { retention: { keepLast: 1 } }\n`);
     const pruned = await runCli(['-c', config, 'prune', '--json']);
     expect(pruned.code, pruned.stderr).toBe(0);
     const helm = json<{ helm: { plan: { remove: { name: string; objects: string[] }[] }; deleted: string[] } }>(
@@ -334,7 +334,9 @@ describe('lifeboat restore helm', () => {
     expect(helm.deleted.at(-1)).toBe('helm/20200101T000000Z/index.json');
     expect(helm.deleted).toHaveLength(files(newest).length);
     expect(existsSync(join(old, 'index.json'))).toBe(false);
-    expect(existsSync(old) ? files(old) : []).toEqual([]);
+    // The capture's directories went with its files; helm/ stays.
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(join(store, 'helm'))).toBe(true);
     expect(files(newest).length).toBeGreaterThan(0);
     expect(existsSync(join(unfinished, 'release.json'))).toBe(true);
   });

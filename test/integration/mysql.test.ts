@@ -130,7 +130,7 @@ describe('lifeboat backup/verify/restore mysql: round trip on a real MariaDB', (
     expect(forced.code, forced.stderr).toBe(0);
   }, 180_000);
 
-  it('backup list shows the dumps; prune keeps each database its own newest dumps', async () => {
+  it('backup list shows the dumps; prune applies each database its own retention, and none keeps all', async () => {
     const store = join(dir, 'retention');
     const dump = async (database: string) => {
       const b = await runCli(['--json', 'backup', 'mysql', '--url', db.url(database), '--to', store], { env: env() });
@@ -156,8 +156,21 @@ describe('lifeboat backup/verify/restore mysql: round trip on a real MariaDB', (
     expect(human.stdout).toMatch(/no etcd backups in /);
     expect(human.stdout).toMatch(/3 MySQL dump\(s\)/);
 
+    // backups.retention is the etcd snapshots' policy: on its own it deletes no dump.
     const config = join(dir, 'retention.yaml');
-    writeFileSync(config, `backups:\n  to: [${store}]\n  retention: { keepLast: 1 }\n`);
+    const etcdOnly = `backups:\n  to: [${store}]\n  retention: { keepLast: 1 }\n`;
+    writeFileSync(config, etcdOnly);
+    const none = await runCli(['-c', config, '--json', 'prune', '--dry-run']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(json<{ mysql: { plan: { remove: unknown[]; keep: unknown[] } } }>(none).mysql.plan).toMatchObject({
+      remove: [],
+      keep: [expect.anything(), expect.anything(), expect.anything()],
+    });
+    // shop has a policy of its own; blog, not in the config, keeps every dump.
+    writeFileSync(
+      config,
+      `${etcdOnly}databases:\n  - { name: shop, url: "${db.url('shop')}", retention: { keepLast: 1 } }\n`,
+    );
     const dry = await runCli(['-c', config, '--json', 'prune', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     const planned = json<{

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,18 @@ describe('local store specifics', () => {
     await store.putSmall('dir/inner/x', 'x');
     await expect(store.delete('dir/inner')).rejects.toThrow(/is a directory/);
     expect(await store.readSmall('dir/inner/x')).toEqual(Buffer.from('x'));
+  });
+
+  it('delete removes the directories it leaves empty, but never a top-level one or a non-empty one', async () => {
+    await store.putSmall('tree/20200101T000000Z/apps/shop/release.json', '{}');
+    await store.putSmall('tree/20200101T000000Z/index.json', '{}');
+    await store.delete('tree/20200101T000000Z/apps/shop/release.json');
+    // apps/shop and apps went; the capture directory still holds index.json.
+    expect(existsSync(join(store.location, 'tree', '20200101T000000Z', 'apps'))).toBe(false);
+    expect(existsSync(join(store.location, 'tree', '20200101T000000Z', 'index.json'))).toBe(true);
+    await store.delete('tree/20200101T000000Z/index.json');
+    expect(existsSync(join(store.location, 'tree', '20200101T000000Z'))).toBe(false);
+    expect(existsSync(join(store.location, 'tree'))).toBe(true);
   });
 
   it('list skips foreign temp-looking files only, and survives a missing root', async () => {

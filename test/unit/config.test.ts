@@ -95,6 +95,24 @@ maintenance: { lock: etcd, settle: 2m, maxRaftLag: 1000, requireVerifiedBackupWi
     expect(errorOf('nodes: 3\n')).toMatch(/^lifeboat.yaml:1:8: nodes: .*Array/);
   });
 
+  it('takes a retention policy per kind: etcd snapshots, each database, Helm captures', () => {
+    const config = parseConfigText(
+      `backups:
+  to: [/b]
+  retention: { keepLast: 24 }
+  helm: { every: 24h, retention: { daily: 7 } }
+databases:
+  - { name: shop, url: "mysql://backup@db/shop", retention: { keepLast: 2, monthly: 6 } }
+`,
+      'lifeboat.yaml',
+    );
+    expect(config.backups?.helm?.retention).toEqual({ daily: 7 });
+    expect(config.databases?.[0]?.retention).toEqual({ keepLast: 2, monthly: 6 });
+    expect(errorOf('databases:\n  - { name: a, url: "mysql://u@h/a", retention: { yearly: 1 } }\n')).toMatch(
+      /^lifeboat.yaml:2:51: databases\[0\]\.retention: unknown key "yearly"/,
+    );
+  });
+
   it('reports malformed YAML with its position', () => {
     expect(errorOf('etcd:\n  endpoints: [http://a:2379\n')).toMatch(/^lifeboat.yaml:\d+:\d+: invalid YAML: /);
     expect(errorOf('a: 1\na: 2\n')).toMatch(/^lifeboat.yaml:2:1: invalid YAML: /);

@@ -65,7 +65,10 @@ export function writeManifest(store: BackupStore, snapshot: string, manifest: Ba
   return store.putSmall(manifestNameFor(snapshot), renderManifest(manifest));
 }
 
-/** Deletes what the plan removes: each snapshot, then its manifest; then orphan manifests. Returns objects deleted. */
+/**
+ * Deletes what the plan removes, object by object in the plan's order (a backup before its manifest, a Helm capture's
+ * index.json last), then orphan manifests. Returns the objects deleted.
+ */
 export async function executePrune(store: BackupStore, plan: PrunePlan): Promise<string[]> {
   const deleted: string[] = [];
   for (const item of plan.remove) {

@@ -1,5 +1,6 @@
 import type { CatalogEntry, Drilled, PrunePlan } from '../../domain/backup/catalog.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
+import { manifestNameFor } from '../../domain/backup/naming.js';
 import { formatBytes } from '../../domain/units.js';
 import type { Output } from '../../render/output.js';
 import { renderTable } from '../../render/table.js';
@@ -119,7 +120,11 @@ export function renderPrune(plan: PrunePlan, dryRun: boolean, noun = 'backup'): 
   }
   const lines = plan.remove.map((r) => {
     const rest =
-      r.objects.length === 2 ? ' and its manifest' : r.objects.length > 2 ? ` (${r.objects.length} files)` : '';
+      r.objects.length === 2 && r.objects[1] === manifestNameFor(r.name)
+        ? ' and its manifest'
+        : r.objects.length > 1
+          ? ` (${r.objects.length} files)`
+          : '';
     return `  ${verb} ${r.name} (${new Date(r.createdAt).toISOString()}, ${formatBytes(r.size)})${rest}`;
   });
   for (const o of plan.orphanManifests) lines.push(`  ${verb} ${o} (manifest of a ${noun} that is gone)`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -100,6 +100,21 @@ export class LocalStore implements BackupStore {
     } catch (err) {
       // Already gone is what delete wants (S3 answers the same); anything else, e.g. a directory, is refused.
       if (errno(err) !== 'ENOENT') throw this.fail(file, err);
+    }
+    await this.removeEmptyParents(name);
+  }
+
+  /**
+   * A directory left empty by a delete goes too (a pruned Helm capture is a tree), as on S3 where directories are only
+   * name prefixes. Never a top-level one (etcd/, mysql/, helm/): a backup may have just created it to write into.
+   */
+  private async removeEmptyParents(name: string): Promise<void> {
+    for (let rel = dirname(name); rel.includes('/'); rel = dirname(rel)) {
+      try {
+        await rmdir(join(this.location, rel));
+      } catch {
+        return; // not empty (or already gone): the directories above are not empty either
+      }
     }
   }
 

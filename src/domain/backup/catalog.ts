@@ -3,8 +3,8 @@ import type { BackupManifest } from './manifest.js';
 import { manifestNameFor, parseSnapshotName, snapshotOfManifest } from './naming.js';
 
 /**
- * The backups of one kind in a store (etcd snapshots, MySQL dumps), from a listing plus their manifests; and what
- * retention removes. Pure.
+ * The backups of one kind in a store (etcd snapshots, MySQL dumps; Helm captures through helm/captures.ts), from a
+ * listing plus their manifests; and what retention removes. Pure.
  */
 
 export interface ListedObject {
@@ -94,7 +94,7 @@ export function buildCatalog<M extends Drilled = BackupManifest>(
   return { entries, orphanManifests };
 }
 
-/** Newest snapshot whose latest drill passed, if any. */
+/** Newest backup whose latest drill passed, if any. */
 export function newestVerified<M extends Drilled>(catalog: Catalog<M>): CatalogEntry<M> | undefined {
   return catalog.entries.find((e) => e.verified === true);
 }
@@ -108,9 +108,14 @@ export interface PrunePlan {
 
 /**
  * Retention over a catalog, group by group: each group (a MySQL source) keeps its own last, hourly, daily... and its
- * own newest verified backup.
+ * own newest verified backup, by its own policy when `policy` is a function of the group.
  */
-export function planPrune<M extends Drilled>(catalog: Catalog<M>, policy: RetentionPolicy, now: number): PrunePlan {
+export function planPrune<M extends Drilled>(
+  catalog: Catalog<M>,
+  policy: RetentionPolicy | ((group: string) => RetentionPolicy),
+  now: number,
+): PrunePlan {
+  const policyOf = typeof policy === 'function' ? policy : () => policy;
   const byName = new Map(catalog.entries.map((e) => [e.name, e]));
   const groups = new Map<string, CatalogEntry<M>[]>();
   for (const e of catalog.entries) {
@@ -119,10 +124,10 @@ export function planPrune<M extends Drilled>(catalog: Catalog<M>, policy: Retent
     else groups.set(e.group, [e]);
   }
   const plan: PrunePlan = { keep: [], remove: [], orphanManifests: catalog.orphanManifests };
-  for (const entries of groups.values()) {
+  for (const [group, entries] of groups) {
     const decision = applyRetention(
       entries.map((e) => ({ id: e.name, createdAt: e.createdAt, verified: e.verified === true })),
-      policy,
+      policyOf(group),
       now,
     );
     plan.keep.push(...decision.keep.map((k) => ({ name: k.id, reasons: k.reasons })));

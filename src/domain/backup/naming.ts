@@ -16,8 +16,10 @@ export function parseStamp(stamp: string): number | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[];
   const at = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms!);
-  // Date.UTC rolls Feb 30 over to March: such a name is not one of ours.
-  return Number.isNaN(at) || new Date(at).getUTCDate() !== d || new Date(at).getUTCHours() !== h ? undefined : at;
+  // Date.UTC rolls Feb 30 over to March and second 60 to the next minute: such a name is not one of ours.
+  const back = new Date(at);
+  const same = back.getUTCDate() === d && back.getUTCHours() === h && back.getUTCMinutes() === mi;
+  return Number.isNaN(at) || !same || back.getUTCSeconds() !== s ? undefined : at;
 }
 
 export interface SnapshotName {

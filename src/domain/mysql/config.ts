@@ -1,5 +1,7 @@
 import * as v from 'valibot';
-import { durationText, issuePath, nonEmptyString } from '../validation.js';
+import type { RetentionPolicy } from '../retention.js';
+import { durationText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
+import { safeSourceName } from './manifest.js';
 import { parseMysqlUrl } from './url.js';
 
 /**
@@ -11,6 +13,7 @@ import { parseMysqlUrl } from './url.js';
  *       url: mysql://backup@10.0.0.20:3306/shop
  *       passwordSecret: { namespace: shop, name: shop-mysql, key: mysql-password }
  *       every: 6h
+ *       retention: { keepLast: 4, daily: 14, monthly: 6 }     # without it, every dump is kept
  */
 
 const mysqlUrl = v.pipe(
@@ -35,6 +38,8 @@ export const databaseSchema = v.pipe(
       v.strictObject({ namespace: nonEmptyString, name: nonEmptyString, key: nonEmptyString }),
     ),
     every: v.optional(durationText),
+    /** GFS retention of this database's dumps (`prune`, and serve after each dump). */
+    retention: v.optional(retentionPolicy),
   }),
   v.check((d) => !(d.passwordFile && d.passwordSecret), 'give passwordFile or passwordSecret, not both'),
 );
@@ -52,6 +57,15 @@ export const databasesSchema = v.pipe(
 );
 
 export type DatabaseConfig = v.InferOutput<typeof databaseSchema>;
+
+/**
+ * The retention of each source's dumps: a configured database's own, found by the source name its dumps carry; none
+ * (keep everything) for a database without one and for dumps of sources not in the config.
+ */
+export function dumpRetention(databases: readonly DatabaseConfig[] = []): (source: string) => RetentionPolicy {
+  const bySource = new Map(databases.map((d) => [safeSourceName(d.name), d.retention ?? {}]));
+  return (source) => bySource.get(source) ?? {};
+}
 
 /** How often a configured database is dumped when `every` is not given. */
 export const DEFAULT_DATABASE_EVERY = '24h';

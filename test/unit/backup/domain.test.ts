@@ -210,12 +210,18 @@ describe('MySQL dumps in the catalog', () => {
     // A dump with a manifest goes with it; a dump without one goes alone.
     expect(plan.remove.map((r) => r.objects)).toEqual([[shop[1]]]);
     expect(planPrune(catalog, {}, T + H).remove).toEqual([]);
+    // A policy per source: blog has none, so all of blog is kept.
+    const perSource = planPrune(catalog, (source) => (source === 'shop' ? { keepLast: 1 } : {}), T + H);
+    expect(perSource.remove.map((r) => r.name)).toEqual([shop[1]]);
+    expect(perSource.keep.find((k) => k.name === blog[0])?.reasons).toEqual(['no-policy']);
   });
 
   it('dates names by their stamp and refuses impossible ones', () => {
     expect(dumpBackupName(shop[0]!)).toEqual({ createdAt: T, encrypted: false, group: 'shop' });
     expect(parseStamp('2026-02-30T000000.000Z')).toBeUndefined();
     expect(parseStamp('2026-02-28T240000.000Z')).toBeUndefined();
+    expect(parseStamp('2026-02-28T120960.000Z')).toBeUndefined();
+    expect(parseStamp('2026-02-28T126000.000Z')).toBeUndefined();
     expect(parseStamp('2026-02-28T235959.999Z')).toBe(Date.UTC(2026, 1, 28, 23, 59, 59, 999));
   });
 });
