@@ -15,11 +15,11 @@ import { formatBytes } from '../domain/units.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use: an etcd backup
- * run is `backup etcd --every`'s run (snapshot from a healthy follower, prune by backups.retention, restore drill
- * every backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME`, then its dumps' retention; a Helm
- * run is `backup helm`, then backups.helm.retention. Each job reports what it did as
- * data; the scheduler records it, the page and metrics read the records.
+ * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use. An etcd run
+ * is `backup etcd --every`'s run (snapshot from a healthy follower, prune by backups.retention, restore drill every
+ * backups.etcd.verifyEvery-th run); a database run is `backup mysql NAME`, then that database's retention; a Helm
+ * run is `backup helm`, then backups.helm.retention. Each job reports what it did as data; the scheduler records it,
+ * the page and metrics read the records.
  */
 
 export interface JobOutcome {
