@@ -29,7 +29,7 @@ export function registerDrill(lab: Command): void {
       `
 Scenarios:
   incident    a majority dies at once (2 of 3, 3 of 5), the leader's disk is lost: doctor says quorum-lost,
-              recover rebuilds from the freshest survivor
+              recover starts the members that kept their data, then re-adds the leader
   disk-loss   the leader dies and loses its disk, the others keep quorum: recover re-adds it
   total-loss  every member loses its disk: recover restores the drill's verified backup on all
 A writer logs every acknowledged write throughout; afterwards each one is looked up in the cluster.

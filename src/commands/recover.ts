@@ -52,7 +52,8 @@ export function registerRecover(program: Command): void {
       `
 Plans, safest first (--plan auto picks the first that applies):
   restart   missing members still have their data: start them            loses nothing
-  replace   quorum holds, a member lost its disk: re-add it               loses nothing
+  replace   a member lost its disk: re-add it (after starting those
+            that kept their data, when quorum needs them)                 loses nothing
   survivor  quorum lost: --force-new-cluster on the freshest member,
             then re-add the others one by one                            loses what it had not applied
   snapshot  no usable member: restore one snapshot on every member       loses changes after the snapshot

@@ -53,7 +53,7 @@ function labEndpoints(dir: string): string[] {
   return lab.members.map((m) => m.clientUrl);
 }
 
-const EXPECT = { incident: 'survivor', 'disk-loss': 'replace', 'total-loss': 'snapshot' } as const;
+const EXPECT = { incident: 'replace', 'disk-loss': 'replace', 'total-loss': 'snapshot' } as const;
 
 describe.each([3, 5])('lab drill on %i members', (members) => {
   it.each(Object.keys(EXPECT) as Array<keyof typeof EXPECT>)(

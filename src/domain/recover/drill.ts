@@ -47,8 +47,9 @@ export function planFailure(scenario: Scenario, members: string[], leader: strin
       wiped: [lead],
       writer: survivors[survivors.length - 1]!,
       expectState: 'quorum-lost',
-      expectPlan: 'survivor',
-      force: survivors.length > 1,
+      // The victims that kept their data bring quorum back; the wiped leader is then re-added: nothing is lost.
+      expectPlan: 'replace',
+      force: false,
       needsSnapshot: false,
       story: `${listNames(victims)} die at the same moment (a reboot schedule slip); ${lead}'s disk is lost`,
     };

@@ -17,7 +17,8 @@ import { PLAN_NAMES } from './types.js';
 /**
  * Which recovery fits the cluster as it is, safest first, and its exact steps:
  *  restart  - every missing member still has its data: start them. Loses nothing.
- *  replace  - quorum holds but a missing member's disk is gone: re-add it through the working cluster. Loses nothing.
+ *  replace  - a missing member's disk is gone: re-add it through the working cluster, after starting the members
+ *             that kept their data when quorum needs them. Loses nothing.
  *  survivor - quorum is lost and a member answers: --force-new-cluster on the freshest one, re-add the others one by
  *             one. Loses what that member had not applied.
  *  snapshot - no usable member: restore one snapshot on every member. Loses every change after the snapshot.
@@ -61,12 +62,26 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
         `${listNames(missing.map((m) => m.name))} ${unsure ? 'may still have' : 'still have'} their data: starting them loses nothing`,
       );
     }
-    case 'replace':
-      if (reachable.length < quorum) return no(`quorum is lost (${reachable.length} of ${voting.length} answer)`);
+    case 'replace': {
       if (gone.length === 0) return no('no missing member is known to have lost its disk');
+      if (reachable.length >= quorum) {
+        return yes(
+          `quorum holds; ${listNames(gone)} lost ${gone.length === 1 ? 'its' : 'their'} disk and can be re-added`,
+        );
+      }
+      // Quorum is lost, but members that kept their data may bring it back: start them, then re-add the lost ones
+      // through the cluster they form. No --force-new-cluster, so nothing applied anywhere is lost.
+      const intact = missing.filter((m) => m.hasData !== false);
+      const hung = intact.filter((m) => m.running === true).map((m) => m.name);
+      if (hung.length) return no(`${listNames(hung)} run${hung.length === 1 ? 's' : ''} but do not answer (frozen?)`);
+      if (reachable.length === 0 || reachable.length + intact.length < quorum) {
+        return no(`quorum is lost (${reachable.length} of ${voting.length} answer) and too few kept their data`);
+      }
       return yes(
-        `quorum holds; ${listNames(gone)} lost ${gone.length === 1 ? 'its' : 'their'} disk and can be re-added`,
+        `starting ${listNames(intact.map((m) => m.name))} (data kept) brings quorum back; then ${listNames(gone)}, ` +
+          `which lost ${gone.length === 1 ? 'its' : 'their'} disk, ${gone.length === 1 ? 'is' : 'are'} re-added`,
       );
+    }
     case 'survivor':
       if (reachable.length === 0) return no('no member answers');
       if (reachable.length >= quorum) return no('quorum holds: no member needs --force-new-cluster');

@@ -16,7 +16,7 @@ import type { ExecutablePlan } from '../../../src/domain/recover/types.js';
 import { down, input, members } from './fixtures.js';
 
 function survivorPlan(): ExecutablePlan {
-  const d = planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'auto');
+  const d = planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'survivor');
   if (d.kind !== 'plan') throw new Error('no plan');
   return d.plan;
 }
@@ -151,11 +151,11 @@ describe('drill', () => {
       wiped: ['cp2'],
       writer: 'cp3',
       expectState: 'quorum-lost',
-      expectPlan: 'survivor',
+      expectPlan: 'replace',
       force: false,
     });
     const five = planFailure('incident', ['cp1', 'cp2', 'cp3', 'cp4', 'cp5'], 'cp5');
-    expect(five).toMatchObject({ victims: ['cp5', 'cp1', 'cp2'], writer: 'cp4', force: true });
+    expect(five).toMatchObject({ victims: ['cp5', 'cp1', 'cp2'], writer: 'cp4', expectPlan: 'replace', force: false });
   });
 
   it('disk-loss and total-loss', () => {

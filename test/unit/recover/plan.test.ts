@@ -66,7 +66,7 @@ describe('planRecovery', () => {
       members(3, { cp1: down(), cp2: down({ hasData: false }), cp3: { raftIndex: 900, appliedIndex: 890 } });
 
     it('the incident: rebuild from the only survivor, others re-added one at a time, membership growing', () => {
-      const d = planRecovery(input('quorum-lost', incident()), 'auto');
+      const d = planRecovery(input('quorum-lost', incident()), 'survivor');
       const p = planOf(d);
       expect(p.name).toBe('survivor');
       expect(d.kind === 'plan' && d.blockers).toEqual([]);
@@ -89,6 +89,38 @@ describe('planRecovery', () => {
       expect(p.steps.every((s, i) => s.id.startsWith(`${i + 1}:`))).toBe(true);
     });
 
+    it('auto prefers starting the member that kept its data and re-adding the lost one: no --force-new-cluster', () => {
+      const d = planRecovery(input('quorum-lost', incident()), 'auto');
+      const p = planOf(d);
+      expect(p.name).toBe('replace');
+      expect(p.dataLoss).toBe('none');
+      expect(d.kind === 'plan' && d.blockers).toEqual([]);
+      expect(names(p)).toEqual([
+        'start cp1',
+        'wait-healthy all',
+        ...['remove-member', 'add-member', 'wipe', 'join', 'wait-caught-up', 'promote'].map((k) => `${k} cp2`),
+        'wait-healthy all',
+      ]);
+      // The first wait is for the members that kept their data: quorum is back before anything is re-added.
+      expect(p.steps[1]).toMatchObject({ kind: 'wait-healthy', members: ['cp1', 'cp3'] });
+      expect(p.steps.some((s) => s.kind === 'force-new-cluster')).toBe(false);
+      expect(d.candidates.find((c) => c.name === 'replace')!.reason).toBe(
+        'starting cp1 (data kept) brings quorum back; then cp2, which lost its disk, is re-added',
+      );
+    });
+
+    it('falls back to the survivor when those that kept their data cannot bring quorum back, or are frozen', () => {
+      const gone = () => down({ hasData: false });
+      const lostThree = members(5, { cp1: gone(), cp2: gone(), cp3: gone() });
+      expect(planOf(planRecovery(input('quorum-lost', lostThree), 'auto')).name).toBe('survivor');
+      // 2 answer, 1 kept its data: 3 of 5 is quorum again, so replace.
+      const lostTwo = members(5, { cp1: gone(), cp2: gone(), cp3: down() });
+      expect(planOf(planRecovery(input('quorum-lost', lostTwo), 'auto')).name).toBe('replace');
+      const frozen = members(3, { cp1: down({ running: true }), cp2: down({ hasData: false }) });
+      const d = planRecovery(input('quorum-lost', frozen), 'auto');
+      expect(d.candidates.find((c) => c.name === 'replace')!.reason).toContain('frozen');
+    });
+
     it('picks the reachable member with the highest applied index', () => {
       const ms = members(5, {
         cp1: down(),
@@ -97,7 +129,7 @@ describe('planRecovery', () => {
         cp4: { appliedIndex: 700 },
         cp5: { appliedIndex: 710 },
       });
-      const d = planRecovery(input('quorum-lost', ms), 'auto');
+      const d = planRecovery(input('quorum-lost', ms), 'survivor');
       expect(planOf(d).title).toContain('cp5');
       expect(d.kind === 'plan' && d.blockers).toEqual([
         { member: 'cp4', why: expect.stringContaining('still answers') },
@@ -177,7 +209,7 @@ describe('planRecovery', () => {
 
   it('estimates grow with the data to copy', () => {
     const small = planOf(
-      planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'auto'),
+      planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'survivor'),
     );
     const big = planOf(
       planRecovery(
@@ -185,7 +217,7 @@ describe('planRecovery', () => {
           'quorum-lost',
           members(3, { cp1: down(), cp2: down({ hasData: false }), cp3: { dbSize: 2 * 1024 ** 3 } }),
         ),
-        'auto',
+        'survivor',
       ),
     );
     expect(big.estimateSeconds).toBeGreaterThan(small.estimateSeconds + 30);
