@@ -104,7 +104,7 @@ export function jobsFromConfig(jc: JobContext): JobSpec[] {
  * Retention over one kind of backup in the primary destination, after a backup of that kind succeeded. A prune that
  * fails does not undo the backup: the run stays a success and says what went wrong.
  */
-async function pruneAfter(
+export async function pruneAfter(
   jc: JobContext,
   policy: RetentionPolicy | ((group: string) => RetentionPolicy),
   read: CatalogReader,

@@ -1,7 +1,12 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/adapters/config-file.js';
 import { CommandContext } from '../../../src/commands/context.js';
-import { jobsFromConfig } from '../../../src/server/jobs.js';
+import { readDumps } from '../../../src/commands/prune.js';
+import { dumpName } from '../../../src/domain/mysql/manifest.js';
+import { jobsFromConfig, pruneAfter } from '../../../src/server/jobs.js';
 
 function jobs(yaml: string) {
   const loaded = { path: '/etc/lifeboat/lifeboat.yaml', config: parseConfigText(yaml, 'lifeboat.yaml') };
@@ -30,5 +35,38 @@ databases:
     const c = jobs('backups: { to: [/srv/b], etcd: { every: 1h } }\n')[0]!;
     expect(a.key).toBe(b.key);
     expect(a.key).not.toBe(c.key);
+  });
+});
+
+describe('pruneAfter (serve, after a dump or capture)', () => {
+  const context = (yaml: string) => ({
+    ctx: new CommandContext({}),
+    loaded: { path: '/etc/lifeboat/lifeboat.yaml', config: parseConfigText(yaml, 'lifeboat.yaml') },
+    now: () => Date.UTC(2026, 10, 27),
+  });
+
+  it('applies the policy to the primary destination and says how many went', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-test-prune-after-'));
+    try {
+      const older = dumpName(Date.UTC(2026, 10, 25), 'shop', false);
+      const newer = dumpName(Date.UTC(2026, 10, 26), 'shop', false);
+      mkdirSync(join(dir, 'mysql'));
+      for (const name of [older, newer]) writeFileSync(join(dir, name), 'dump');
+      const jc = context(`backups: { to: [${dir}] }\n`);
+      expect(await pruneAfter(jc, { keepLast: 1 }, readDumps)).toEqual({ count: 1, text: 'pruned 1' });
+      expect(existsSync(join(dir, older))).toBe(false);
+      expect(existsSync(join(dir, newer))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a prune that fails instead of throwing: the backup it follows stays a success', async () => {
+    const jc = context(
+      'backups:\n  to: [s3://bucket/x]\n  s3: { endpoint: "http://127.0.0.1:1", region: us-east-1 }\n',
+    );
+    const result = await pruneAfter(jc, { keepLast: 1 }, readDumps);
+    expect(result.count).toBeUndefined();
+    expect(result.text).toMatch(/^prune failed: /);
   });
 });
