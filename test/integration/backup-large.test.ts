@@ -37,7 +37,16 @@ describe('a 110 MB keyspace: backup, restore with etcdctl, verify, and a member 
       const entries = Array.from({ length: KEYS }, (_, i): [string, string] => [keyOf(i), valueFor(i)]);
       // ~1 MiB per Txn keeps every request under etcd's default 1.5 MiB limit.
       await client.putMany(entries, { batchSize: 10, concurrency: 4, deadlineMs: 60_000 });
-      expect((await client.status()).dbSize).toBeGreaterThan(100 * 1024 * 1024);
+      // etcd writes its backend in batches (every 100 ms): right after the last put, the file may not hold it yet.
+      const applied = await waitFor(
+        'the database file to hold the whole keyspace',
+        async () => {
+          const { dbSize } = await client.status();
+          return dbSize > 100 * 1024 * 1024 && dbSize;
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(applied).toBeGreaterThan(100 * 1024 * 1024);
     } finally {
       client.close();
     }
