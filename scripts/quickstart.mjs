@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const PACKAGES = { etcd: 'etcd-server', etcdctl: 'etcd-client' };
+const PACKAGES = { etcd: 'etcd-server', etcdctl: 'etcd-client', mmdebstrap: 'mmdebstrap' };
 const LAB_DIR = '.lab';
 
 function has(command) {
@@ -42,6 +42,10 @@ function installOsPackages() {
 
 installOsPackages();
 run('npm', ['ci', '--no-audit', '--no-fund']);
+// Oracle MySQL 9 for the MySQL tests (a Debian unstable root in ~/.cache/lifeboat-test; built once, a few minutes).
+if (run('bash', ['scripts/mysql-root.sh'], { allowFailure: true }) !== 0) {
+  console.error('quickstart: the MySQL test root could not be built; the MySQL 9 tests will try again (or skip, saying why)');
+}
 run('npm', ['run', 'build']);
 const lifeboat = (...args) => run(process.execPath, ['bin/lifeboat.js', ...args], { allowFailure: true });
 // Start from a clean lab so quickstart can be run again and again.

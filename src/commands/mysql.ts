@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { MysqlBackupResult } from '../adapters/mysql/dump.js';
 import * as report from '../adapters/mysql/report.js';
-import { HAVES, type Have } from '../domain/mysql/guide.js';
+import { ENGINES, type Engine, HAVES, type Have } from '../domain/mysql/guide.js';
 import { defaultSourceName } from '../domain/mysql/manifest.js';
 import { parseMysqlUrl } from '../domain/mysql/url.js';
 import { errorMessage, UserError } from '../errors.js';
@@ -31,6 +31,7 @@ interface Login {
 interface BackupOpts extends Login {
   to?: string;
   recipient?: string[];
+  allowOtherDumpTool?: boolean;
 }
 interface StoredOpts {
   latest?: boolean;
@@ -64,6 +65,10 @@ export function registerBackupMysql(backup: Command): void {
         '--recipient <age1...>',
         'encrypt to this age recipient; repeatable (default: backups.encryption)',
         collect,
+      )
+      .option(
+        '--allow-other-dump-tool',
+        "dump a MySQL server with mariadb-dump when MySQL's mysqldump is missing (MySQL may not load it)",
       ),
   ).addHelpText('after', report.HELP.backup);
   cmd.action(action((ctx, _opts, args) => backupCommand(ctx, cmd.optsWithGlobals(), args)));
@@ -104,6 +109,8 @@ async function backupCommand(ctx: CommandContext, opts: BackupOpts, args: string
           encryption,
           onProgress,
           signal: controller.signal,
+          paths: loaded?.config.mysqlTools,
+          allowOtherTool: opts.allowOtherDumpTool,
         }),
       );
       printBackup(ctx, result);
@@ -130,6 +137,7 @@ async function backupCommand(ctx: CommandContext, opts: BackupOpts, args: string
             signal: controller.signal,
             to: opts.to,
             recipients: opts.recipient,
+            allowOtherTool: opts.allowOtherDumpTool,
           }),
         );
         if (single || !ctx.out.json) printBackup(ctx, result);
@@ -183,7 +191,7 @@ export function registerVerifyMysql(verify: Command): void {
     verify
       .command('mysql')
       .description(
-        'restore drill: load a database dump into a scratch MariaDB and compare every table with its manifest',
+        'restore drill: load a database dump into a scratch server of its engine and compare every table with its manifest',
       )
       .argument('[file]', 'dump: a file path, or an object name in the backup store'),
   )
@@ -199,7 +207,8 @@ export function registerVerifyMysql(verify: Command): void {
 async function verifyCommand(ctx: CommandContext, opts: StoredOpts & { scratchDir?: string }, args: string[]) {
   const [{ readMysqlManifest, recordVerification, resolveDump }, { drillMysql }, setup, { onStopSignals }] =
     await Promise.all([load.catalog(), load.drill(), load.setup(), load.signals()]);
-  const { store, name } = await resolveDump(args[0], opts, ctx.config());
+  const loaded = ctx.config();
+  const { store, name } = await resolveDump(args[0], opts, loaded);
   const found = await readMysqlManifest(store, name);
   const manifest = found && 'manifest' in found ? found.manifest : undefined;
   if (found && 'error' in found) ctx.out.warn(`note: ${found.error}`);
@@ -216,13 +225,14 @@ async function verifyCommand(ctx: CommandContext, opts: StoredOpts & { scratchDi
       decrypt,
       scratchDir: opts.scratchDir,
       signal: controller.signal,
+      paths: loaded?.config.mysqlTools,
       onStage: (stage) => meter.update(`verify: ${stage}`),
       onProgress: (bytes, rows) =>
         meter.update(report.loadProgressText('loading', bytes, manifest?.plaintextSize, rows)),
     });
   } catch (err) {
     if (!controller.signal.aborted) throw err;
-    ctx.out.warn('lifeboat: interrupted: the scratch MariaDB was stopped and its directory removed');
+    ctx.out.warn('lifeboat: interrupted: the scratch server was stopped and its directory removed');
     return 130;
   } finally {
     meter.done();
@@ -263,7 +273,8 @@ async function restoreCommand(ctx: CommandContext, opts: StoredOpts & Login & { 
     await Promise.all([load.catalog(), load.restore(), load.password(), load.setup(), load.signals()]);
   const parsed = parseMysqlUrl(opts.url ?? '');
   if ('error' in parsed) throw new UserError(parsed.error, parsed.hint);
-  const { store, name } = await resolveDump(args[0], opts, ctx.config());
+  const loaded = ctx.config();
+  const { store, name } = await resolveDump(args[0], opts, loaded);
   const found = await readMysqlManifest(store, name);
   const manifest = found && 'manifest' in found ? found.manifest : undefined;
   const decrypt = (manifest?.encrypted ?? name.endsWith('.age')) ? await setup.decryptionFor(opts.identity) : undefined;
@@ -280,6 +291,7 @@ async function restoreCommand(ctx: CommandContext, opts: StoredOpts & Login & { 
       target: parsed.target,
       password,
       force: Boolean(opts.force),
+      paths: loaded?.config.mysqlTools,
       onProgress: (bytes, total, rows) => meter.update(report.loadProgressText('restoring', bytes, total, rows)),
       signal: controller.signal,
     });
@@ -302,10 +314,13 @@ export function registerGuide(program: Command): void {
     .command('mysql')
     .description('how to get a MySQL/MariaDB database back, by what you still have')
     .addOption(new Option('--have <what>', 'what you still have').choices([...HAVES]))
+    .addOption(
+      new Option('--engine <engine>', 'the server: MySQL 8/9 or MariaDB (default: both)').choices([...ENGINES]),
+    )
     .action(
-      action<{ have?: Have }>(async (ctx, opts) => {
-        if (ctx.out.json) ctx.out.printJson(report.guideDocument(opts.have));
-        else ctx.out.print(report.renderGuide(ctx.out, opts.have));
+      action<{ have?: Have; engine?: Engine }>(async (ctx, opts) => {
+        if (ctx.out.json) ctx.out.printJson(report.guideDocument(opts.have, opts.engine));
+        else ctx.out.print(report.renderGuide(ctx.out, opts.have, opts.engine));
         return 0;
       }),
     );

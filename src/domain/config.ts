@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { alertsConfigSchema } from './alerts.js';
-import { databasesSchema } from './mysql/config.js';
+import { databasesSchema, mysqlToolsSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
@@ -221,6 +221,8 @@ export const configSchema = v.pipe(
     alerts: v.optional(alertsConfigSchema),
     /** MySQL/MariaDB databases to dump (src/domain/mysql/config.ts). */
     databases: v.optional(databasesSchema),
+    /** MySQL/MariaDB programs by path, when not the ones on PATH (src/domain/mysql/config.ts). */
+    mysqlTools: v.optional(mysqlToolsSchema),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;

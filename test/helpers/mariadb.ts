@@ -1,6 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Connection } from 'mysql2/promise';
 import { type ScratchServer, startScratchServer } from '../../src/adapters/mysql/scratch-server.js';
 import { Scratch } from '../../src/adapters/verify/scratch.js';
+import type { Flavor, ProgramPaths } from '../../src/domain/mysql/tools.js';
 
 /**
  * A real MariaDB (Debian's mariadbd) for integration tests: the product's own scratch server (temp datadir, unix
@@ -25,11 +31,49 @@ export interface TestMariadb {
 
 export const BACKUP_PASSWORD = `p"a#ss w'o\\rd`;
 
-export async function startTestMariadb(): Promise<TestMariadb> {
+/**
+ * Oracle MySQL (9.x from Debian unstable) for the tests: the root scripts/mysql-root.sh builds into the test cache
+ * (`.ci/run` and quickstart prepare it; built here on first use), with wrappers that run its programs with host
+ * paths. Undefined, with the reason, when it cannot be had (then a test skips visibly).
+ */
+export function mysqlRoot(): { paths: ProgramPaths; env: Record<string, string> } | { missing: string } {
+  const root = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lifeboat-test', 'mysql-root');
+  const bin = join(root, 'lifeboat-bin');
+  if (!existsSync(join(bin, 'mysqld'))) {
+    const built = spawnSync('bash', [fileURLToPath(new URL('../../scripts/mysql-root.sh', import.meta.url))], {
+      encoding: 'utf8',
+      timeout: 900_000,
+    });
+    if (built.status !== 0 || !existsSync(join(bin, 'mysqld'))) {
+      return {
+        missing: `no MySQL root (scripts/mysql-root.sh failed: ${(built.stderr ?? '').trim().split('\n').at(-1)})`,
+      };
+    }
+  }
+  const paths = { mysqld: join(bin, 'mysqld'), mysqldump: join(bin, 'mysqldump'), mysql: join(bin, 'mysql') };
+  return {
+    paths,
+    env: { LIFEBOAT_MYSQLD: paths.mysqld, LIFEBOAT_MYSQLDUMP: paths.mysqldump, LIFEBOAT_MYSQL: paths.mysql },
+  };
+}
+
+/** A real MySQL 9 (see mysqlRoot), like startTestMariadb. Its programs' paths are in `paths` and `env`. */
+export async function startTestMysql(
+  opts: { extraArgs?: string[] } = {},
+): Promise<TestMariadb & { env: Record<string, string> }> {
+  const root = mysqlRoot();
+  if ('missing' in root) throw new Error(root.missing);
+  const db = await startTestMariadb({ flavor: 'mysql', paths: root.paths, extraArgs: opts.extraArgs });
+  return Object.assign(db, { env: root.env });
+}
+
+export async function startTestMariadb(
+  opts: { flavor?: Flavor; paths?: ProgramPaths; extraArgs?: string[] } = {},
+): Promise<TestMariadb> {
   const scratch = new Scratch();
   let server: ScratchServer;
   try {
-    server = await startScratchServer(scratch);
+    server = await startScratchServer(scratch, opts);
   } catch (err) {
     await scratch.cleanup();
     throw err;
@@ -71,6 +115,7 @@ export async function startTestMariadb(): Promise<TestMariadb> {
     },
   };
   try {
+    // MySQL 8+: caching_sha2_password, the default a real install gives a user.
     await db.sql(
       `CREATE USER 'backup'@'127.0.0.1' IDENTIFIED BY ?; GRANT ALL PRIVILEGES ON *.* TO 'backup'@'127.0.0.1'`,
       [BACKUP_PASSWORD],

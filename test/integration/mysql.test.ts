@@ -102,13 +102,14 @@ describe('lifeboat backup/verify/restore mysql: round trip on a real MariaDB', (
     const before = await tableDigests(db, 'shop');
     const r1 = await runCli(['--json', 'restore', 'mysql', doc.location, '--url', db.url('shop_restored')], {
       env: env(),
+      timeoutMs: 240_000,
     });
     expect(r1.code, r1.stderr).toBe(0);
     expect(json(r1)).toMatchObject({ ok: true, databases: ['shop_restored'], tables: 5, problems: [] });
     expect(await tableDigests(db, 'shop_restored')).toEqual(before);
 
     await db.sql('DROP DATABASE shop');
-    const r2 = await runCli(['restore', 'mysql', doc.location, '--url', db.url()], { env: env() });
+    const r2 = await runCli(['restore', 'mysql', doc.location, '--url', db.url()], { env: env(), timeoutMs: 240_000 });
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/restored .* 5 tables, 16 rows, counts match the dump/);
     expect(await tableDigests(db, 'shop')).toEqual(before);

@@ -8,6 +8,7 @@ import {
   newestDump,
   parseMysqlManifest,
   renderMysqlManifest,
+  withDrill,
 } from '../../domain/mysql/manifest.js';
 import { errorMessage, UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
@@ -43,13 +44,15 @@ export function writeMysqlManifest(store: BackupStore, dump: string, manifest: M
   return store.putSmall(mysqlManifestName(dump), renderMysqlManifest(manifest));
 }
 
-/** Record a restore drill's result in the dump's manifest (one atomic put). */
+/** Record a restore drill's result in the dump's manifest (one atomic put); see withDrill. */
 export function recordVerification(
   store: BackupStore,
   dump: string,
   manifest: MysqlManifest,
   o: {
     ok: boolean;
+    status: 'verified' | 'failed' | 'unverified';
+    reason?: string;
     seconds: number;
     tables: number;
     rows: number;
@@ -59,9 +62,11 @@ export function recordVerification(
   },
   toolVersion: string,
 ): Promise<void> {
-  const { ok, seconds, tables, rows, scratchVersion, problems, warnings } = o;
-  const verified = {
+  const { ok, status, reason, seconds, tables, rows, scratchVersion, problems, warnings } = o;
+  const drill = {
     ok,
+    status,
+    ...(reason ? { reason } : {}),
     at: new Date().toISOString(),
     seconds,
     tables,
@@ -71,7 +76,7 @@ export function recordVerification(
     warnings,
     toolVersion,
   };
-  return writeMysqlManifest(store, dump, { ...manifest, verified });
+  return writeMysqlManifest(store, dump, withDrill(manifest, drill));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { explainMysqlError } from '../../domain/mysql/errors.js';
+import type { HeldPrivileges, ServerObjects } from '../../domain/mysql/privileges.js';
 import { type ServerInfo, serverInfo } from '../../domain/mysql/tools.js';
 import { describeTarget, type MysqlTarget, userDatabases } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
@@ -138,4 +139,53 @@ export async function countRows(session: MysqlSession, databases: readonly strin
 
 export function quoteIdent(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** The backup user's own privileges, from information_schema (global, per database, and MariaDB's mysql.proc). */
+export async function heldPrivileges(session: MysqlSession): Promise<HeldPrivileges> {
+  const [global] = await session.conn.query<RowDataPacket[]>(
+    'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES',
+  );
+  const [schema] = await session.conn.query<RowDataPacket[]>(
+    'SELECT TABLE_SCHEMA AS d, PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES',
+  );
+  const [proc] = await session.conn.query<RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'proc' AND PRIVILEGE_TYPE = 'SELECT'",
+  );
+  const byDatabase = new Map<string, Set<string>>();
+  for (const r of schema) {
+    // SCHEMA_PRIVILEGES names a database pattern as granted (`shop`, `shop\_%`); exact names are what matters here.
+    const db = String(r.d).replace(/\\(.)/g, '$1');
+    const set = byDatabase.get(db) ?? new Set<string>();
+    set.add(String(r.p));
+    byDatabase.set(db, set);
+  }
+  return {
+    global: new Set(global.map((r) => String(r.p))),
+    byDatabase,
+    procTable: Number(proc[0]?.n ?? 0) > 0,
+  };
+}
+
+/** Every object of these databases information_schema shows, named as the dump parser names them. */
+export async function serverObjects(session: MysqlSession, databases: readonly string[]): Promise<ServerObjects> {
+  const list = async (sql: string) =>
+    (await session.conn.query<RowDataPacket[]>(sql, [databases]))[0].map((r) => String(r.n)).sort();
+  return {
+    tables: await list(
+      "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE = 'BASE TABLE'",
+    ),
+    views: await list(
+      "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (?)",
+    ),
+    triggers: await list(
+      "SELECT CONCAT(TRIGGER_SCHEMA, '.', TRIGGER_NAME) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (?)",
+    ),
+    routines: await list(
+      "SELECT CONCAT(ROUTINE_SCHEMA, '.', ROUTINE_NAME, ' (', LOWER(ROUTINE_TYPE), ')') AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (?)",
+    ),
+    events: await list(
+      "SELECT CONCAT(EVENT_SCHEMA, '.', EVENT_NAME) AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (?)",
+    ),
+  };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { CHECKSUM_ALGORITHM } from '../../domain/mysql/checksum.js';
 import { DumpParser, type DumpSummary } from '../../domain/mysql/dump-parser.js';
-import { explainToolFailure } from '../../domain/mysql/errors.js';
+import { explainToolFailure, StderrKeeper } from '../../domain/mysql/errors.js';
 import {
   dumpName,
   MYSQL_MANIFEST_FORMAT,
@@ -11,16 +11,17 @@ import {
   mysqlManifestName,
   renderMysqlManifest,
 } from '../../domain/mysql/manifest.js';
-import { chooseTool, consistencyWarnings, dumpArgs } from '../../domain/mysql/tools.js';
-import type { MysqlTarget } from '../../domain/mysql/url.js';
+import { missingFromDump, missingPrivileges, type ServerObjects } from '../../domain/mysql/privileges.js';
+import { chooseTool, consistencyWarnings, dumpArgs, type ProgramPaths } from '../../domain/mysql/tools.js';
+import { describeTarget, type MysqlTarget } from '../../domain/mysql/url.js';
 import { errorMessage, UserError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { stopProcess } from '../proc/process.js';
 import type { Encryption } from '../snapshot/setup.js';
 import type { BackupStore } from '../store/types.js';
-import { databasesToDump, nonTransactionalTables, openSession } from './connect.js';
+import { databasesToDump, heldPrivileges, nonTransactionalTables, openSession, serverObjects } from './connect.js';
 import { gzipBlocks } from './gzip.js';
-import { clientEnv, dumpTools, withDefaultsFile } from './programs.js';
+import { clientEnv, dumpTools, programPaths, withDefaultsFile } from './programs.js';
 
 /**
  * One database backup: check the login and the databases with mysql2, run the vendor's dump tool with the password
@@ -40,6 +41,10 @@ export interface MysqlBackupRequest {
   onProgress?: (p: { bytes: number; rows: number; table?: string }) => void;
   signal?: AbortSignal;
   now?: () => number;
+  /** Configured program paths (lifeboat.yaml's mysqlTools); the environment wins. */
+  paths?: ProgramPaths;
+  /** Dump a MySQL server with mariadb-dump anyway (the drill, in a MySQL scratch server, then decides). */
+  allowOtherTool?: boolean;
 }
 
 export interface MysqlBackupResult {
@@ -56,14 +61,25 @@ export async function backupMysql(req: MysqlBackupRequest): Promise<MysqlBackupR
   const session = await openSession(req.target, req.password);
   let databases: string[];
   let unsafe: string[];
+  let objects: ServerObjects;
   try {
     databases = await databasesToDump(session);
+    const lacking = missingPrivileges(session.server, await heldPrivileges(session), databases);
+    if (lacking.length > 0) {
+      throw new UserError(
+        `the backup user ${describeTarget(req.target)} lacks ${lacking.join('; ')}: the dump would silently miss what they hide`,
+        `grant them, e.g. GRANT SHOW_ROUTINE ON *.* TO ...; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON db.* TO ...`,
+        2,
+      );
+    }
     unsafe = await nonTransactionalTables(session, databases);
+    objects = await serverObjects(session, databases);
   } finally {
     await session.close();
   }
-  const choice = chooseTool(session.server, dumpTools());
+  const choice = chooseTool(session.server, dumpTools(programPaths(req.paths)), { allowOther: req.allowOtherTool });
   if (!choice) throw new UserError('no dump program found', undefined, 1);
+  if ('refused' in choice) throw new UserError(choice.refused, choice.hint, 2);
   const { tool } = choice;
   const warnings = [...choice.warnings, ...consistencyWarnings(unsafe)];
   const createdAt = now();
@@ -71,7 +87,10 @@ export async function backupMysql(req: MysqlBackupRequest): Promise<MysqlBackupR
   const { target } = req;
   const streamed = await withDefaultsFile(
     { user: target.user, password: req.password, host: target.host, port: target.port, socket: target.socket },
-    (file) => dumpInto(req, name, tool.path, dumpArgs(tool, { defaultsFile: file, socket: target.socket }, databases)),
+    (file) =>
+      dumpInto(req, name, tool.path, dumpArgs(tool, { defaultsFile: file, socket: target.socket }, databases), (s) =>
+        missingFromDump(objects, s),
+      ),
   );
   const { summary } = streamed;
   const manifest: MysqlManifest = {
@@ -112,17 +131,17 @@ async function dumpInto(
   name: string,
   command: string,
   args: string[],
+  /** Problems with what the dump holds (objects the server has and the dump lacks): nothing is stored then. */
+  check: (summary: DumpSummary) => string[],
 ): Promise<{ summary: DumpSummary; size: number; sha256: string }> {
   const pending = await req.store.create(name);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: clientEnv() });
-  let stderr = '';
+  const kept = new StderrKeeper();
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
-    if (stderr.length < 65_536) stderr += d;
-  });
+  child.stderr.on('data', (d: string) => kept.push(d));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('error', (err) => {
-      stderr += `${err.message}\n`;
+      kept.push(`${err.message}\n`);
       resolve({ code: -1, signal: null });
     });
     child.once('close', (code, signal) => resolve({ code, signal }));
@@ -155,11 +174,12 @@ async function dumpInto(
     } catch (err) {
       if (child.exitCode === null && child.pid !== undefined) await stopProcess(child.pid, 3000);
       const status = await exited;
-      if (status.code !== 0 && status.code !== null && !req.signal?.aborted) throw failure(command, status, stderr);
+      if (status.code !== 0 && status.code !== null && !req.signal?.aborted)
+        throw failure(command, status, kept.text());
       throw err;
     }
     const status = await exited;
-    if (status.code !== 0) throw failure(command, status, stderr);
+    if (status.code !== 0) throw failure(command, status, kept.text());
     const summary = parser.end();
     if (!summary.complete) {
       throw new DumpFailedError(
@@ -168,6 +188,8 @@ async function dumpInto(
         1,
       );
     }
+    const problems = check(summary);
+    if (problems.length > 0) throw new DumpFailedError(`${problems.join('; ')}; nothing was stored`, undefined, 2);
     await pending.commit();
     return { summary, size, sha256: hash.digest('hex') };
   } catch (err) {

@@ -35,7 +35,13 @@ export function mysqlBackupJobs(loaded: LoadedConfig): MysqlBackupJob[] {
 export async function backupConfiguredDatabase(
   loaded: LoadedConfig,
   entry: DatabaseConfig,
-  opts: { signal?: AbortSignal; onProgress?: MysqlProgress; to?: string; recipients?: string[] } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: MysqlProgress;
+    to?: string;
+    recipients?: string[];
+    allowOtherTool?: boolean;
+  } = {},
 ): Promise<MysqlBackupResult> {
   const parsed = parseMysqlUrl(entry.url);
   if ('error' in parsed) throw new UserError(`databases.${entry.name}.url: ${parsed.error}`, parsed.hint);
@@ -57,5 +63,7 @@ export async function backupConfiguredDatabase(
     encryption,
     onProgress: opts.onProgress,
     signal: opts.signal,
+    paths: loaded.config.mysqlTools,
+    allowOtherTool: opts.allowOtherTool,
   });
 }

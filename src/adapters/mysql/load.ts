@@ -5,13 +5,20 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { DumpParser, type DumpSummary } from '../../domain/mysql/dump-parser.js';
-import { explainToolFailure } from '../../domain/mysql/errors.js';
+import { explainToolFailure, StderrKeeper } from '../../domain/mysql/errors.js';
 import { DatabaseRenamer } from '../../domain/mysql/rename.js';
-import { chooseTool, dumpArgs, loadArgs, type ServerInfo } from '../../domain/mysql/tools.js';
+import {
+  chooseTool,
+  dumpArgs,
+  type Flavor,
+  loadArgs,
+  type ProgramPaths,
+  type ServerInfo,
+} from '../../domain/mysql/tools.js';
 import { UserError } from '../../errors.js';
 import { stopProcess } from '../proc/process.js';
 import type { ByteTransform } from '../snapshot/stream.js';
-import { clientEnv, clientTool, dumpTools, withDefaultsFile } from './programs.js';
+import { clientEnv, clientTool, dumpTools, programPaths, withDefaultsFile } from './programs.js';
 
 /** How to log in with the stock clients (through an option file; never argv). */
 export interface ClientLogin {
@@ -31,6 +38,9 @@ export interface LoadRequest {
   rename?: { from: string; to: string };
   onProgress?: (plaintextBytes: number, rows: number) => void;
   signal?: AbortSignal;
+  /** The engine of the server loaded into: its own client program is used. Default MariaDB. */
+  flavor?: Flavor;
+  paths?: ProgramPaths;
 }
 
 export interface Loaded {
@@ -48,7 +58,7 @@ export class LoadFailedError extends UserError {
 
 /** Stream a stored dump into a server: read, (decrypt), gunzip, parse on the way, (rename), into `mariadb`/`mysql`. */
 export async function loadDump(req: LoadRequest): Promise<Loaded> {
-  const tool = clientTool();
+  const tool = clientTool(req.flavor ?? 'mariadb', programPaths(req.paths));
   return withDefaultsFile(req.login, async (file) => {
     const child = spawn(tool.path, loadArgs(tool, { defaultsFile: file, socket: req.login.socket }), {
       stdio: ['pipe', 'ignore', 'pipe'],
@@ -105,9 +115,16 @@ export async function loadDump(req: LoadRequest): Promise<Loaded> {
  * Dump `databases` again from a server (the restored scratch) and run the same parser over the output, without
  * storing it: the other side of the comparison. Uses the dump tool of the server's own vendor.
  */
-export async function redump(login: ClientLogin, server: ServerInfo, databases: string[], signal?: AbortSignal) {
-  const choice = chooseTool(server, dumpTools());
+export async function redump(
+  login: ClientLogin,
+  server: ServerInfo,
+  databases: string[],
+  opts: { signal?: AbortSignal; paths?: ProgramPaths } = {},
+) {
+  const { signal } = opts;
+  const choice = chooseTool(server, dumpTools(programPaths(opts.paths)));
   if (!choice) throw new UserError('no dump program found', undefined, 1);
+  if ('refused' in choice) throw new UserError(choice.refused, choice.hint, 1);
   const { tool } = choice;
   return withDefaultsFile(login, async (file) => {
     const child = spawn(tool.path, dumpArgs(tool, { defaultsFile: file, socket: login.socket }, databases), {
@@ -137,19 +154,17 @@ export async function redump(login: ClientLogin, server: ServerInfo, databases: 
 type Exit = { code: number | null; signal: string | null };
 
 function watch(child: import('node:child_process').ChildProcess) {
-  let stderr = '';
+  const kept = new StderrKeeper();
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    if (stderr.length < 65_536) stderr += d;
-  });
+  child.stderr?.on('data', (d: string) => kept.push(d));
   const exited = new Promise<Exit>((resolve) => {
     child.once('error', (err) => {
-      stderr += `${err.message}\n`;
+      kept.push(`${err.message}\n`);
       resolve({ code: -1, signal: null });
     });
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  return { exited, stderr: () => stderr, child };
+  return { exited, stderr: () => kept.text(), child };
 }
 
 async function settle(pid: number | undefined, status: ReturnType<typeof watch>): Promise<Exit> {

@@ -2,92 +2,140 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ClientTool, defaultsFileText, parseHelpOptions, parseToolVersion } from '../../domain/mysql/tools.js';
+import {
+  CLIENT_PROGRAM,
+  type ClientTool,
+  DUMP_PROGRAM,
+  defaultsFileText,
+  type Flavor,
+  flavorName,
+  lookedFor,
+  PROGRAMS,
+  type ProgramKey,
+  type ProgramPaths,
+  parseHelpOptions,
+  parseToolVersion,
+  SERVER_PROGRAM,
+} from '../../domain/mysql/tools.js';
 import { UserError } from '../../errors.js';
 import { which } from '../proc/which.js';
 
 /**
- * The MySQL/MariaDB programs on this machine: the dump tools, the command-line client, the server. Client programs
- * are looked up on PATH only (as a shell would); the server and its installer also in the sbin directories packages
- * put them in, since those are often not on an ordinary user's PATH.
+ * The MySQL/MariaDB programs on this machine: the dump tools, the command-line clients, the servers. Each is what
+ * its environment variable or lifeboat.yaml's `mysqlTools` names (a path, possibly a wrapper script), else found on
+ * PATH (servers also in the sbin directories packages put them in, often not on an ordinary user's PATH). A program
+ * counts for an engine only when its own --version says it is that engine's: Debian's `mysqldump` and `mysqld` are
+ * MariaDB's under another name.
  */
 
-export const DUMP_COMMANDS = ['mariadb-dump', 'mysqldump'];
-export const CLIENT_COMMANDS = ['mariadb', 'mysql'];
 const SERVER_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/libexec', '/usr/local/mysql/bin'];
 
 const probed = new Map<string, ClientTool | undefined>();
 
-/** Every installed tool of these names (the same program twice through a symlink counts once). */
-export function findTools(commands: readonly string[]): ClientTool[] {
-  const tools: ClientTool[] = [];
-  const seen = new Set<string>();
-  for (const command of commands) {
-    const path = which(command);
-    if (!path) continue;
-    const tool = probe(path, command);
-    if (!tool) continue;
-    const identity = `${tool.flavor} ${tool.version} ${[...tool.options].length}`;
-    if (seen.has(identity)) continue;
-    seen.add(identity);
-    tools.push(tool);
+/** The configured paths with the environment over them. */
+export function programPaths(configured: ProgramPaths = {}): ProgramPaths {
+  const paths: ProgramPaths = { ...configured };
+  for (const [key, p] of Object.entries(PROGRAMS) as [ProgramKey, (typeof PROGRAMS)[ProgramKey]][]) {
+    const fromEnv = process.env[p.env];
+    if (fromEnv) paths[key] = fromEnv;
   }
-  return tools;
+  return paths;
 }
 
-/** The dump tools, or a one-line error naming what to install. */
-export function dumpTools(): ClientTool[] {
-  const tools = findTools(DUMP_COMMANDS);
+/** A program of one engine, or undefined. A configured path that does not run is an error naming it. */
+export function findProgram(
+  key: ProgramKey,
+  paths: ProgramPaths,
+  opts: { help?: boolean } = {},
+): ClientTool | undefined {
+  const spec = PROGRAMS[key];
+  const configured = paths[key];
+  if (configured) {
+    const tool = probe(configured, spec.commands[0], opts.help ?? true);
+    if (!tool) {
+      throw new UserError(
+        `${configured} (from $${spec.env} or mysqlTools.${key}) does not run, or does not print its version`,
+        `${configured} --version should print "... Ver X.Y.Z ..."`,
+        2,
+      );
+    }
+    return tool;
+  }
+  const searchPath = [process.env.PATH ?? '', ...SERVER_DIRS].join(':');
+  for (const command of spec.commands) {
+    const isServer = key === 'mysqld' || key === 'mariadbd' || key === 'mariadbInstallDb';
+    const path = which(command, isServer ? searchPath : undefined);
+    if (!path) continue;
+    if (key === 'mariadbInstallDb') return { path, command, flavor: 'mariadb', version: '', options: new Set() };
+    const tool = probe(path, command, opts.help ?? true);
+    if (tool && tool.flavor === spec.flavor) return tool;
+  }
+  return undefined;
+}
+
+/** Every dump tool found (MySQL's and MariaDB's). */
+export function dumpTools(paths: ProgramPaths): ClientTool[] {
+  const tools: ClientTool[] = [];
+  for (const key of [DUMP_PROGRAM.mysql, DUMP_PROGRAM.mariadb]) {
+    const tool = findProgram(key, paths);
+    if (tool) tools.push(tool);
+  }
   if (tools.length === 0) {
     throw new UserError(
-      'no dump program: neither mariadb-dump nor mysqldump is on PATH',
-      'install the client package (Debian: apt install mariadb-client; MySQL: mysql-client)',
+      'no dump program: neither mariadb-dump nor mysqldump was found',
+      `looked for ${lookedFor('mysqldump')}; ${lookedFor('mariadbDump')} (Debian: apt install mariadb-client)`,
       1,
     );
   }
   return tools;
 }
 
-/** The command-line client that loads dumps. MariaDB's first: it understands both vendors' dumps. */
-export function clientTool(): ClientTool {
-  const tool = findTools(CLIENT_COMMANDS)[0];
+/** The command-line client that loads dumps into a server of `flavor`: that engine's own, else the other one. */
+export function clientTool(flavor: Flavor, paths: ProgramPaths): ClientTool {
+  const tool =
+    findProgram(CLIENT_PROGRAM[flavor], paths) ??
+    findProgram(CLIENT_PROGRAM[flavor === 'mysql' ? 'mariadb' : 'mysql'], paths);
   if (!tool) {
     throw new UserError(
-      'no mariadb or mysql client program on PATH: cannot load a dump',
-      'install the client package (Debian: apt install mariadb-client)',
+      `no ${flavorName(flavor)} client program: cannot load a dump`,
+      `looked for ${lookedFor(CLIENT_PROGRAM[flavor])} (Debian: apt install mariadb-client)`,
       1,
     );
   }
   return tool;
 }
 
-/** The server and installer for scratch servers; LIFEBOAT_MARIADBD / LIFEBOAT_MARIADB_INSTALL_DB override. */
-export function serverPrograms(): { server: string; installDb: string } {
-  const path = [process.env.PATH ?? '', ...SERVER_DIRS].join(':');
-  const server = process.env.LIFEBOAT_MARIADBD ?? which('mariadbd', path) ?? which('mysqld', path);
-  const installDb =
-    process.env.LIFEBOAT_MARIADB_INSTALL_DB ?? which('mariadb-install-db', path) ?? which('mysql_install_db', path);
-  if (!server || !installDb) {
-    throw new UserError(
-      'a restore drill needs a MariaDB server on this machine: mariadbd and mariadb-install-db were not found',
-      'install it (Debian: apt install mariadb-server); it is only started on a throwaway directory',
-      1,
-    );
-  }
-  return { server, installDb };
+export interface ServerPrograms {
+  flavor: Flavor;
+  server: string;
+  /** MariaDB's installer; MySQL's server initializes its own data directory. */
+  installDb?: string;
+  version: string;
 }
 
-function probe(path: string, command: string): ClientTool | undefined {
-  if (probed.has(path)) return probed.get(path);
-  const run = (args: string[]) => spawnSync(path, args, { encoding: 'utf8', timeout: 10_000 });
+/** The server (and installer) of one engine for scratch servers, or why there is none (what was looked for). */
+export function serverPrograms(flavor: Flavor, paths: ProgramPaths): ServerPrograms | { missing: string } {
+  const server = findProgram(SERVER_PROGRAM[flavor], paths, { help: false });
+  if (!server)
+    return { missing: `no ${flavorName(flavor)} server here (looked for ${lookedFor(SERVER_PROGRAM[flavor])})` };
+  if (flavor === 'mysql') return { flavor, server: server.path, version: server.version };
+  const installDb = findProgram('mariadbInstallDb', paths, { help: false });
+  if (!installDb) return { missing: `no MariaDB installer here (looked for ${lookedFor('mariadbInstallDb')})` };
+  return { flavor, server: server.path, installDb: installDb.path, version: server.version };
+}
+
+function probe(path: string, command: string, help: boolean): ClientTool | undefined {
+  const key = `${path}\0${help}`;
+  if (probed.has(key)) return probed.get(key);
+  const run = (args: string[]) => spawnSync(path, args, { encoding: 'utf8', timeout: 20_000 });
   const version = run(['--version']);
   const parsed = parseToolVersion(`${version.stdout ?? ''}${version.stderr ?? ''}`);
   let tool: ClientTool | undefined;
   if (parsed) {
-    const help = run(['--no-defaults', '--help']);
-    tool = { path, command, ...parsed, options: parseHelpOptions(help.stdout ?? '') };
+    const options = help ? parseHelpOptions(run(['--no-defaults', '--help']).stdout ?? '') : new Set<string>();
+    tool = { path, command, ...parsed, options };
   }
-  probed.set(path, tool);
+  probed.set(key, tool);
   return tool;
 }
 

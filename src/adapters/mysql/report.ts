@@ -1,5 +1,12 @@
 import type { CatalogEntry } from '../../domain/backup/catalog.js';
-import { GUIDE, GUIDE_INTRO, GUIDE_ORDER, type GuidePath, type Have } from '../../domain/mysql/guide.js';
+import {
+  type Engine,
+  GUIDE_INTRO,
+  GUIDE_ORDER,
+  type GuidePath,
+  guideFor,
+  type Have,
+} from '../../domain/mysql/guide.js';
 import type { MysqlManifest } from '../../domain/mysql/manifest.js';
 import { formatBytes } from '../../domain/units.js';
 import type { Output } from '../../render/output.js';
@@ -49,6 +56,7 @@ export function dumpListDocument(store: { locate(name: string): string }, entrie
     encrypted: e.encrypted,
     verified: e.verified,
     verifiedAt: e.manifest?.verified?.at ?? null,
+    unverifiedReason: e.verified === null ? (e.manifest?.unverified?.reason ?? null) : null,
     manifest: e.manifest ? 'ok' : e.manifestError ? 'unreadable' : 'missing',
   }));
 }
@@ -60,7 +68,7 @@ export function renderDumpList(out: Output, entries: CatalogEntry<MysqlManifest>
     formatBytes(e.size),
     e.group,
     e.manifest ? String(e.manifest.rows) : e.manifestError ? c.red('bad manifest') : c.yellow('no manifest'),
-    e.verified === true ? c.green('yes') : e.verified === false ? c.red('FAILED') : c.yellow('never'),
+    e.verified === true ? c.green('yes') : e.verified === false ? c.red('FAILED') : c.yellow('unverified'),
     e.name + (e.encrypted ? ' (age)' : ''),
   ]);
   return `${entries.length} MySQL dump(s)\n${renderTable(['WHEN (UTC)', 'SIZE', 'SOURCE', 'ROWS', 'VERIFIED', 'NAME'], rows)}`;
@@ -85,6 +93,7 @@ function plural(n: number, word: string): string {
 }
 
 export function drillLine(o: MysqlDrillOutcome): string {
+  if (o.status === 'unverified') return `verify could not run for ${o.location}; it stays unverified: ${o.reason}`;
   if (!o.ok) return `verify FAILED for ${o.location} (${o.seconds.toFixed(1)}s):`;
   return `verify ok: ${o.location} loaded into a scratch ${o.scratchVersion ?? 'server'}; ${o.tables} tables, ${o.rows} rows, counts and checksums match (${o.seconds.toFixed(1)}s)`;
 }
@@ -121,12 +130,14 @@ export function loadProgressText(verb: string, bytes: number, total: number | un
   return `${verb}: ${formatBytes(bytes)}${pct}, ${rows.toLocaleString('en-US')} rows`;
 }
 
-export function guideDocument(have?: Have) {
-  const paths = have ? [GUIDE[have]] : Object.values(GUIDE);
-  return { topic: 'mysql', intro: GUIDE_INTRO, order: GUIDE_ORDER, paths };
+export function guideDocument(have?: Have, engine?: Engine) {
+  const guide = guideFor(engine);
+  const paths = have ? [guide[have]] : Object.values(guide);
+  return { topic: 'mysql', engine: engine ?? null, intro: GUIDE_INTRO, order: GUIDE_ORDER, paths };
 }
 
-export function renderGuide(out: Output, have?: Have): string {
+export function renderGuide(out: Output, have?: Have, engine?: Engine): string {
+  const GUIDE = guideFor(engine);
   const c = out.color;
   const width = terminalWidth();
   const item = (prefix: string, text: string) => `   ${prefix}${wrap(text, width, 3 + stripped(prefix).length)}`;
@@ -152,10 +163,13 @@ const PASSWORD_HELP =
 /** `--help` texts of the database commands. */
 export const HELP = {
   backup: `
-Runs mariadb-dump (or MySQL's mysqldump for MySQL servers) with --single-transaction --quick --routines --triggers
---events --hex-blob, streams it through gzip (and age) into the store, and commits only when the dump exited 0 and
-wrote its end marker. Per-table row counts and checksums are read from the dump stream itself (ADR 005) into
-NAME.manifest.json. ${PASSWORD_HELP}
+Runs the server engine's own dump tool (MySQL: mysqldump; MariaDB: mariadb-dump) with --single-transaction --quick
+--routines --triggers --events --hex-blob, streams it through gzip (and age) into the store, and commits only when
+the dump exited 0, wrote its end marker and holds every table, view, trigger, routine and event information_schema
+lists. A backup user lacking a privilege that hides objects (SHOW_ROUTINE, SHOW VIEW, TRIGGER, EVENT) is refused
+before dumping. A MySQL server with only mariadb-dump here is refused (MySQL cannot load what it writes) unless
+--allow-other-dump-tool. Programs: $LIFEBOAT_MYSQLDUMP / mysqlTools.mysqldump etc. (ADR 011). Per-table row counts
+and checksums are read from the dump stream itself (ADR 005) into NAME.manifest.json. ${PASSWORD_HELP}
 
 Examples:
   MYSQL_PWD=... lifeboat backup mysql --url mysql://backup@10.0.0.20:3306/shop --to /mnt/nfs/lifeboat
@@ -163,16 +177,18 @@ Examples:
 
 Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input or credentials.`,
   verify: `
-Starts mariadbd on a fresh temp datadir (unix socket and a free 127.0.0.1 port, real grant tables), loads the
-dump, dumps the restored databases again and compares row counts and checksums per table, views, triggers,
-routines and events with the manifest. A different source version is a warning. The server and its directory are
-removed afterwards, also on failure or Ctrl-C. The result is recorded in the manifest.
+Starts a scratch server of the dump's engine and major version (mysqld or mariadbd, found like the dump tools:
+$LIFEBOAT_MYSQLD, $LIFEBOAT_MARIADBD, mysqlTools, PATH) on a fresh temp datadir (unix socket and a free 127.0.0.1
+port, real grant tables), loads the dump, dumps the restored databases again and compares row counts and checksums
+per table (JSON values compared as values), views, triggers, routines and events with the manifest. Without such a
+server the dump stays unverified, with the reason, never "ok" (exit 1). A different minor version is a warning. The
+server and its directory are removed afterwards, also on failure or Ctrl-C. The result is recorded in the manifest.
 
 Examples:
   lifeboat -c lifeboat.yaml verify mysql --latest
   lifeboat verify mysql /mnt/nfs/lifeboat/mysql/2026-11-27T150905.123Z-shop.sql.gz --json
 
-Exit codes: 0 the drill passed, 1 it failed, 2 bad input, 130 interrupted.`,
+Exit codes: 0 the drill passed, 1 it failed or could not run (unverified), 2 bad input, 130 interrupted.`,
   restore: `
 Without a database in --url every database of the dump is restored under its own name; with one, a single-database
 dump is loaded under that name. Afterwards each table's row count is compared with the dump. ${PASSWORD_HELP}

@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { compareCounts } from '../../domain/mysql/compare.js';
 import { DumpParser, type DumpSummary, type TableStats } from '../../domain/mysql/dump-parser.js';
 import type { MysqlManifest } from '../../domain/mysql/manifest.js';
+import type { ProgramPaths } from '../../domain/mysql/tools.js';
 import { describeTarget, type MysqlTarget } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
 import type { ByteTransform } from '../snapshot/stream.js';
@@ -25,6 +26,8 @@ export interface MysqlRestoreRequest {
   target: MysqlTarget;
   password?: string;
   force: boolean;
+  /** Configured program paths (lifeboat.yaml's mysqlTools); the environment wins. */
+  paths?: ProgramPaths;
   onProgress?: (bytes: number, total: number | undefined, rows: number) => void;
   signal?: AbortSignal;
 }
@@ -72,6 +75,8 @@ export async function restoreMysql(req: MysqlRestoreRequest): Promise<MysqlResto
       rename,
       onProgress: (bytes, rows) => req.onProgress?.(bytes, total, rows),
       signal: req.signal,
+      flavor: session.server.flavor,
+      paths: req.paths,
     });
     const expected: TableStats[] = held.tables.map((t) =>
       rename && t.database === rename.from ? { ...t, database: rename.to } : t,

@@ -2,18 +2,18 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServerInfo } from '../../domain/mysql/tools.js';
+import type { Flavor, ProgramPaths, ServerInfo } from '../../domain/mysql/tools.js';
 import { UserError } from '../../errors.js';
 import { freePort } from '../proc/ports.js';
 import { isAlive, stopProcess } from '../proc/process.js';
 import { waitFor } from '../proc/wait.js';
 import type { Scratch } from '../verify/scratch.js';
 import { openSession } from './connect.js';
-import { serverPrograms } from './programs.js';
+import { programPaths, serverPrograms } from './programs.js';
 
 /**
- * A throwaway MariaDB for restore drills (and tests): `mariadb-install-db` into a fresh data directory, then
- * `mariadbd` on a unix socket in that directory and a free 127.0.0.1 port. Grant tables are real (no
+ * A throwaway MariaDB or MySQL for restore drills (and tests): `mariadb-install-db` (MySQL: `mysqld
+ * --initialize-insecure`) into a fresh data directory, then the server on a unix socket in that directory and a free 127.0.0.1 port. Grant tables are real (no
  * --skip-grant-tables: a dump's DEFINER clauses and GRANT-dependent objects load as they would in production), with a
  * passwordless root reachable only through the socket in a 0700 directory and loopback. Durability is switched off
  * (nosync, no doublewrite, no binlog): the data is thrown away anyway, and it makes start-up and loading several
@@ -30,31 +30,72 @@ export interface ScratchServer {
   stop(): Promise<void>;
 }
 
-const FAST = ['--innodb-flush-method=nosync', '--innodb-doublewrite=0', '--innodb-log-file-size=64M'];
+/** MariaDB only: MySQL 8.4+ treats nosync as unsupported and sizes its redo log with another option. */
+const FAST_MARIADB = ['--innodb-flush-method=nosync', '--innodb-doublewrite=0', '--innodb-log-file-size=64M'];
+const FAST_MYSQL = ['--innodb-doublewrite=OFF'];
+
+/** No server of the wanted engine here: the drill cannot prove anything (the dump stays unverified). */
+export class ScratchUnavailableError extends UserError {
+  constructor(readonly reason: string) {
+    super(reason, 'set $LIFEBOAT_MYSQLD / $LIFEBOAT_MARIADBD or mysqlTools in the config to a server binary', 1);
+  }
+}
 /** sun_path is 108 bytes on Linux; leave room. */
 const SOCKET_MAX = 100;
 
-export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: number } = {}): Promise<ScratchServer> {
-  const { server, installDb } = serverPrograms();
+export interface ScratchOptions {
+  timeoutMs?: number;
+  /** The engine (default MariaDB). */
+  flavor?: Flavor;
+  paths?: ProgramPaths;
+  /** Extra server options (tests: TLS, require_secure_transport). */
+  extraArgs?: string[];
+}
+
+export async function startScratchServer(scratch: Scratch, opts: ScratchOptions = {}): Promise<ScratchServer> {
+  const flavor = opts.flavor ?? 'mariadb';
+  const programs = serverPrograms(flavor, opts.paths ?? programPaths());
+  if ('missing' in programs) throw new ScratchUnavailableError(programs.missing);
+  const { server } = programs;
+  const name = flavor === 'mysql' ? 'MySQL' : 'MariaDB';
   const dataDir = scratch.path('data');
-  const logFile = scratch.path('mariadbd.log');
+  const logFile = scratch.path('server.log');
   const tmp = scratch.path('tmp');
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-  await run(
-    installDb,
-    [
-      '--no-defaults',
-      `--datadir=${dataDir}`,
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-      '--skip-name-resolve',
-      ...asRoot,
-      ...FAST,
-    ],
-    scratch.path('install-db.log'),
-    opts.timeoutMs ?? 120_000,
-  );
+  const fast = flavor === 'mysql' ? FAST_MYSQL : FAST_MARIADB;
+  if (programs.installDb) {
+    await run(
+      programs.installDb,
+      [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        '--skip-name-resolve',
+        ...asRoot,
+        ...fast,
+      ],
+      scratch.path('install-db.log'),
+      opts.timeoutMs ?? 120_000,
+    );
+  } else {
+    // MySQL: root@localhost without a password, reachable only through the 0700 socket directory and loopback.
+    await run(
+      server,
+      [
+        '--no-defaults',
+        '--initialize-insecure',
+        `--datadir=${dataDir}`,
+        `--log-error=${scratch.path('install-db.log')}`,
+        ...asRoot,
+        ...fast,
+      ],
+      scratch.path('install-db.log'),
+      opts.timeoutMs ?? 180_000,
+    );
+  }
+  const engineArgs = flavor === 'mysql' ? ['--mysqlx=OFF', '--secure-file-priv=NULL'] : [];
   let socketDir: string | undefined;
   let socket = scratch.path('mysqld.sock');
   if (socket.length > SOCKET_MAX) {
@@ -70,7 +111,7 @@ export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: n
       `--socket=${socket}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
-      `--pid-file=${scratch.path('mariadbd.pid')}`,
+      `--pid-file=${scratch.path('server.pid')}`,
       `--log-error=${logFile}`,
       `--tmpdir=${tmp}`,
       '--skip-log-bin',
@@ -82,8 +123,10 @@ export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: n
       '--innodb-fast-shutdown=2',
       '--innodb-buffer-pool-dump-at-shutdown=0',
       '--innodb-buffer-pool-load-at-startup=0',
+      ...engineArgs,
       ...asRoot,
-      ...FAST,
+      ...fast,
+      ...(opts.extraArgs ?? []),
     ];
     const child = spawn(server, args, { stdio: 'ignore', detached: false });
     child.once('error', () => undefined);
@@ -92,9 +135,9 @@ export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: n
     scratch.track(pid);
     try {
       const info = await waitFor(
-        'the scratch MariaDB to accept connections',
+        `the scratch ${name} to accept connections`,
         async () => {
-          if (!isAlive(pid)) throw new ExitedError(lastLogLine(logFile));
+          if (!isAlive(pid)) throw new ExitedError(server, lastLogLine(logFile));
           if (!existsSync(socket)) return undefined;
           const session = await openSession({ user: 'root', host: 'localhost', port, socket, display: '' }, undefined, {
             timeoutMs: 2000,
@@ -105,7 +148,7 @@ export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: n
         { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 100 },
       ).catch((err) => {
         // waitFor keeps probing through errors; a dead server is final, so surface its own words.
-        if (!isAlive(pid)) throw new ExitedError(lastLogLine(logFile));
+        if (!isAlive(pid)) throw new ExitedError(server, lastLogLine(logFile));
         throw err;
       });
       const stop = async () => {
@@ -123,12 +166,12 @@ export async function startScratchServer(scratch: Scratch, opts: { timeoutMs?: n
   }
   if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   const why = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new UserError(`the scratch MariaDB did not start: ${why}`, `its log: ${logFile}`, 1);
+  throw new UserError(`the scratch ${name} did not start: ${why}`, `its log: ${logFile}`, 1);
 }
 
 class ExitedError extends Error {
-  constructor(logLine: string) {
-    super(`mariadbd exited${logLine ? `: ${logLine}` : ''}`);
+  constructor(program: string, logLine: string) {
+    super(`${program.split('/').pop()} exited${logLine ? `: ${logLine}` : ''}`);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * lifeboat-rowsum-v1: a table's checksum over its rows as the dump tool wrote them.
+ * lifeboat-rowsum-v2: a table's checksum over its rows as the dump tool wrote them, JSON documents in canonical form
+ * (v1 hashed them byte for byte; see canonicalJson in dump-parser.ts).
  *
  * Each row (the bytes between its parentheses in the INSERT) is hashed into two 32-bit lanes while the parser walks
  * it (FNV-1a and a multiply-xorshift lane, each finished with murmur3's fmix32, the row length mixed in); the table's
@@ -8,7 +9,7 @@
  * This detects lost, extra or altered rows; it is not a cryptographic digest and does not pretend to be one (the
  * SHA-256 of the stored file in the manifest covers tampering with the file itself).
  */
-export const CHECKSUM_ALGORITHM = 'lifeboat-rowsum-v1';
+export const CHECKSUM_ALGORITHM = 'lifeboat-rowsum-v2';
 
 export class RowChecksum {
   private a = 0;

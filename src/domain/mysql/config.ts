@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { RetentionPolicy } from '../retention.js';
 import { durationText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
 import { safeSourceName } from './manifest.js';
+import { PROGRAMS, type ProgramKey } from './tools.js';
 import { parseMysqlUrl } from './url.js';
 
 /**
@@ -57,6 +58,22 @@ export const databasesSchema = v.pipe(
 );
 
 export type DatabaseConfig = v.InferOutput<typeof databaseSchema>;
+
+/**
+ * `mysqlTools:` the MySQL/MariaDB programs to run, when they are not the ones on PATH (a MySQL client of the server's
+ * version, a server for restore drills of another engine). Each may be a wrapper script. The environment variables
+ * (LIFEBOAT_MYSQLDUMP, LIFEBOAT_MYSQLD, ...; src/domain/mysql/tools.ts) win over these.
+ *
+ *   mysqlTools:
+ *     mysqldump: /opt/mysql-9.1/bin/mysqldump
+ *     mysqld: /opt/mysql-9.1/bin/mysqld
+ */
+export const mysqlToolsSchema = v.strictObject(
+  Object.fromEntries(Object.keys(PROGRAMS).map((k) => [k, v.optional(nonEmptyString)])) as Record<
+    ProgramKey,
+    v.OptionalSchema<typeof nonEmptyString, undefined>
+  >,
+);
 
 /**
  * The retention of each source's dumps: a configured database's own, found by the source name its dumps carry; none

@@ -47,6 +47,8 @@ const OPEN = 0x28;
 const CLOSE = 0x29;
 const SEMI = 0x3b;
 const COMMA = 0x2c;
+const BRACE = 0x7b;
+const BRACKET = 0x5b;
 
 /** How much of a line is kept for classification. Longer lines (view bodies, huge DDL) are cut, not buffered. */
 const HEAD_BYTES = 1024;
@@ -64,6 +66,12 @@ enum Mode {
   RowString = 4,
   /** Just after a backslash inside a quoted string. */
   RowEscape = 5,
+  /** The first byte of a quoted string: '{' or '[' starts a JSON document. */
+  RowStringStart = 6,
+  /** Inside a quoted JSON document (collected, hashed in canonical form at its closing quote). */
+  RowJson = 7,
+  /** Just after a backslash inside a JSON document. */
+  RowJsonEscape = 8,
 }
 
 const INSERT_START = /^(?:INSERT|REPLACE)\s/;
@@ -89,6 +97,7 @@ export class DumpParser {
   private h1 = 0;
   private h2 = 0;
   private rowLength = 0;
+  private json: number[] = [];
 
   /** The table whose rows are passing right now ("db.table"), for progress displays. */
   get currentTable(): string | undefined {
@@ -232,29 +241,55 @@ export class DumpParser {
     return chunk.length;
   }
 
-  /** Row bytes: hashed one by one; quotes and escapes tracked so a ')' inside a string does not end the row. */
+  /**
+   * Row bytes: hashed one by one; quotes and escapes tracked so a ')' inside a string does not end the row. A string
+   * that starts with '{' or '[' is hashed in canonical JSON form (canonicalJson): MySQL prints a JSON DECIMAL 13.70
+   * that comes back from a reload as the double 13.7, the same value.
+   */
   private rowBytes(chunk: Uint8Array, start: number): number {
     let h1 = this.h1;
     let h2 = this.h2;
     let mode = this.mode;
     let i = start;
+    let adjust = 0;
     const n = chunk.length;
     for (; i < n; i++) {
       const c = chunk[i]!;
       if (mode === Mode.Row) {
         if (c === CLOSE) break;
-        if (c === QUOTE) mode = Mode.RowString;
+        if (c === QUOTE) mode = Mode.RowStringStart;
       } else if (mode === Mode.RowString) {
         if (c === BACKSLASH) mode = Mode.RowEscape;
         else if (c === QUOTE) mode = Mode.Row;
-      } else {
+      } else if (mode === Mode.RowEscape) {
         mode = Mode.RowString;
+      } else if (mode === Mode.RowStringStart) {
+        if (c === BRACE || c === BRACKET) {
+          mode = Mode.RowJson;
+          this.json = [c];
+          continue;
+        }
+        mode = c === BACKSLASH ? Mode.RowEscape : c === QUOTE ? Mode.Row : Mode.RowString;
+      } else if (mode === Mode.RowJsonEscape || c !== QUOTE) {
+        mode = mode === Mode.RowJson && c === BACKSLASH ? Mode.RowJsonEscape : Mode.RowJson;
+        this.json.push(c);
+        continue;
+      } else {
+        const canonical = canonicalJson(this.json);
+        for (let k = 0; k < canonical.length; k++) {
+          h1 = Math.imul(h1 ^ canonical[k]!, 0x01000193);
+          h2 = Math.imul(h2 ^ canonical[k]!, 0x5bd1e995);
+          h2 ^= h2 >>> 15;
+        }
+        adjust += canonical.length - this.json.length;
+        this.json = [];
+        mode = Mode.Row;
       }
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
-    this.rowLength += i - start;
+    this.rowLength += i - start + adjust;
     if (i === n) {
       this.h1 = h1;
       this.h2 = h2;
@@ -322,4 +357,22 @@ export class DumpParser {
 
 function indexOf(chunk: Uint8Array, byte: number, from: number): number {
   return chunk.indexOf(byte, from);
+}
+
+const SQL_ESCAPES: Record<string, string> = { '0': '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a' };
+
+/**
+ * A JSON document as the engine sees its value: the SQL string unescaped, parsed and printed again, so numbers
+ * compare as numbers (13.70 = 13.7 = 1.37e1) and spacing does not matter. Text that only looks like JSON and does
+ * not parse is kept byte for byte. (A JSON-looking TEXT column is compared the same way: a change of 1.50 to 1.5 in
+ * it goes unnoticed, any other change does not.)
+ */
+export function canonicalJson(escaped: readonly number[]): Uint8Array {
+  const raw = Buffer.from(escaped);
+  const text = raw.toString('utf8').replace(/\\(.)/gs, (_, ch: string) => SQL_ESCAPES[ch] ?? ch);
+  try {
+    return Buffer.from(JSON.stringify(JSON.parse(text)), 'utf8');
+  } catch {
+    return raw;
+  }
 }

@@ -10,7 +10,7 @@ export interface Explained {
 }
 
 const PRIVILEGES_HINT =
-  'a backup user needs SELECT, SHOW VIEW, TRIGGER, EVENT and (for routines) SHOW ROUTINE or SELECT on mysql.proc';
+  'a backup user needs SELECT, SHOW VIEW, TRIGGER, EVENT and, for routines, SHOW_ROUTINE (MySQL 8+) or SELECT on mysql.proc (MariaDB)';
 
 /** A mysql2 error (`code`, `errno`, message) from connecting or querying `where` ("backup@db:3306"). */
 export function explainMysqlError(
@@ -59,7 +59,40 @@ export function explainMysqlError(
   }
 }
 
-/** The dump or client program failed: its stderr (last meaningful line) and exit status, as one line. */
+/**
+ * A child's stderr as kept for its error message: the first and the last `limit` characters. The real error can come
+ * after megabytes of noise (a client echoing the INSERT it choked on), and a first-64-KiB buffer loses it.
+ */
+export class StderrKeeper {
+  private head = '';
+  private tail = '';
+  private dropped = false;
+
+  constructor(private readonly limit = 16_384) {}
+
+  push(text: string): void {
+    if (this.head.length < this.limit) {
+      const room = this.limit - this.head.length;
+      this.head += text.slice(0, room);
+      text = text.slice(room);
+    }
+    if (!text) return;
+    const joined = this.tail + text;
+    if (joined.length > this.limit) this.dropped = true;
+    this.tail = joined.slice(-this.limit);
+  }
+
+  text(): string {
+    return this.dropped ? `${this.head}\n[...]\n${this.tail}` : this.head + this.tail;
+  }
+}
+
+/** Lines a client prints that are never the failure: warnings, deprecations, MySQL 9's note on masking policies. */
+const HARMLESS = [/^Warning\b/i, /\[Warning\]/i, /Deprecated program name/i, /masking polic/i, /^\[\.\.\.\]$/];
+/** The server's own error: `ERROR 3105 (HY000) at line 45: ...`, `mysqldump: Got error: 1045: ...`. */
+const SERVER_ERROR = /\bERROR \d{3,5} \(|Got error: \d{3,5}\b|\berror:? \d{4,5}\b/i;
+
+/** The dump or client program failed: the line with the server's error code (else the last meaningful one). */
 export function explainToolFailure(
   command: string,
   code: number | null,
@@ -69,10 +102,14 @@ export function explainToolFailure(
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^Warning: /i.test(l) && !/Deprecated program name/i.test(l));
-  const last = lines.find((l) => /error|denied|couldn't|unknown|failed/i.test(l)) ?? lines.at(-1);
+    .filter((l) => l && !HARMLESS.some((h) => h.test(l)));
+  const last =
+    lines.find((l) => SERVER_ERROR.test(l)) ??
+    lines.find((l) => /error|denied|couldn't|unknown|failed/i.test(l)) ??
+    lines.at(-1);
   const how = signal ? `was killed (${signal})` : `exited ${code}`;
-  const detail = last ? `: ${last.replace(/^[\w./-]+:\s*/, '')}` : '';
+  const line = last?.replace(/^[\w./-]+:\s*/, '');
+  const detail = line ? `: ${line.length > 400 ? `${line.slice(0, 400)}...` : line}` : '';
   const denied = /access denied|command denied|privilege/i.test(last ?? '');
   return {
     message: `${command} ${how}${detail}`,

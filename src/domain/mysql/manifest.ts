@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { BackupName } from '../backup/catalog.js';
 import { MANIFEST_SUFFIX, parseStamp } from '../backup/naming.js';
 import { parseJson } from '../validation.js';
+import { flavorName, serverInfo } from './tools.js';
 
 /**
  * `NAME.manifest.json` beside every database dump: where it came from, what it holds (per-table row counts and
@@ -66,6 +67,8 @@ export const mysqlManifestSchema = v.looseObject({
   toolVersion: v.string(),
   warnings: v.optional(v.array(v.string())),
   verified: v.nullable(verificationSchema),
+  /** The latest drill could not run (no scratch server of the dump's engine and major version here): why. */
+  unverified: v.optional(v.looseObject({ at: v.string(), reason: v.string() })),
 });
 
 export type MysqlManifest = v.InferOutput<typeof mysqlManifestSchema>;
@@ -73,7 +76,42 @@ export type MysqlVerification = v.InferOutput<typeof verificationSchema>;
 
 export function parseMysqlManifest(text: string): { manifest: MysqlManifest } | { error: string } {
   const parsed = parseJson(mysqlManifestSchema, text);
-  return 'error' in parsed ? parsed : { manifest: parsed.value };
+  return 'error' in parsed ? parsed : { manifest: trustedVerification(parsed.value) };
+}
+
+/**
+ * A passed drill counts only when it ran in the dump's own engine: earlier versions verified MySQL dumps in a scratch
+ * MariaDB, which says nothing about a restore into MySQL (ERROR 3105 on generated columns, unknown 0900 collations).
+ * Such a result reads as unverified, with the reason, everywhere (backup list, serve, metrics, retention).
+ */
+export function trustedVerification(m: MysqlManifest): MysqlManifest {
+  const drill = m.verified;
+  if (!drill?.ok) return m;
+  const scratch = drill.scratchVersion ? serverInfo(drill.scratchVersion) : undefined;
+  if (scratch && scratch.flavor === m.server.flavor) return m;
+  const where = scratch ? `a scratch ${flavorName(scratch.flavor)}` : 'an unknown scratch server';
+  return {
+    ...m,
+    verified: null,
+    unverified: {
+      at: drill.at,
+      reason: `verified in ${where}, which does not prove a restore into ${flavorName(m.server.flavor)}: run verify mysql again`,
+    },
+  };
+}
+
+/** A drill's result as the manifest keeps it: a drill that could not run leaves an earlier real result alone. */
+export function withDrill(
+  m: MysqlManifest,
+  drill: MysqlVerification & { status: 'verified' | 'failed' | 'unverified'; reason?: string },
+): MysqlManifest {
+  const { status, reason, ...verified } = drill;
+  if (status === 'unverified') {
+    if (m.verified) return m;
+    return { ...m, unverified: { at: drill.at, reason: reason ?? 'no scratch server' } };
+  }
+  const { unverified: _gone, ...rest } = m;
+  return { ...rest, verified };
 }
 
 export function renderMysqlManifest(manifest: MysqlManifest): string {

@@ -52,22 +52,80 @@ export function parseHelpOptions(help: string): Set<string> {
   return options;
 }
 
-/** The dump program for this server: its own vendor's when installed, else the other one (with a warning). */
+/**
+ * The programs Lifeboat runs, each configurable (`mysqlTools` in lifeboat.yaml, or the environment variable, which
+ * wins). A "program" may be a wrapper script (a MySQL built into another root, a container's client): Lifeboat only
+ * runs it with arguments and reads its output. docs/adr/011-mysql-programs.md.
+ */
+export const PROGRAMS = {
+  mysqldump: { env: 'LIFEBOAT_MYSQLDUMP', commands: ['mysqldump'], flavor: 'mysql' },
+  mysql: { env: 'LIFEBOAT_MYSQL', commands: ['mysql'], flavor: 'mysql' },
+  mysqld: { env: 'LIFEBOAT_MYSQLD', commands: ['mysqld'], flavor: 'mysql' },
+  mariadbDump: { env: 'LIFEBOAT_MARIADB_DUMP', commands: ['mariadb-dump', 'mysqldump'], flavor: 'mariadb' },
+  mariadb: { env: 'LIFEBOAT_MARIADB', commands: ['mariadb', 'mysql'], flavor: 'mariadb' },
+  mariadbd: { env: 'LIFEBOAT_MARIADBD', commands: ['mariadbd', 'mysqld'], flavor: 'mariadb' },
+  mariadbInstallDb: {
+    env: 'LIFEBOAT_MARIADB_INSTALL_DB',
+    commands: ['mariadb-install-db', 'mysql_install_db'],
+    flavor: 'mariadb',
+  },
+} as const satisfies Record<string, { env: string; commands: readonly string[]; flavor: Flavor }>;
+
+export type ProgramKey = keyof typeof PROGRAMS;
+/** Configured paths (lifeboat.yaml's `mysqlTools`), by program. */
+export type ProgramPaths = Partial<Record<ProgramKey, string>>;
+
+export const DUMP_PROGRAM: Record<Flavor, ProgramKey> = { mysql: 'mysqldump', mariadb: 'mariadbDump' };
+export const CLIENT_PROGRAM: Record<Flavor, ProgramKey> = { mysql: 'mysql', mariadb: 'mariadb' };
+export const SERVER_PROGRAM: Record<Flavor, ProgramKey> = { mysql: 'mysqld', mariadb: 'mariadbd' };
+
+/** Where a program is looked for, for the one-line error that says it was not found. */
+export function lookedFor(key: ProgramKey): string {
+  const p = PROGRAMS[key];
+  return `$${p.env}, mysqlTools.${key} in the config, ${p.commands.join(' or ')} on PATH`;
+}
+
+/**
+ * The dump program for this server: its own engine's. MySQL cannot load what mariadb-dump writes for it (generated
+ * column values, ERROR 3105; MariaDB-only syntax), so a MySQL server with only mariadb-dump is refused unless the
+ * user forces it (`allowOther`); the restore drill then decides, in a MySQL scratch server. A MariaDB server dumped by
+ * MySQL's mysqldump is allowed with a warning (MariaDB loads it; the drill proves it).
+ */
 export function chooseTool(
   server: ServerInfo,
   tools: readonly ClientTool[],
-): { tool: ClientTool; warnings: string[] } | undefined {
+  opts: { allowOther?: boolean } = {},
+): { tool: ClientTool; warnings: string[] } | { refused: string; hint: string } | undefined {
   const same = tools.find((t) => t.flavor === server.flavor);
-  if (same) return { tool: same, warnings: [] };
+  if (same) {
+    const warnings: string[] = [];
+    if (major(same.version) < major(server.version) && server.flavor === 'mysql') {
+      warnings.push(
+        `${same.command} ${same.version} is older than the server (MySQL ${server.version}); a client of the server's version is the faithful choice`,
+      );
+    }
+    return { tool: same, warnings };
+  }
   const other = tools[0];
   if (!other) return undefined;
   const vendor = server.flavor === 'mysql' ? "MySQL's mysqldump" : 'mariadb-dump';
+  if (server.flavor === 'mysql' && !opts.allowOther) {
+    return {
+      refused: `refusing to dump MySQL ${server.version} with ${other.command} (${flavorName(other.flavor)} ${other.version}): MySQL cannot load what it writes (generated columns, collations)`,
+      hint: `install MySQL's mysqldump (any mysql-client of version ${major(server.version)}.x) and name it with $LIFEBOAT_MYSQLDUMP or mysqlTools.mysqldump if it is not on PATH; --allow-other-dump-tool dumps anyway`,
+    };
+  }
   return {
     tool: other,
     warnings: [
       `the server is ${flavorName(server.flavor)} ${server.version} but only ${other.command} (${flavorName(other.flavor)} ${other.version}) is installed; ${vendor} would be the faithful choice`,
     ],
   };
+}
+
+/** "9.7.4" -> 9, "10.11.19" -> 10. */
+export function major(version: string): number {
+  return Number.parseInt(version, 10) || 0;
 }
 
 export function flavorName(flavor: Flavor): string {
@@ -168,6 +226,17 @@ export function versionWarning(source: ServerInfo | undefined, scratch: ServerIn
   const mm = (v: string) => v.split('.').slice(0, 2).join('.');
   if (source.flavor !== scratch.flavor || mm(source.version) !== mm(scratch.version)) {
     return `version mismatch: the dump comes from ${flavorName(source.flavor)} ${source.version}, the scratch server is ${flavorName(scratch.flavor)} ${scratch.version}; restore into the same version when you can`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a scratch server can prove a dump of `source`: a restore drill counts only in the same engine and major
+ * version (MySQL 8 and 9 differ in what they accept; MariaDB and MySQL even more). The reason when it cannot.
+ */
+export function scratchMismatch(source: ServerInfo, scratch: { flavor: Flavor; version: string }): string | undefined {
+  if (source.flavor !== scratch.flavor || major(source.version) !== major(scratch.version)) {
+    return `the dump comes from ${flavorName(source.flavor)} ${source.version} and the scratch server here is ${flavorName(scratch.flavor)} ${scratch.version}: a drill proves a restore only in the same engine and major version`;
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkStoredDump, compareCounts, compareRestore } from '../../../src/domain/mysql/compare.js';
 import type { DumpSummary } from '../../../src/domain/mysql/dump-parser.js';
-import { explainMysqlError, explainToolFailure } from '../../../src/domain/mysql/errors.js';
+import { explainMysqlError, explainToolFailure, StderrKeeper } from '../../../src/domain/mysql/errors.js';
 import { dumpName, newestDump, parseDumpName, parseMysqlManifest } from '../../../src/domain/mysql/manifest.js';
 import { DatabaseRenamer } from '../../../src/domain/mysql/rename.js';
 import {
@@ -13,6 +13,7 @@ import {
   loadArgs,
   parseHelpOptions,
   parseToolVersion,
+  scratchMismatch,
   serverInfo,
   versionWarning,
 } from '../../../src/domain/mysql/tools.js';
@@ -97,14 +98,32 @@ describe('client tools and flags', () => {
     expect(loadArgs(tool({ options: new Set(['binary-mode']) }), { defaultsFile: 'f' })).toContain('--binary-mode');
   });
 
-  it("prefers the server vendor's own dump tool, and says so when it is missing", () => {
+  it("dumps with the server engine's own tool and refuses mariadb-dump for MySQL unless forced", () => {
     const maria = tool({});
     const mysql = tool({ command: 'mysqldump', flavor: 'mysql', version: '8.0.36' });
     expect(chooseTool(serverInfo('8.0.36'), [maria, mysql])).toEqual({ tool: mysql, warnings: [] });
-    expect(chooseTool(serverInfo('8.0.36'), [maria])?.warnings[0]).toMatch(
-      /MySQL's mysqldump would be the faithful choice/,
+    expect(chooseTool(serverInfo('8.0.36'), [maria])).toEqual({
+      refused: expect.stringMatching(/refusing to dump MySQL 8\.0\.36 with mariadb-dump.*MySQL cannot load/),
+      hint: expect.stringMatching(/LIFEBOAT_MYSQLDUMP.*--allow-other-dump-tool/),
+    });
+    const forced = chooseTool(serverInfo('8.0.36'), [maria], { allowOther: true });
+    expect(forced && 'tool' in forced && forced.warnings[0]).toMatch(/MySQL's mysqldump would be the faithful choice/);
+    const older = chooseTool(serverInfo('9.7.4'), [mysql]);
+    expect(older && 'tool' in older && older.warnings[0]).toMatch(/older than the server/);
+    const mariaWithMysqldump = chooseTool(serverInfo('10.11.2-MariaDB'), [mysql]);
+    expect(mariaWithMysqldump && 'tool' in mariaWithMysqldump && mariaWithMysqldump.warnings[0]).toMatch(
+      /mariadb-dump would be the faithful choice/,
     );
     expect(chooseTool(serverInfo('10.11.2-MariaDB'), [])).toBeUndefined();
+  });
+
+  it('accepts a scratch server for a drill only of the same engine and major version', () => {
+    expect(scratchMismatch(serverInfo('9.7.4'), { flavor: 'mysql', version: '9.1.0' })).toBeUndefined();
+    expect(scratchMismatch(serverInfo('8.0.36'), { flavor: 'mysql', version: '9.7.4' })).toMatch(
+      /MySQL 8\.0\.36 .* MySQL 9\.7\.4: a drill proves a restore only in the same engine and major version/,
+    );
+    expect(scratchMismatch(serverInfo('9.7.4'), serverInfo('10.11.6-MariaDB'))).toMatch(/MariaDB 10\.11\.6/);
+    expect(scratchMismatch(serverInfo('10.11.6-MariaDB'), serverInfo('10.6.1-MariaDB'))).toBeUndefined();
   });
 
   it('writes option files whose values survive quotes, #, spaces and backslashes', () => {
@@ -233,5 +252,38 @@ describe('consistencyWarnings', () => {
     expect(consistencyWarnings([])).toEqual([]);
     expect(consistencyWarnings(['shop.log (MyISAM)'])[0]).toMatch(/^not transactional.*shop\.log \(MyISAM\)/);
     expect(consistencyWarnings(Array.from({ length: 7 }, (_, i) => `d.t${i} (Aria)`))[0]).toMatch(/and 2 more/);
+  });
+});
+
+describe('tool stderr', () => {
+  it('keeps the head and the tail, so an error after megabytes of echoed SQL is not lost', () => {
+    const kept = new StderrKeeper(100);
+    kept.push('first line\n');
+    for (let i = 0; i < 1000; i++) kept.push(`INSERT INTO t VALUES (${i});\n`);
+    kept.push('ERROR 3105 (HY000) at line 45: The value specified for generated column is not allowed.\n');
+    expect(kept.text()).toMatch(/^first line\n/);
+    expect(kept.text()).toMatch(/\[\.\.\.\][\s\S]*ERROR 3105 \(HY000\) at line 45/);
+    const small = new StderrKeeper(100);
+    small.push('a\n');
+    small.push('b\n');
+    expect(small.text()).toBe('a\nb\n');
+  });
+
+  it("picks the line with the server's error code and ignores harmless warnings", () => {
+    const stderr = [
+      'mysql: [Warning] Using a password on the command line interface can be insecure.',
+      "ERROR 3105 (HY000) at line 45: The value specified for generated column 'vat' in table 'products' is not allowed.",
+      'Warning: masking policies are not supported by this server',
+    ].join('\n');
+    expect(explainToolFailure('mysql', 1, null, stderr).message).toBe(
+      "mysql exited 1: ERROR 3105 (HY000) at line 45: The value specified for generated column 'vat' in table 'products' is not allowed.",
+    );
+    const dump =
+      "mysqldump: Got error: 1044: \"Access denied for user 'b'@'%' to database 'shop'\" when selecting the database";
+    expect(explainToolFailure('mysqldump', 2, null, `Warning: masking policies\n${dump}\n`)).toMatchObject({
+      message: expect.stringMatching(/^mysqldump exited 2: Got error: 1044/),
+      exitCode: 2,
+      hint: expect.stringMatching(/SHOW_ROUTINE/),
+    });
   });
 });

@@ -1,0 +1,220 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MysqlManifest } from '../../src/domain/mysql/manifest.js';
+import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
+import { mysqlRoot, startTestMariadb, startTestMysql, type TestMariadb } from '../helpers/mariadb.js';
+
+/**
+ * Engine-true dumps and drills against a real MySQL 9 (scripts/mysql-root.sh) and a real MariaDB 10.11, each holding
+ * the schema of a real application: utf8mb4 with emoji and CJK, JSON (with a DECIMAL that MySQL prints back
+ * differently after a round trip), BLOB, stored and virtual generated columns, FULLTEXT, BIT/ENUM/DECIMAL/DOUBLE, a
+ * view, triggers, a procedure, a function and an event, all created by a non-root user (MySQL: caching_sha2_password).
+ * backup -> verify -> restore into an empty database of the same engine must give identical CHECKSUM TABLE results,
+ * row counts and objects. And the incident's trap: a MySQL dump written by mariadb-dump is refused, and when forced
+ * is never called verified (MySQL refuses its generated-column values: ERROR 3105).
+ */
+
+const SCHEMA = `
+CREATE TABLE products (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  name VARCHAR(200) NOT NULL,
+  description TEXT,
+  price DECIMAL(10,2) NOT NULL,
+  vat DECIMAL(10,2) AS (price * 0.19) STORED,
+  gross DECIMAL(10,2) AS (price * 1.19) VIRTUAL,
+  weight DOUBLE,
+  flags BIT(8),
+  state ENUM('draft', 'live', 'gone') NOT NULL DEFAULT 'draft',
+  attrs JSON,
+  photo BLOB,
+  FULLTEXT KEY ft_text (name, description)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE stock_log (product INT, delta INT, at DATETIME(3)) ENGINE=InnoDB;
+CREATE TRIGGER products_created AFTER INSERT ON products FOR EACH ROW INSERT INTO stock_log VALUES (NEW.id, 0, '2026-01-01');
+CREATE TRIGGER products_priced BEFORE UPDATE ON products FOR EACH ROW SET NEW.weight = COALESCE(NEW.weight, 0);
+CREATE VIEW live_products AS SELECT id, name, gross FROM products WHERE state = 'live';
+CREATE PROCEDURE restock(IN p INT, IN n INT) BEGIN INSERT INTO stock_log VALUES (p, n, '2026-02-02'); END;
+CREATE FUNCTION with_vat(p DECIMAL(10,2)) RETURNS DECIMAL(10,2) DETERMINISTIC RETURN p * 1.19;
+CREATE EVENT purge_log ON SCHEDULE EVERY 1 DAY DO DELETE FROM stock_log WHERE delta = 0;
+INSERT INTO products (name, description, price, weight, flags, state, attrs, photo) VALUES
+  ('Tee 👕 T恤', 'cotton, 綿100%, emoji 🚢', 19.99, 0.25, b'10100101', 'live', JSON_OBJECT('price', 13.70, 'tags', JSON_ARRAY('a', 'ü')), UNHEX('00FF10')),
+  ('Mug ☕', 'ceramic ''quoted'' \\\\ back', 7.50, 1e-300, b'0', 'draft', '{"sizes": [1.50, 2], "ok": true}', NULL),
+  ('Void', NULL, 0.00, NULL, NULL, 'gone', NULL, '');
+CALL restock(1, 5);
+`;
+
+async function fill(db: TestMariadb, database: string, appUser: string): Promise<void> {
+  await db.sql(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
+  await db.sql(`GRANT ALL PRIVILEGES ON ${database}.* TO ${appUser}`);
+  const mysql = await import('mysql2/promise');
+  const app = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: db.port,
+    user: 'app',
+    password: 'app-pw',
+    database,
+    charset: 'utf8mb4_general_ci',
+  });
+  try {
+    // One statement at a time, as migrations send them: MySQL keeps a trailing ";" in the body of a trigger sent in a
+    // multi-statement query, and its own mysqldump then writes a dump MySQL cannot load (the drill catches that).
+    for (const statement of SCHEMA.split(/;\n/)
+      .map((t) => t.trim())
+      .filter(Boolean))
+      await app.query(statement);
+  } finally {
+    await app.end();
+  }
+}
+
+/** CHECKSUM TABLE and COUNT(*) of every base table, and every object, of one database. */
+async function snapshot(db: TestMariadb, database: string) {
+  const tables = await db.sql<{ t: string }>(
+    "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+    [database],
+  );
+  const out: Record<string, unknown> = {};
+  for (const { t } of tables) {
+    const [sum] = await db.sql<{ Checksum: string }>(`CHECKSUM TABLE \`${database}\`.\`${t}\``);
+    const [count] = await db.sql<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${database}\`.\`${t}\``);
+    out[t] = { checksum: String(sum!.Checksum), rows: Number(count!.n) };
+  }
+  const objects = async (sql: string) => (await db.sql<{ n: string }>(sql, [database])).map((r) => r.n);
+  out.views = await objects('SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1');
+  out.triggers = await objects(
+    'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1',
+  );
+  out.routines = await objects(
+    'SELECT CONCAT(ROUTINE_NAME, " ", ROUTINE_TYPE) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1',
+  );
+  out.events = await objects('SELECT EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1');
+  return out;
+}
+
+const root = mysqlRoot();
+const noMysql = 'missing' in root ? root.missing : undefined;
+if (noMysql) console.warn(`skipping the MySQL half of mysql-engines.test.ts: ${noMysql}`);
+
+describe.each([
+  { engine: 'MySQL 9', start: () => startTestMysql(), skip: noMysql },
+  { engine: 'MariaDB 10.11', start: () => startTestMariadb(), skip: undefined },
+])('$engine: backup -> verify -> restore keeps every table and object', ({ engine, start, skip }) => {
+  let db: TestMariadb & { env?: Record<string, string> };
+  let dir: string;
+  const env = () => ({ MYSQL_PWD: db.password, ...(db.env ?? {}) });
+
+  beforeAll(async () => {
+    if (skip) return;
+    db = await start();
+    dir = mkdtempSync(join(tmpdir(), 'lifeboat-engines-'));
+    const plugin = engine.startsWith('MySQL') ? ' IDENTIFIED WITH caching_sha2_password' : ' IDENTIFIED';
+    await db.sql(`CREATE USER 'app'@'127.0.0.1'${plugin} BY 'app-pw'`);
+    await fill(db, 'shop', "'app'@'127.0.0.1'");
+  }, 600_000);
+
+  afterAll(async () => {
+    await db?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(Boolean(skip))(
+    'dumps with its own tool, verifies in its own engine, restores identically',
+    async () => {
+      const store = join(dir, 'store');
+      const b = await runCli(['--json', 'backup', 'mysql', '--url', db.url('shop'), '--to', store], {
+        env: env(),
+        timeoutMs: 240_000,
+      });
+      expect(b.code, b.stderr).toBe(0);
+      const { location } = json<{ location: string }>(b);
+      const manifest = JSON.parse(readFileSync(`${location}.manifest.json`, 'utf8')) as MysqlManifest;
+      const flavor = engine.startsWith('MySQL') ? 'mysql' : 'mariadb';
+      expect(manifest.server.flavor).toBe(flavor);
+      expect(manifest.dumpTool.flavor).toBe(flavor);
+      expect(manifest.views).toEqual(['shop.live_products']);
+      expect(manifest.triggers).toEqual(['shop.products_created', 'shop.products_priced']);
+      expect(manifest.routines).toEqual(['shop.restock (procedure)', 'shop.with_vat (function)']);
+      expect(manifest.events).toEqual(['shop.purge_log']);
+
+      const v = await runCli(['--json', 'verify', 'mysql', location], { env: env(), timeoutMs: 400_000 });
+      const drill = json<{ ok: boolean; status: string; scratchVersion: string; problems: string[] }>(v);
+      expect(drill.problems).toEqual([]);
+      expect(drill.status).toBe('verified');
+      expect(v.code, v.stderr).toBe(0);
+      expect(drill.scratchVersion).toMatch(flavor === 'mysql' ? /^9\./ : /MariaDB/);
+
+      const r = await runCli(['--json', 'restore', 'mysql', location, '--url', db.url('shop_copy', 'root')], {
+        env: { ...env(), MYSQL_PWD: '' },
+        timeoutMs: 240_000,
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await snapshot(db, 'shop_copy')).toEqual(await snapshot(db, 'shop'));
+
+      const listed = await runCli(['--json', 'backup', 'list', '--to', store], { env: env() });
+      const dumps = json<{ mysql: { verified: boolean | null }[] }>(listed).mysql;
+      expect(dumps.map((d) => d.verified)).toEqual([true]);
+    },
+    900_000,
+  );
+});
+
+describe.skipIf(Boolean(noMysql))('MySQL 9 dumped by mariadb-dump (the generated-column trap)', () => {
+  let db: TestMariadb & { env: Record<string, string> };
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await startTestMysql();
+    dir = mkdtempSync(join(tmpdir(), 'lifeboat-trap-'));
+    await db.sql(
+      `CREATE DATABASE wp; CREATE TABLE wp.products (id INT PRIMARY KEY, price DECIMAL(10,2), vat DECIMAL(10,2) AS (price * 0.19) STORED) COLLATE utf8mb4_0900_ai_ci;
+       INSERT INTO wp.products (id, price) VALUES (1, 10.00), (2, 99.90)`,
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await db?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is refused without MySQL mysqldump, and when forced is never marked verified', async () => {
+    const store = join(dir, 'store');
+    // Only Debian's MariaDB clients (mysqldump there is mariadb-dump): what most hosts have.
+    const mariadbOnly = { MYSQL_PWD: db.password, LIFEBOAT_MYSQLDUMP: '', LIFEBOAT_MYSQL: '', LIFEBOAT_MYSQLD: '' };
+    const refused = await runCli(['backup', 'mysql', '--url', db.url('wp'), '--to', store], { env: mariadbOnly });
+    expectOneLineUsageError(
+      refused,
+      /refusing to dump MySQL 9\.\S+ with mariadb-dump .*MySQL cannot load.*LIFEBOAT_MYSQLDUMP/,
+    );
+
+    const forced = await runCli(
+      ['--json', 'backup', 'mysql', '--url', db.url('wp'), '--to', store, '--allow-other-dump-tool'],
+      { env: mariadbOnly },
+    );
+    expect(forced.code, forced.stderr).toBe(0);
+    const { location } = json<{ location: string }>(forced);
+
+    // No MySQL server for a drill here: unverified, with the reason, and never "ok".
+    const none = await runCli(['--json', 'verify', 'mysql', location], { env: mariadbOnly });
+    expect(none.code).toBe(1);
+    const unverified = json<{ status: string; reason: string }>(none);
+    expect(unverified.status).toBe('unverified');
+    expect(unverified.reason).toMatch(/no MySQL server here \(looked for \$LIFEBOAT_MYSQLD, mysqlTools\.mysqld/);
+    let listed = await runCli(['backup', 'list', '--to', store]);
+    expect(listed.stdout).toMatch(/unverified/);
+    expect(listed.stdout).not.toMatch(/\byes\b/);
+
+    // With a MySQL 9 scratch server the drill runs and fails on MySQL's own words.
+    const v = await runCli(['--json', 'verify', 'mysql', location], {
+      env: { ...mariadbOnly, ...db.env },
+      timeoutMs: 400_000,
+    });
+    expect(v.code, v.stderr).toBe(1);
+    const drill = json<{ status: string; problems: string[] }>(v);
+    expect(drill.status).toBe('failed');
+    expect(drill.problems.join('\n')).toMatch(/ERROR 3105 .*generated column 'vat'/);
+    listed = await runCli(['--json', 'backup', 'list', '--to', store]);
+    expect(json<{ mysql: { verified: boolean | null }[] }>(listed).mysql.map((d) => d.verified)).toEqual([false]);
+  }, 900_000);
+});
