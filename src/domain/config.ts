@@ -6,7 +6,10 @@ import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
 import { count, durationText, isHttpUrl, issuePath, nonEmptyString, retentionPolicy } from './validation.js';
 
-/** The lifeboat.yaml schema (DESIGN.md). Strict everywhere: an unknown key is a typo until proven otherwise. */
+/**
+ * The lifeboat.yaml schema (every key explained in docs/CONFIG.md, from src/domain/config-docs.ts: a new key needs
+ * its words there). Strict everywhere: an unknown key is a typo until proven otherwise.
+ */
 
 const endpointUrl = v.pipe(
   v.string(),
