@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { backupFromProbes } from '../adapters/snapshot/backup.js';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import {
@@ -29,6 +29,7 @@ interface EtcdOpts {
   identity?: string;
   follow?: boolean;
   followEvery?: string;
+  sealEvery?: string;
 }
 
 export function registerBackup(program: Command): void {
@@ -45,6 +46,8 @@ export function registerBackup(program: Command): void {
     .option('--identity <file>', `with --every: age identity for drills of encrypted backups ($LIFEBOAT_AGE_IDENTITY)`)
     .option('--follow', 'keep going: a snapshot, then every change into the change log (point-in-time restore)')
     .option('--follow-every <duration>', 'with --follow: make new changes durable this often, the RPO (default 1s)')
+    // Tests and drills seal segments sooner than the 5 min default to exercise sealing.
+    .addOption(new Option('--seal-every <duration>').hideHelp())
     .addHelpText(
       'after',
       `
@@ -127,6 +130,7 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
       encryption: setup.encryption,
       identity: setup.identity,
       followEvery: opts.followEvery,
+      sealEvery: opts.sealEvery,
       snapshot: (signal) => backupOnce(ctx, setup, signal),
     });
   }

@@ -102,7 +102,12 @@ export async function restoreToPoint(req: PointRestoreRequest): Promise<PointRes
     throw new UserError(`no change log in ${req.store.location}`, 'run lifeboat backup etcd --follow');
   const revision = await resolvePoint(req, stored, infos);
   const sources = restoreSources(revision, snapshots, infos);
-  if (sources.length === 0) throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  if (sources.length === 0) {
+    // A chain that would reach the point but breaks before it: that is the news, not "nothing reaches it".
+    const broken = infos.find((c) => c.problem && c.fromRevision <= revision && c.toRevision < revision);
+    if (broken) throw new BrokenLogError(`chain ${broken.chain} cannot reach revision ${revision}: ${broken.problem}`);
+    throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  }
   let lastError: unknown;
   for (const source of sources) {
     const attempt = await restoreFrom(
