@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { probeWithDiscovery } from '../app/probe.js';
+import { diagnosisOptions } from '../app/settings.js';
 import { diagnose } from '../domain/diagnosis.js';
 import type { ClusterState } from '../domain/quorum.js';
 import { renderDiagnosis } from '../render/cluster.js';
-import { diagnosisOptions, parseTimeout, probeWithDiscovery } from './cluster-probe.js';
-import { action } from './context.js';
+import { action, parseTimeout } from './context.js';
 
 const EXIT_BY_STATE: Record<ClusterState, number> = { healthy: 0, degraded: 1, 'quorum-lost': 3, unreachable: 3 };
 
