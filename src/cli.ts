@@ -42,6 +42,11 @@ const COMMAND_MODULES: CommandModule[] = [
     subcommands: { backup: ['helm'], restore: ['helm'] },
     load: async () => (await import('./commands/helm.js')).registerHelm,
   },
+  {
+    commands: ['restore'],
+    subcommands: { restore: ['etcd'] },
+    load: async () => (await import('./commands/etcdlog.js')).registerRestoreEtcd,
+  },
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
