@@ -81,7 +81,7 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
           readCatalog(store),
           readCatalogOf(store, MYSQL_DUMPS),
           store.list(HELM_PREFIX).then(helmCaptureCatalog),
-          import('../adapters/etcdlog/restore.js').then((m) => m.chainWindows(store)),
+          import('../app/etcdlog/restore.js').then((m) => m.chainWindows(store)),
         ]);
         if (ctx.out.json) {
           ctx.out.printJson({

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import type { EtcdConnectionOptions } from '../adapters/etcd/connection.js';
-import { type FollowEvent, Follower } from '../adapters/etcdlog/follower.js';
-import { chainWindows, restoreToPoint } from '../adapters/etcdlog/restore.js';
 import { BrokenLogError } from '../adapters/etcdlog/store.js';
 import { KeyspaceReader } from '../adapters/snapshot/keyspace.js';
 import { decryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { ByteTransform } from '../adapters/snapshot/stream.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
+import { type FollowEvent, Follower } from '../app/etcdlog/follow.js';
+import { chainWindows, restoreToPoint } from '../app/etcdlog/restore.js';
 import { probeWithDiscovery } from '../app/probe.js';
 import { connectionOptions } from '../app/settings.js';
 import type { BackupManifest } from '../domain/backup/manifest.js';
