@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher for the bundled CLI in dist/bundle/ (run `npm run build` first). CommonJS (bin/package.json says so),
 // like the bundle: Node starts a CommonJS program without its ES module loader, and V8 can cache CommonJS code
-// (ADR 009). The single-file executable starts at src/sea.ts instead (ADR 010).
+// (ADR 009). The single-file executable starts at src/sea.ts instead (ADR 011).
 'use strict';
 const { join } = require('node:path');
 

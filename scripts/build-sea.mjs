@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the single-file executables (ADR 010): Node's own runtime with Lifeboat built in, for hosts without Node
+// Builds the single-file executables (ADR 011): Node's own runtime with Lifeboat built in, for hosts without Node
 // (control planes rarely have Node >= 20). One file per architecture in dist/sea/:
 //
 //   npm run build:sea                      linux-x64 and linux-arm64 (after `npm run build`)
@@ -49,7 +49,6 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const script = join(out, 'lifeboat.cjs');
 await bundleEverything(script);
-writeFileSync(join(out, 'package.json'), readFileSync(join(root, 'package.json')));
 
 for (const arch of arches) {
   const runtime = await nodeRuntime(arch);
@@ -63,7 +62,8 @@ for (const arch of arches) {
       disableExperimentalSEAWarning: true,
       // V8's compiled code is specific to the CPU it was made on: only when the blob is made by that same runtime.
       useCodeCache: arch === process.arch,
-      assets: { 'package.json': join(out, 'package.json') },
+      // The files src/version.ts reads, by their path in the package.
+      assets: { 'package.json': join(root, 'package.json'), 'dist/build-info.json': join(root, 'dist/build-info.json') },
     }),
   );
   // The blob is made by the runtime it goes into (same Node version, so same blob format); a foreign

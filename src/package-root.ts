@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The directory holding Lifeboat's package.json (and bin/, proto/). The code runs from three depths: src/ under
  * vitest, dist/ (tsc output) and dist/bundle/ (the bundled CLI), so paths are found by walking up, not by a fixed
- * number of `..`. The single-file executable (ADR 010) has no package directory: there the files it needs are
+ * number of `..`. The single-file executable (ADR 011) has no package directory: there the files it needs are
  * embedded, and `embedPackageFiles` says where to read them.
  */
 let root: string | undefined;

@@ -26,9 +26,9 @@ export function registerPrune(program: Command): void {
       `
 Retention is grandfather-father-son (keepLast, hourly, daily, weekly, monthly), one policy per kind of backup in
 lifeboat.yaml: backups.retention for etcd snapshots, databases[].retention for each database's dumps,
-backups.helm.retention for Helm captures. A kind without a policy is kept whole. The newest backup whose restore
-drill passed is never deleted (for each database too); a backup goes with its manifest, a Helm capture with all its
-files.
+backups.helm.retention for Helm captures. A kind without a policy is kept whole. The newest backup, and the newest
+whose restore drill passed, are never deleted (for each database too), so a store is never emptied; a policy whose
+rules are all 0 is refused. A backup goes with its manifest, a Helm capture with all its files.
 
 Examples:
   lifeboat -c lifeboat.yaml prune --dry-run

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, runCli, runProgram } from '../helpers/cli.js';
 
 /**
- * The single-file executables (ADR 010, scripts/build-sea.mjs) on a machine path without Node: the x64 one runs the
+ * The single-file executables (ADR 011, scripts/build-sea.mjs) on a machine path without Node: the x64 one runs the
  * commands a control-plane host needs against a real lab (check, lab, doctor, backup etcd, verify, recover); the
  * arm64 one is an aarch64 ELF with the blob injected, and runs `check` under qemu-user where it is installed (CI
  * installs it, .ci/run).
