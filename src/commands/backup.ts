@@ -53,7 +53,7 @@ hashed on the way and checked against the SHA-256 etcd sends last. Only a snapsh
 then NAME.manifest.json is written beside it. With --every it runs until SIGINT/SIGTERM: one line per run, pruning
 (backups.retention) and a restore drill (--verify-every) after each backup. With --follow (or backups.etcd.follow
 in serve) it then watches every change and writes it to etcd-log/ beside the snapshots, durable every second:
-lifeboat restore etcd --at REVISION|TIME rebuilds any point since (ADR 011).
+lifeboat restore etcd --at REVISION|TIME rebuilds any point since (ADR 010).
 
 Examples:
   lifeboat -c lifeboat.yaml backup etcd

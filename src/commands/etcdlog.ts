@@ -16,7 +16,7 @@ import { followEventLine, restoreLine } from '../render/etcdlog.js';
 import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
 import { action, type CommandContext } from './context.js';
 
-/** `backup etcd --follow` and `restore etcd --at`: the change log's front ends (ADR 011). */
+/** `backup etcd --follow` and `restore etcd --at`: the change log's front ends (ADR 010). */
 
 export interface FollowSetup {
   store: BackupStore;

@@ -160,6 +160,18 @@ export const CONFIG_DOCS: Record<string, KeyDoc> = {
     default: '1',
     example: 1,
   },
+  'backups.etcd.follow': {
+    text:
+      '`lifeboat serve` keeps a change log beside the snapshots (like `backup etcd --follow`): every write since the ' +
+      'last snapshot, so `restore etcd --at REVISION|TIME` can rebuild any moment and a total loss costs about a second.',
+    default: 'false',
+    example: true,
+  },
+  'backups.etcd.followEvery': {
+    text: 'How often the follower makes new writes durable in the store: the most a total loss can cost (the RPO).',
+    default: '1s',
+    example: '1s',
+  },
   'backups.retention': {
     text: `${RETENTION} Applies to etcd snapshots; without it every snapshot is kept.`,
     example: { keepLast: 24, daily: 7, weekly: 4, monthly: 6 },

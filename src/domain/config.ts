@@ -167,7 +167,7 @@ const backupsSchema = v.strictObject({
       every: v.optional(durationText),
       /** With a schedule: run the restore drill after every Nth backup (0 = never; default 1). */
       verifyEvery: v.optional(count),
-      /** `serve` (and `backup etcd --follow`) keeps the change log for point-in-time restore (ADR 011). */
+      /** `serve` (and `backup etcd --follow`) keeps the change log for point-in-time restore (ADR 010). */
       follow: v.optional(v.boolean()),
       /** How often the follower makes new revisions durable: the RPO (default 1s). */
       followEvery: v.optional(durationText),

@@ -12,7 +12,7 @@ import { BrokenLogError, listChains, writeChainManifest } from './store.js';
 import { LogWriter } from './writer.js';
 
 /**
- * `backup etcd --follow`: a verified full snapshot, then every revision after it into the change log (ADR 011),
+ * `backup etcd --follow`: a verified full snapshot, then every revision after it into the change log (ADR 010),
  * until stopped. The watch runs against one member at a time; when it breaks (member restart, leader loss, network)
  * the follower moves to the next member and resumes from the revision after the last one it holds. When etcd has
  * compacted that revision away, the gap is reported and a new chain starts from a fresh snapshot: never a silent

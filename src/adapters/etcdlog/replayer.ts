@@ -5,7 +5,7 @@ import { toNumber } from '../etcd/mapping.js';
 import type { RawTxnResponse } from '../etcd/proto.js';
 
 /**
- * Applies logged revisions to a scratch etcd, each as one Txn, by the replay rule of ADR 011: the Txn of revision r
+ * Applies logged revisions to a scratch etcd, each as one Txn, by the replay rule of ADR 010: the Txn of revision r
  * must come out as revision r exactly. Up to `window` Txns are in flight; each one compares a key the previous
  * revision put (mod revision == r-1), so one that overtakes its predecessor fails without writing and is resent once
  * the predecessor is in. Leases the log names are granted with their own id (TTL LEASE_TTL_S) before first use, and

@@ -27,7 +27,7 @@ import { Replayer } from './replayer.js';
 import { BrokenLogError, listChains, readChain, type StoredChain } from './store.js';
 
 /**
- * Point-in-time restore (ADR 011): the newest snapshot at or before the point, restored into a scratch etcd, the log
+ * Point-in-time restore (ADR 010): the newest snapshot at or before the point, restored into a scratch etcd, the log
  * replayed up to the point one revision per transaction, and the result streamed out as an ordinary snapshot file.
  * Verify uses the same path and also compares the restored keyspace with the one the log describes.
  */
@@ -122,7 +122,7 @@ function windowsHint(infos: ChainWindow[]): string {
   return `restorable revisions: ${list}`;
 }
 
-/** A time point becomes the newest revision the follower had seen by then (ADR 011). */
+/** A time point becomes the newest revision the follower had seen by then (ADR 010). */
 async function resolvePoint(req: PointRestoreRequest, stored: StoredChain[], infos: ChainInfo[]): Promise<number> {
   const point = req.point;
   if (!point) return Math.max(...infos.map((c) => c.toRevision));

@@ -14,7 +14,7 @@ import type { BackupStore } from '../store/types.js';
 import { readChain, type StoredChain, transformBytes } from './store.js';
 
 /**
- * Writes one chain (ADR 011): revisions received are held in memory until the next durability tick, then written as
+ * Writes one chain (ADR 010): revisions received are held in memory until the next durability tick, then written as
  * one chunk object; the open segment's chunks are joined into a sealed segment at the size/time bound and then
  * deleted. Only whole objects are ever written (atomic put), so a kill leaves the chain readable up to the last
  * chunk written; the follower then resumes from the revision after it.

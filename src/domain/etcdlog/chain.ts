@@ -3,7 +3,7 @@ import { type DecodedSegment, GENESIS_HASH, type LogObjectKind } from './segment
 /**
  * Chains: a base snapshot and the log objects after it, in a store under `etcd-log/CHAIN/`. Which objects make up a
  * chain, in which order, and whether one is missing, is decided here from object names alone; whether each object is
- * the one the chain expects (hash links) is decided while it is read (checkLink). ADR 011.
+ * the one the chain expects (hash links) is decided while it is read (checkLink). ADR 010.
  */
 
 export const LOG_PREFIX = 'etcd-log/';

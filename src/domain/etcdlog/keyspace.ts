@@ -118,7 +118,7 @@ export class Keyspace {
 
 /**
  * SHA-256 over every key's name, value, create/mod revision and version in bytewise key order: equal digests, equal
- * keyspaces. Leases are left out: a restore grants them anew (ADR 011), so their ids are kept but not their TTLs.
+ * keyspaces. Leases are left out: a restore grants them anew (ADR 010), so their ids are kept but not their TTLs.
  */
 export function keyspaceDigest(states: Iterable<KeyState>): string {
   const sorted = [...states].sort((a, b) => Buffer.compare(a.key, b.key));

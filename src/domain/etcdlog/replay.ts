@@ -2,7 +2,7 @@ import type { ChainWindow } from './chain.js';
 import type { RevisionGroup } from './segment.js';
 
 /**
- * The replay rule (ADR 011): restore a full snapshot of revision S into a scratch etcd, then apply every logged
+ * The replay rule (ADR 010): restore a full snapshot of revision S into a scratch etcd, then apply every logged
  * revision S+1..T in order, each as ONE transaction holding exactly its events and nothing else. etcd gives every
  * write transaction the next revision, keeps a live key's create revision and bumps its version, so the replayed
  * keyspace gets the source's revisions, create revisions and versions by construction, as long as nothing else

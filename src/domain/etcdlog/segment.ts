@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The change log's file format (ADR 011): one object holds the events of consecutive etcd revisions, with a header
+ * The change log's file format (ADR 010): one object holds the events of consecutive etcd revisions, with a header
  * naming its first and last revision and the hash of the object before it in its chain, and a SHA-256 trailer over
  * everything before it. A missing object breaks the revision sequence or the hash chain; a truncated one lacks its
  * trailer; an altered one fails the trailer. Pure: bytes in, bytes out (no I/O, no clock).
