@@ -8,12 +8,13 @@ import { decryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { ByteTransform } from '../adapters/snapshot/stream.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
+import { probeWithDiscovery } from '../app/probe.js';
+import { connectionOptions } from '../app/settings.js';
 import type { BackupManifest } from '../domain/backup/manifest.js';
 import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy, parsePoint } from '../domain/etcdlog/replay.js';
 import { errorMessage, UserError } from '../errors.js';
 import { followEventLine, restoreLine } from '../render/etcdlog.js';
-import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
 import { action, type CommandContext } from './context.js';
 
 /** `backup etcd --follow` and `restore etcd --at`: the change log's front ends (ADR 010). */

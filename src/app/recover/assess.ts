@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { EtcdConnectionOptions } from '../../adapters/etcd/client.js';
+import { probeCluster } from '../../adapters/etcd/probe.js';
+import { inspectSnapshot, newestVerifiedLocal, restoreTool } from '../../adapters/executors/snapshot-file.js';
+import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/types.js';
 import { type Diagnosis, diagnose, sameUrl } from '../../domain/diagnosis.js';
 import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
 import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
@@ -6,11 +10,7 @@ import { mergeMembers } from '../../domain/recover/members.js';
 import { planRecovery } from '../../domain/recover/plan.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
-import type { EtcdConnectionOptions } from '../etcd/client.js';
-import { probeCluster } from '../etcd/probe.js';
 import { readJournal } from './runner.js';
-import { inspectSnapshot, newestVerifiedLocal, restoreTool } from './snapshot-file.js';
-import type { RunbookExecutor, StepExecutor } from './types.js';
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
