@@ -63,7 +63,10 @@ for (const arch of arches) {
       // V8's compiled code is specific to the CPU it was made on: only when the blob is made by that same runtime.
       useCodeCache: arch === process.arch,
       // The files src/version.ts reads, by their path in the package.
-      assets: { 'package.json': join(root, 'package.json'), 'dist/build-info.json': join(root, 'dist/build-info.json') },
+      assets: {
+        'package.json': join(root, 'package.json'),
+        'dist/build-info.json': join(root, 'dist/build-info.json'),
+      },
     }),
   );
   // The blob is made by the runtime it goes into (same Node version, so same blob format); a foreign

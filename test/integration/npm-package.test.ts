@@ -24,7 +24,8 @@ describe('npm pack tarball', () => {
       encoding: 'utf8',
     });
     expect(pack.status, pack.stderr).toBe(0);
-    const [{ filename, files }] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+    const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+    const { filename, files } = packed!;
     const paths = files.map((f) => f.path);
     expect(paths).toContain('bin/lifeboat.js');
     expect(paths).toContain('dist/bundle/lifeboat.cjs');
