@@ -1,12 +1,13 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { assessRecovery } from '../adapters/executors/assess.js';
 import { openExecutor } from '../adapters/executors/open.js';
 import { writeRunbook } from '../adapters/executors/runbook.js';
-import { runInteractive } from '../adapters/executors/runner.js';
 import type { RunbookExecutor } from '../adapters/executors/types.js';
 import { IDENTITY_ENV } from '../adapters/snapshot/setup.js';
+import { assessRecovery } from '../app/recover/assess.js';
+import { runInteractive } from '../app/recover/runner.js';
+import { connectionOptions } from '../app/settings.js';
 import {
   describeBlockers,
   describeCandidates,
@@ -17,8 +18,7 @@ import {
 import { type Journal, newJournal } from '../domain/recover/journal.js';
 import { type ExecutablePlan, PLAN_NAMES, type PlanChoice } from '../domain/recover/types.js';
 import { UserError } from '../errors.js';
-import { connectionOptions, parseTimeout } from './cluster-probe.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, parseTimeout } from './context.js';
 
 interface RecoverOpts {
   plan: PlanChoice;

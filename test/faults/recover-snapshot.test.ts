@@ -82,7 +82,7 @@ afterAll(async () => {
   }
 });
 
-describe('recover proves a snapshot before it destroys anything', () => {
+describe('recover proves a snapshot before it destroys anything', { timeout: 240_000 }, () => {
   it('refuses a snapshot of another cluster unless forced, and says so in the plan when forced', async () => {
     // A plaintext copy of the real snapshot whose manifest claims another cluster.
     const fetched = join(root, 'foreign');
@@ -172,7 +172,7 @@ describe('recover proves a snapshot before it destroys anything', () => {
   });
 });
 
-describe('total loss: restore from an age-encrypted snapshot held only in S3', () => {
+describe('total loss: restore from an age-encrypted snapshot held only in S3', { timeout: 240_000 }, () => {
   it("recover --plan snapshot --identity restores the snapshot; every key is the snapshot's, old data moved aside", async () => {
     const doc = parse(readFileSync(config, 'utf8'));
     doc.backups.to = doc.backups.to.filter((t: string) => t.startsWith('s3://'));

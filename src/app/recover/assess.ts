@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { newestVerifiedSnapshot, snapshotFromFile } from '../../app/recover/snapshots.js';
+import type { LoadedConfig } from '../../adapters/config-file.js';
+import type { EtcdConnectionOptions } from '../../adapters/etcd/client.js';
+import { probeCluster } from '../../adapters/etcd/probe.js';
+import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/types.js';
+import { restoreToolVersion } from '../../adapters/verify/restore.js';
 import { type Diagnosis, diagnose, sameUrl } from '../../domain/diagnosis.js';
 import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
 import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
@@ -8,12 +12,8 @@ import { planRecovery } from '../../domain/recover/plan.js';
 import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
-import type { LoadedConfig } from '../config-file.js';
-import type { EtcdConnectionOptions } from '../etcd/client.js';
-import { probeCluster } from '../etcd/probe.js';
-import { restoreToolVersion } from '../verify/restore.js';
 import { readJournal } from './runner.js';
-import type { RunbookExecutor, StepExecutor } from './types.js';
+import { newestVerifiedSnapshot, snapshotFromFile } from './snapshots.js';
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
