@@ -18,6 +18,10 @@ const PACKAGES = [
   { command: 'openssl', pkg: 'openssl' },
   // The system tz database: what cron and systemd read, and what `check` reads.
   { file: '/usr/share/zoneinfo/Europe/Berlin', pkg: 'tzdata' },
+  // The arm64 single-file executable runs under qemu-user with Debian's arm64 C and C++ runtimes.
+  { command: 'qemu-aarch64', pkg: 'qemu-user' },
+  { file: '/usr/aarch64-linux-gnu/lib/libc.so.6', pkg: 'libc6-arm64-cross' },
+  { file: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', pkg: 'libstdc++6-arm64-cross' },
 ];
 const LAB_DIR = '.lab';
 

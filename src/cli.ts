@@ -5,6 +5,9 @@ import { useZoneRules } from './domain/schedule/tz.js';
 import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
+// bin/lifeboat.js sets these up through the bundle, as src/sea.ts does for the single-file executable.
+export { installProcessGuards } from './process-guards.js';
+
 type Registrar = (program: Command) => void;
 
 interface CommandModule {
