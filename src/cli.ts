@@ -5,6 +5,9 @@ import { useZoneRules } from './domain/schedule/tz.js';
 import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
+// bin/lifeboat.js sets these up through the bundle, as src/sea.ts does for the single-file executable.
+export { installProcessGuards } from './process-guards.js';
+
 type Registrar = (program: Command) => void;
 
 interface CommandModule {
@@ -42,9 +45,21 @@ const COMMAND_MODULES: CommandModule[] = [
     subcommands: { backup: ['helm'], restore: ['helm'] },
     load: async () => (await import('./commands/helm.js')).registerHelm,
   },
+  {
+    commands: ['restore'],
+    subcommands: { restore: ['etcd'] },
+    load: async () => (await import('./commands/etcdlog.js')).registerRestoreEtcd,
+  },
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { commands: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
+  { commands: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
+  {
+    commands: ['completion'],
+    // The script covers every command, so it is written from a program with all of them loaded.
+    load: async () => (await import('./commands/completion.js')).registerCompletion(() => buildProgram([])),
+  },
   {
     commands: ['backup', 'verify', 'restore', 'guide'],
     subcommands: { backup: ['mysql'], verify: ['mysql'], restore: ['mysql'] },
@@ -125,6 +140,7 @@ Examples:
   lifeboat check -c examples/incident.yaml   find the moments a reboot schedule breaks quorum
 
 Exit codes: 0 ok, 1 problems found, 2 bad input, 3 etcd unreachable or quorum lost.
+Every lifeboat.yaml key (type, default, example): docs/CONFIG.md in the source tree.
 Colours are off when NO_COLOR is set or stdout is not a terminal.`,
     );
   const registrars = await Promise.all(modulesFor(COMMAND_MODULES, argv).map((m) => m.load()));

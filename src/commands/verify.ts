@@ -1,15 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readCatalog, readManifest, writeManifest } from '../adapters/snapshot/catalog.js';
-import { decryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import { readCatalog } from '../adapters/snapshot/catalog.js';
+import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
-import { type VerifyOutcome, verifySnapshot } from '../adapters/verify/verify.js';
-import { withVerification } from '../domain/backup/manifest.js';
-import { verificationRecord } from '../domain/backup/verify.js';
+import { drillAuth } from '../app/settings.js';
+import { type VerifyOutcome, verifyAndRecord } from '../app/verify.js';
 import { UserError } from '../errors.js';
-import { VERSION } from '../version.js';
 import { action, type CommandContext } from './context.js';
 
 interface VerifyOpts {
@@ -86,45 +84,6 @@ export function verifyLine(o: VerifyOutcome): string {
   if (!o.ok) return `verify FAILED for ${o.location} (${o.seconds.toFixed(1)}s):`;
   const hash = o.hashKVMatch === true ? ', HashKV matches the source member' : '';
   return `verify ok: ${o.location} restored and served revision ${o.revision} with ${o.keys} keys${hash} (${o.seconds.toFixed(1)}s)`;
-}
-
-/** Run the drill on one stored snapshot and record the result in its manifest. Shared with `backup etcd --every`. */
-export async function verifyAndRecord(req: {
-  store: BackupStore;
-  name: string;
-  identity?: string;
-  signal?: AbortSignal;
-  scratchDir?: string;
-  auth?: { user: string; password?: string };
-}): Promise<{
-  outcome: VerifyOutcome;
-  manifest: 'ok' | 'missing' | 'unreadable';
-  manifestError?: string;
-  recorded: boolean;
-}> {
-  const found = await readManifest(req.store, req.name);
-  const manifest = found && 'manifest' in found ? found.manifest : undefined;
-  const encrypted = manifest?.encrypted ?? req.name.endsWith('.age');
-  const decrypt = encrypted ? await decryptionFor(req.identity) : undefined;
-  const started = Date.now();
-  const outcome = await verifySnapshot({ ...req, manifest, decrypt });
-  if (manifest) {
-    const record = verificationRecord(outcome, outcome.problems, started, outcome.seconds, VERSION);
-    await writeManifest(req.store, req.name, withVerification(manifest, record));
-  }
-  const state = manifest ? 'ok' : found ? 'unreadable' : 'missing';
-  return {
-    outcome,
-    manifest: state,
-    manifestError: found && 'error' in found ? found.error : undefined,
-    recorded: Boolean(manifest),
-  };
-}
-
-/** The etcd user (--user, ETCDCTL_USER, etcd.user) for snapshots of clusters with auth enabled: they keep their users. */
-export function drillAuth(ctx: CommandContext): { user: string; password?: string } | undefined {
-  const { user, password } = ctx.etcdTarget();
-  return user ? { user, password } : undefined;
 }
 
 async function resolveSnapshot(

@@ -1,6 +1,8 @@
 /**
- * Grandfather-father-son retention (as restic and borg do it), as a pure function. Two promises hold whatever the
- * policy says: the newest verified backup is never deleted, and nothing is deleted when the policy names no rule.
+ * Grandfather-father-son retention (as restic and borg do it), as a pure function. Three promises hold whatever the
+ * policy says, so retention can never empty a store: the newest backup and the newest verified backup are never
+ * deleted, and nothing is deleted when the policy names no rule. (A policy whose every rule is 0 is refused as a
+ * config error before it gets here: see `keepsNothing`.)
  */
 export interface RetentionPolicy {
   keepLast?: number;
@@ -18,6 +20,7 @@ export interface RetainedItem {
 }
 
 export type KeepReason =
+  | 'newest'
   | 'last'
   | 'hourly'
   | 'daily'
@@ -32,7 +35,7 @@ export interface RetentionDecision {
   remove: string[];
 }
 
-type Bucketed = Exclude<KeepReason, 'last' | 'newest-verified' | 'future' | 'no-policy'>;
+type Bucketed = Exclude<KeepReason, 'newest' | 'last' | 'newest-verified' | 'future' | 'no-policy'>;
 
 const BUCKET: Record<Bucketed, (ms: number) => string> = {
   hourly: (ms) => new Date(ms).toISOString().slice(0, 13),
@@ -64,6 +67,10 @@ export function applyRetention(items: RetainedItem[], policy: RetentionPolicy, n
       keep(i.id, rule);
     }
   }
+  // The newest backup survives even when no drill has passed yet (the first days of a new install, or a drill that
+  // keeps failing for a reason that has nothing to do with the backups): deleting it would leave nothing at all.
+  const newest = past[0] ?? newestFirst[0];
+  if (newest && reasons.get(newest.id)!.length === 0) keep(newest.id, 'newest');
   const newestVerified = newestFirst.find((i) => i.verified);
   if (newestVerified) keep(newestVerified.id, 'newest-verified');
 
@@ -71,6 +78,15 @@ export function applyRetention(items: RetainedItem[], policy: RetentionPolicy, n
     keep: newestFirst.filter((i) => reasons.get(i.id)!.length).map((i) => ({ id: i.id, reasons: reasons.get(i.id)! })),
     remove: newestFirst.filter((i) => reasons.get(i.id)!.length === 0).map((i) => i.id),
   };
+}
+
+/**
+ * A policy that names rules and all of them 0 (`keepLast: 0`, `{ daily: 0 }`): it asks to keep nothing, which is
+ * never what anyone means, so the config refuses it (an empty policy keeps everything and is fine).
+ */
+export function keepsNothing(policy: RetentionPolicy): boolean {
+  const rules = Object.values(policy).filter((n): n is number => n !== undefined);
+  return rules.length > 0 && rules.every((n) => n === 0);
 }
 
 /** ISO-8601 week label (e.g. 2026-W48), in UTC: weeks start on Monday, week 1 holds the year's first Thursday. */

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { parseDuration } from './duration.js';
+import { keepsNothing } from './retention.js';
 
 /**
  * Small glue around valibot, the schema library of lifeboat.yaml, manifests and maintenance records (ADR 008 says
@@ -63,11 +64,20 @@ export const durationText = v.pipe(
 /** A number of backups, days, runs: a whole number, 0 or more. */
 export const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-/** Grandfather-father-son retention (src/domain/retention.ts): how many of the newest, hourly, daily... to keep. */
-export const retentionPolicy = v.strictObject({
-  keepLast: v.optional(count),
-  hourly: v.optional(count),
-  daily: v.optional(count),
-  weekly: v.optional(count),
-  monthly: v.optional(count),
-});
+/**
+ * Grandfather-father-son retention (src/domain/retention.ts): how many of the newest, hourly, daily... to keep. A
+ * policy whose every rule is 0 would keep nothing: refused here, so it never reaches a prune.
+ */
+export const retentionPolicy = v.pipe(
+  v.strictObject({
+    keepLast: v.optional(count),
+    hourly: v.optional(count),
+    daily: v.optional(count),
+    weekly: v.optional(count),
+    monthly: v.optional(count),
+  }),
+  v.check(
+    (policy) => !keepsNothing(policy),
+    'this policy keeps no backup at all: give at least one rule a count of 1 or more (example: { keepLast: 24 }), or remove it to keep every backup',
+  ),
+);

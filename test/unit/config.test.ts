@@ -113,6 +113,19 @@ databases:
     );
   });
 
+  it('refuses a retention policy that keeps nothing, for every kind (issue 16, finding 1)', () => {
+    expect(errorOf('backups:\n  to: [/b]\n  retention: { keepLast: 0 }\n')).toMatch(
+      /^lifeboat.yaml:3:14: backups\.retention: this policy keeps no backup at all/,
+    );
+    expect(errorOf('backups:\n  to: [/b]\n  helm: { retention: { daily: 0, weekly: 0 } }\n')).toMatch(
+      /backups\.helm\.retention: this policy keeps no backup at all/,
+    );
+    expect(errorOf('databases:\n  - { name: a, url: "mysql://u@h/a", retention: { keepLast: 0 } }\n')).toMatch(
+      /databases\[0\]\.retention: this policy keeps no backup at all/,
+    );
+    expect(() => parseConfigText('backups:\n  to: [/b]\n  retention: { keepLast: 0, daily: 7 }\n', 'x')).not.toThrow();
+  });
+
   it('reports malformed YAML with its position', () => {
     expect(errorOf('etcd:\n  endpoints: [http://a:2379\n')).toMatch(/^lifeboat.yaml:\d+:\d+: invalid YAML: /);
     expect(errorOf('a: 1\na: 2\n')).toMatch(/^lifeboat.yaml:2:1: invalid YAML: /);

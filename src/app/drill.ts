@@ -1,0 +1,224 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabExecutor } from '../adapters/executors/lab.js';
+import { type DrillBackup, takeDrillBackup } from '../adapters/lab/drill-backup.js';
+import { confirmRecovered, dbSize, detect, presentKeys } from '../adapters/lab/drill-checks.js';
+import { DrillWriter, readAcks } from '../adapters/lab/drill-writer.js';
+import { choosePorts, createLabFiles, newToken, requireEtcd, startMembers, stopLab } from '../adapters/lab/lab.js';
+import { killMember, strayPids, waitForMembers, wipeMember } from '../adapters/lab/members.js';
+import { findLeader, seedSampleData } from '../adapters/lab/seed.js';
+import { readLabState, writeLabState } from '../adapters/lab/state.js';
+import { signal } from '../adapters/proc/process.js';
+import { planLab } from '../domain/lab-plan.js';
+import { judgeWrites, planFailure, type Scenario, type WriteVerdict } from '../domain/recover/drill.js';
+import { newJournal } from '../domain/recover/journal.js';
+import { errorMessage, UserError } from '../errors.js';
+import { assessRecovery } from './recover/assess.js';
+import { type RunReport, runPlan } from './recover/runner.js';
+
+/**
+ * `lab drill`: a lab, sample data, a writer that logs every acknowledged write, a verified backup, a scripted failure,
+ * `doctor` until it sees it, `recover --plan auto --yes`, then proof: every member healthy, writes accepted through
+ * each, and the writer's log checked key by key against what the cluster holds.
+ */
+
+export interface DrillOptions {
+  scenario: Scenario;
+  members: number;
+  keys: number;
+  dir: string;
+  keep: boolean;
+  progress: (line: string) => void;
+}
+
+export interface DrillReport {
+  ok: boolean;
+  scenario: Scenario;
+  members: number;
+  plan: string | null;
+  expectedPlan: string;
+  rtoSeconds: number | null;
+  lostWrites: number;
+  detectSeconds: number | null;
+  recoverSeconds: number | null;
+  /** Seconds the writer's puts were refused after the failure, in total. */
+  writeOutageSeconds: number | null;
+  ackedWrites: number;
+  expectedLostWrites: number;
+  failedWrites: number;
+  writes: WriteVerdict | null;
+  dbSizeBytes: number | null;
+  keys: number;
+  story: string;
+  failure: { victims: string[]; wiped: string[]; writer: string; force: boolean };
+  backup: DrillBackup | null;
+  steps: RunReport['steps'];
+  problems: string[];
+  /** Worth knowing, not a failure (e.g. the backup fell back to a plain snapshot stream). */
+  notes: string[];
+  writerLog: string;
+  dir: string;
+  kept: boolean;
+}
+
+export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
+  requireEtcd();
+  if (readLabState(opts.dir)) {
+    throw new UserError(
+      `a lab already exists in ${opts.dir}`,
+      'pick another --dir, or remove it with lab down --purge',
+    );
+  }
+  const say = opts.progress;
+  const ports = await choosePorts(opts.members, undefined);
+  const state = createLabFiles(planLab({ dir: opts.dir, members: opts.members, ports, token: newToken() }), new Date());
+  const names = state.members.map((m) => m.name);
+  const url = (name: string) => state.members.find((m) => m.name === name)!.clientUrl;
+  const endpoints = names.map(url);
+  const writerLog = join(opts.dir, 'drill-writes.jsonl');
+  const problems: string[] = [];
+  const notes: string[] = [];
+  let writer: DrillWriter | undefined;
+  const report: DrillReport = {
+    ok: false,
+    scenario: opts.scenario,
+    members: opts.members,
+    plan: null,
+    expectedPlan: '',
+    rtoSeconds: null,
+    lostWrites: 0,
+    detectSeconds: null,
+    recoverSeconds: null,
+    writeOutageSeconds: null,
+    ackedWrites: 0,
+    expectedLostWrites: 0,
+    failedWrites: 0,
+    writes: null,
+    dbSizeBytes: null,
+    keys: 0,
+    story: '',
+    failure: { victims: [], wiped: [], writer: '', force: false },
+    backup: null,
+    steps: [],
+    problems,
+    notes,
+    writerLog,
+    dir: opts.dir,
+    kept: opts.keep,
+  };
+  // Ctrl-C mid-drill: no etcd of the drill may outlive it (they run detached).
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const pid of strayPids(state)) signal(pid, 'SIGKILL');
+    if (!opts.keep) rmSync(opts.dir, { recursive: true, force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await startMembers(state, names, 'new');
+    await waitForMembers(state, names, { until: 'healthy', timeoutMs: 30_000 });
+    const seeded = await seedSampleData(endpoints, opts.keys);
+    report.keys = seeded.keys;
+    say(`lab of ${opts.members} members up in ${opts.dir}; ${seeded.keys} sample keys loaded`);
+    const leaderUrl = await findLeader(endpoints);
+    const failure = planFailure(opts.scenario, names, names[endpoints.indexOf(leaderUrl)] ?? null);
+    Object.assign(report, { expectedPlan: failure.expectPlan, story: failure.story });
+    report.failure = { victims: failure.victims, wiped: failure.wiped, writer: failure.writer, force: failure.force };
+    writer = new DrillWriter(url(failure.writer), writerLog);
+    writer.start();
+    await writer.waitForAcks(20, 30_000);
+    report.backup = await takeDrillBackup(url(failure.writer), opts.dir);
+    if (report.backup.problem) notes.push(report.backup.problem);
+    say(`backup at revision ${report.backup.revision} (${report.backup.how}; verified: ${report.backup.verified})`);
+    report.dbSizeBytes = await dbSize(url(failure.writer));
+    await writer.waitForAcks(20, 30_000);
+
+    writer.mark('failure');
+    const t0 = Date.now();
+    const victims = state.members.filter((m) => failure.victims.includes(m.name));
+    await Promise.all(victims.map((m) => killMember(m)));
+    writeLabState(state);
+    for (const m of victims) if (failure.wiped.includes(m.name)) wipeMember(m);
+    say(`failure: ${failure.story}`);
+
+    const detected = await detect(endpoints, failure.expectState, 30_000);
+    report.detectSeconds = secs(detected.at - t0);
+    say(`doctor: ${detected.state} after ${report.detectSeconds} s`);
+
+    const r0 = Date.now();
+    const executor = new LabExecutor(readLabState(opts.dir)!, { force: failure.force });
+    const assessment = await assessRecovery({
+      endpoints,
+      connection: {},
+      executor,
+      choice: 'auto',
+      force: failure.force,
+      snapshotFile: failure.needsSnapshot ? report.backup.file : undefined,
+      workDir: join(opts.dir, 'recover-snapshots'),
+      fresh: true,
+      probeTimeoutMs: 2000,
+    });
+    if (assessment.kind !== 'decision' || assessment.decision.kind !== 'plan') {
+      const d = assessment.kind === 'decision' ? assessment.decision : undefined;
+      const why = d && d.kind !== 'plan' ? d.reason : 'a recovery journal was found';
+      throw new Error(`recover found no plan: ${why}`);
+    }
+    const { plan, blockers } = assessment.decision;
+    report.plan = plan.name;
+    if (blockers.length) throw new Error(`recover refused: ${blockers.map((b) => b.why).join('; ')}`);
+    say(`recover --plan auto --yes${failure.force ? ' --force' : ''}: ${plan.name} plan, ${plan.steps.length} steps`);
+    const run = await runPlan(newJournal(plan, new Date()), executor, {
+      rerun: `lifeboat -c ${state.config} recover --yes`,
+      interrupted: () => false,
+      events: {
+        onEnd: (i, n, s, r) => say(`  [${i}/${n}] ${s.name}: ${r.ok ? 'ok' : `FAILED: ${r.error}`} (${r.seconds} s)`),
+      },
+    });
+    report.steps = run.steps;
+    report.recoverSeconds = secs(Date.now() - r0);
+    if (!run.ok) throw new Error(`recover failed at ${run.failed?.step}: ${run.failed?.error}`);
+
+    await confirmRecovered(state, endpoints);
+    report.rtoSeconds = secs(Date.now() - t0);
+    await writer.waitForAcks(10, 30_000);
+    report.writeOutageSeconds = secs(writer.outageMsSince(t0));
+    writer.mark('end');
+    await writer.stop();
+    report.failedWrites = writer.failures;
+
+    const acks = readAcks(readFileSync(writerLog, 'utf8'));
+    const present = await presentKeys(
+      endpoints[0]!,
+      acks.map((a) => a.key),
+    );
+    const oldCluster = writer.acks[0]?.clusterId ?? '';
+    const snapshot = failure.needsSnapshot ? { revision: report.backup.revision, clusterId: oldCluster } : undefined;
+    report.writes = judgeWrites(acks, (k) => present.has(k), snapshot);
+    Object.assign(report, {
+      ackedWrites: report.writes.acked,
+      lostWrites: report.writes.lost,
+      expectedLostWrites: report.writes.expectedLost,
+    });
+    if (report.plan !== failure.expectPlan)
+      problems.push(`expected the ${failure.expectPlan} plan, got ${report.plan}`);
+    if (report.writes.lostUnexpectedly) problems.push(`${report.writes.lostUnexpectedly} acknowledged writes lost`);
+    if (report.writes.presentUnexpectedly) {
+      problems.push(`${report.writes.presentUnexpectedly} writes after the snapshot survived a snapshot restore`);
+    }
+    report.ok = problems.length === 0;
+  } catch (err) {
+    problems.push(errorMessage(err));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (writer) await writer.stop().catch(() => undefined);
+    if (!opts.keep) {
+      const final = readLabState(opts.dir) ?? state;
+      await stopLab(final, 5000);
+      rmSync(opts.dir, { recursive: true, force: true });
+    }
+  }
+  return report;
+}
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
