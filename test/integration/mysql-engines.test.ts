@@ -145,8 +145,8 @@ describe.each([
       expect(v.code, v.stderr).toBe(0);
       expect(drill.scratchVersion).toMatch(flavor === 'mysql' ? /^9\./ : /MariaDB/);
 
-      const r = await runCli(['--json', 'restore', 'mysql', location, '--url', db.url('shop_copy', 'root')], {
-        env: { ...env(), MYSQL_PWD: '' },
+      const r = await runCli(['--json', 'restore', 'mysql', location, '--url', db.url('shop_copy')], {
+        env: env(),
         timeoutMs: 240_000,
       });
       expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -216,5 +216,40 @@ describe.skipIf(Boolean(noMysql))('MySQL 9 dumped by mariadb-dump (the generated
     expect(drill.problems.join('\n')).toMatch(/ERROR 3105 .*generated column 'vat'/);
     listed = await runCli(['--json', 'backup', 'list', '--to', store]);
     expect(json<{ mysql: { verified: boolean | null }[] }>(listed).mysql.map((d) => d.verified)).toEqual([false]);
+  }, 900_000);
+
+  it('backs up a require_secure_transport=ON server over TLS, from URL parameters, and says how when they are missing', async () => {
+    await db.sql('SET GLOBAL require_secure_transport = ON');
+    try {
+      const store = join(dir, 'tls');
+      const env = { MYSQL_PWD: db.password, ...db.env };
+      const plain = await runCli(['backup', 'mysql', '--url', db.url('wp'), '--to', store], { env });
+      expectOneLineUsageError(plain, /accepts only TLS connections .*ssl-mode=REQUIRED/);
+      const ca = join(db.server.dataDir, 'ca.pem');
+      for (const params of ['ssl-mode=REQUIRED', `ssl-mode=VERIFY_CA&ssl-ca=${ca}`]) {
+        const b = await runCli(['--json', 'backup', 'mysql', '--url', `${db.url('wp')}?${params}`, '--to', store], {
+          env,
+          timeoutMs: 240_000,
+        });
+        expect(b.code, b.stderr).toBe(0);
+        expect(json<{ tables: { table: string; rows: number }[] }>(b).tables).toEqual([
+          expect.objectContaining({ table: 'products', rows: 2 }),
+        ]);
+      }
+      const wrongCa = await runCli(
+        [
+          'backup',
+          'mysql',
+          '--url',
+          `${db.url('wp')}?ssl-mode=VERIFY_CA&ssl-ca=${join(dir, 'nope.pem')}`,
+          '--to',
+          store,
+        ],
+        { env },
+      );
+      expectOneLineUsageError(wrongCa, /cannot read the TLS CA .*nope\.pem/);
+    } finally {
+      await db.sql('SET GLOBAL require_secure_transport = OFF');
+    }
   }, 900_000);
 });

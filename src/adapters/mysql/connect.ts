@@ -1,9 +1,10 @@
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { readFileSync } from 'node:fs';
+import type { Connection, RowDataPacket, SslOptions } from 'mysql2/promise';
 import { explainMysqlError } from '../../domain/mysql/errors.js';
 import type { HeldPrivileges, ServerObjects } from '../../domain/mysql/privileges.js';
 import { type ServerInfo, serverInfo } from '../../domain/mysql/tools.js';
-import { describeTarget, type MysqlTarget, userDatabases } from '../../domain/mysql/url.js';
-import { UserError } from '../../errors.js';
+import { describeTarget, type MysqlTarget, type MysqlTls, userDatabases } from '../../domain/mysql/url.js';
+import { errorMessage, UserError } from '../../errors.js';
 
 /**
  * mysql2 connections for the checks around a dump or a load: can we log in, what server is it, which databases
@@ -33,6 +34,7 @@ export async function openSession(
       ...(target.socket ? { socketPath: target.socket } : { host: target.host, port: target.port }),
       ...(opts.useDatabase && target.database ? { database: target.database } : {}),
       connectTimeout: opts.timeoutMs ?? 10_000,
+      ...(target.tls ? sslOptions(target.tls) : {}),
       charset: 'utf8mb4_general_ci',
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -50,6 +52,30 @@ export async function openSession(
     conn.destroy();
     throw toUserError(err, where, target.database);
   }
+}
+
+/** mysql2's TLS options from the URL's: the files are read here, never put on a command line. */
+function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
+  if (tls.mode === 'DISABLED' || tls.mode === 'PREFERRED') return {};
+  const read = (file: string | undefined, what: string) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UserError(`cannot read the TLS ${what} ${file}: ${errorMessage(err)}`);
+    }
+  };
+  const verify = tls.mode === 'VERIFY_CA' || tls.mode === 'VERIFY_IDENTITY';
+  return {
+    ssl: {
+      ca: read(tls.ca, 'CA'),
+      cert: read(tls.cert, 'client certificate'),
+      key: read(tls.key, 'client key'),
+      rejectUnauthorized: verify,
+      // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (Node's default check).
+      ...(tls.mode === 'VERIFY_CA' ? { checkServerIdentity: () => undefined } : {}),
+    },
+  };
 }
 
 export function toUserError(err: unknown, where: string, database?: string): UserError {

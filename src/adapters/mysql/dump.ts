@@ -86,7 +86,15 @@ export async function backupMysql(req: MysqlBackupRequest): Promise<MysqlBackupR
   const name = dumpName(createdAt, req.source, Boolean(req.encryption));
   const { target } = req;
   const streamed = await withDefaultsFile(
-    { user: target.user, password: req.password, host: target.host, port: target.port, socket: target.socket },
+    {
+      user: target.user,
+      password: req.password,
+      host: target.host,
+      port: target.port,
+      socket: target.socket,
+      tls: target.tls,
+      flavor: tool.flavor,
+    },
     (file) =>
       dumpInto(req, name, tool.path, dumpArgs(tool, { defaultsFile: file, socket: target.socket }, databases), (s) =>
         missingFromDump(objects, s),

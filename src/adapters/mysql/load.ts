@@ -15,6 +15,7 @@ import {
   type ProgramPaths,
   type ServerInfo,
 } from '../../domain/mysql/tools.js';
+import type { MysqlTls } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
 import { stopProcess } from '../proc/process.js';
 import type { ByteTransform } from '../snapshot/stream.js';
@@ -27,6 +28,7 @@ export interface ClientLogin {
   host: string;
   port: number;
   socket?: string;
+  tls?: MysqlTls;
 }
 
 export interface LoadRequest {
@@ -59,7 +61,7 @@ export class LoadFailedError extends UserError {
 /** Stream a stored dump into a server: read, (decrypt), gunzip, parse on the way, (rename), into `mariadb`/`mysql`. */
 export async function loadDump(req: LoadRequest): Promise<Loaded> {
   const tool = clientTool(req.flavor ?? 'mariadb', programPaths(req.paths));
-  return withDefaultsFile(req.login, async (file) => {
+  return withDefaultsFile({ ...req.login, flavor: tool.flavor }, async (file) => {
     const child = spawn(tool.path, loadArgs(tool, { defaultsFile: file, socket: req.login.socket }), {
       stdio: ['pipe', 'ignore', 'pipe'],
       env: clientEnv(),
@@ -126,7 +128,7 @@ export async function redump(
   if (!choice) throw new UserError('no dump program found', undefined, 1);
   if ('refused' in choice) throw new UserError(choice.refused, choice.hint, 1);
   const { tool } = choice;
-  return withDefaultsFile(login, async (file) => {
+  return withDefaultsFile({ ...login, flavor: tool.flavor }, async (file) => {
     const child = spawn(tool.path, dumpArgs(tool, { defaultsFile: file, socket: login.socket }, databases), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: clientEnv(),

@@ -145,7 +145,7 @@ function probe(path: string, command: string, help: boolean): ClientTool | undef
  * removed afterwards, also when the process exits abruptly.
  */
 export async function withDefaultsFile<T>(
-  opts: { user: string; password?: string; host?: string; port?: number; socket?: string },
+  opts: Parameters<typeof defaultsFileText>[0],
   body: (file: string) => Promise<T>,
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-mysql-'));

@@ -71,6 +71,7 @@ export async function restoreMysql(req: MysqlRestoreRequest): Promise<MysqlResto
         host: req.target.host,
         port: req.target.port,
         socket: req.target.socket,
+        tls: req.target.tls,
       },
       rename,
       onProgress: (bytes, rows) => req.onProgress?.(bytes, total, rows),

@@ -35,6 +35,12 @@ export function explainMysqlError(
         hint: 'SHOW DATABASES lists them',
         exitCode: 2,
       };
+    case 'ER_SECURE_TRANSPORT_REQUIRED':
+      return {
+        message: `${where} accepts only TLS connections (require_secure_transport=ON)`,
+        hint: 'add ?ssl-mode=REQUIRED to the URL, or ssl-mode=VERIFY_CA&ssl-ca=PATH to check its certificate too',
+        exitCode: 2,
+      };
     case 'ER_HOST_NOT_PRIVILEGED':
     case 'ER_HOST_IS_BLOCKED':
       return { message: `${where}: ${text}`, exitCode: 2 };

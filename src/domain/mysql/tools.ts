@@ -3,6 +3,8 @@
  * them for `--version` and `--help`; this file decides.
  */
 
+import type { MysqlTls } from './url.js';
+
 export type Flavor = 'mariadb' | 'mysql';
 
 export interface ServerInfo {
@@ -178,16 +180,33 @@ export function loadArgs(tool: ClientTool, conn: Connection): string[] {
   return args;
 }
 
-/** A [client] option file. Values are quoted so a password with #, spaces or quotes survives. */
+/**
+ * A [client] option file. Values are quoted so a password with #, spaces or quotes survives. TLS goes here too (never
+ * argv), in the spelling of the client's engine: MySQL's clients know ssl-mode; MariaDB's know ssl and
+ * ssl-verify-server-cert, and refuse ssl-mode.
+ */
 export function defaultsFileText(opts: {
   user: string;
   password?: string;
   host?: string;
   port?: number;
   socket?: string;
+  tls?: MysqlTls;
+  flavor?: Flavor;
 }): string {
   const lines = ['[client]', `user=${quoteOption(opts.user)}`];
   if (opts.password !== undefined) lines.push(`password=${quoteOption(opts.password)}`);
+  const tls = opts.tls;
+  if (tls) {
+    if (opts.flavor === 'mariadb') {
+      if (tls.mode === 'DISABLED') lines.push('skip-ssl');
+      else if (tls.mode !== 'PREFERRED') lines.push('ssl');
+      if (tls.mode === 'VERIFY_CA' || tls.mode === 'VERIFY_IDENTITY') lines.push('ssl-verify-server-cert');
+    } else lines.push(`ssl-mode=${tls.mode}`);
+    if (tls.ca) lines.push(`ssl-ca=${quoteOption(tls.ca)}`);
+    if (tls.cert) lines.push(`ssl-cert=${quoteOption(tls.cert)}`);
+    if (tls.key) lines.push(`ssl-key=${quoteOption(tls.key)}`);
+  }
   if (opts.socket) lines.push(`socket=${quoteOption(opts.socket)}`);
   else {
     if (opts.host) lines.push(`host=${quoteOption(opts.host)}`);

@@ -1,7 +1,21 @@
 /**
- * `mysql://USER@HOST[:PORT][/DATABASE][?socket=/path/to/mysqld.sock]` (also `mariadb://`). Never a password: a URL
- * ends up in shell history, `ps`, CI logs and manifests. Pure.
+ * `mysql://USER@HOST[:PORT][/DATABASE][?socket=/path/to/mysqld.sock]` (also `mariadb://`), with TLS as MySQL's
+ * clients spell it: `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/mysql/ca.pem&ssl-cert=...&ssl-key=...` (file paths, never
+ * key material). Never a password: a URL ends up in shell history, `ps`, CI logs and manifests. Pure.
  */
+
+/** MySQL's --ssl-mode values. PREFERRED (the stock clients' default) tries TLS and falls back to plain. */
+export const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface MysqlTls {
+  mode: SslMode;
+  /** Paths of PEM files. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 export interface MysqlTarget {
   user: string;
   host: string;
@@ -11,6 +25,8 @@ export interface MysqlTarget {
   socket?: string;
   /** The URL as it may be shown and recorded (no password, ever). */
   display: string;
+  /** TLS from the URL's ssl-* parameters; absent: the clients' default (PREFERRED). */
+  tls?: MysqlTls;
 }
 
 export type ParsedUrl = { target: MysqlTarget } | { error: string; hint?: string };
@@ -43,12 +59,44 @@ export function parseMysqlUrl(text: string): ParsedUrl {
   const path = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''));
   if (path.includes('/')) return { error: `"${path}" is not a database name`, hint: EXAMPLE };
   for (const key of url.searchParams.keys()) {
-    if (key !== 'socket') return { error: `unknown URL parameter "${key}" (only ?socket=PATH is understood)` };
+    if (!KNOWN.has(key)) {
+      return { error: `unknown URL parameter "${key}" (understood: ${[...KNOWN].join(', ')})`, hint: EXAMPLE };
+    }
   }
+  const tls = parseTls(url.searchParams);
+  if (tls && 'error' in tls) return tls;
   const database = path || undefined;
   const hostPort = `${host.includes(':') ? `[${host}]` : host}${socket ? '' : `:${port}`}`;
-  const display = `mysql://${encodeURIComponent(user)}@${hostPort}${database ? `/${database}` : ''}${socket ? `?socket=${socket}` : ''}`;
-  return { target: { user, host, port, ...(database ? { database } : {}), ...(socket ? { socket } : {}), display } };
+  const params = [...url.searchParams.entries()].map(([k, v]) => `${k}=${v}`).join('&');
+  const display = `mysql://${encodeURIComponent(user)}@${hostPort}${database ? `/${database}` : ''}${params ? `?${params}` : ''}`;
+  return {
+    target: {
+      user,
+      host,
+      port,
+      ...(database ? { database } : {}),
+      ...(socket ? { socket } : {}),
+      display,
+      ...(tls ? { tls } : {}),
+    },
+  };
+}
+
+const KNOWN = new Set(['socket', 'ssl-mode', 'ssl-ca', 'ssl-cert', 'ssl-key']);
+
+function parseTls(params: URLSearchParams): MysqlTls | { error: string; hint?: string } | undefined {
+  const modeText = params.get('ssl-mode');
+  const [ca, cert, key] = ['ssl-ca', 'ssl-cert', 'ssl-key'].map((k) => params.get(k) ?? undefined);
+  if (!modeText && !ca && !cert && !key) return undefined;
+  const mode = (modeText?.toUpperCase() ?? (ca ? 'VERIFY_CA' : 'REQUIRED')) as SslMode;
+  if (!SSL_MODES.includes(mode)) {
+    return { error: `ssl-mode=${modeText} is not one of ${SSL_MODES.join(', ')}`, hint: EXAMPLE };
+  }
+  if (Boolean(cert) !== Boolean(key)) return { error: 'give ssl-cert and ssl-key together (a client certificate)' };
+  if ((mode === 'VERIFY_CA' || mode === 'VERIFY_IDENTITY') && !ca) {
+    return { error: `ssl-mode=${mode} needs ssl-ca=PATH (the CA that signed the server's certificate)` };
+  }
+  return { mode, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 /** `user@host:port` for messages. */

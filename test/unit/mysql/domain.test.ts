@@ -20,6 +20,33 @@ import {
 import { parseMysqlUrl, userDatabases } from '../../../src/domain/mysql/url.js';
 
 describe('parseMysqlUrl', () => {
+  it('reads TLS as MySQL spells it (ssl-mode, ssl-ca, ssl-cert, ssl-key) and writes it to the option file per engine', () => {
+    const parsed = parseMysqlUrl(
+      'mysql://b@db/shop?ssl-mode=verify_identity&ssl-ca=/ca.pem&ssl-cert=/c.pem&ssl-key=/k.pem',
+    );
+    expect(parsed).toMatchObject({
+      target: {
+        tls: { mode: 'VERIFY_IDENTITY', ca: '/ca.pem', cert: '/c.pem', key: '/k.pem' },
+        display: 'mysql://b@db:3306/shop?ssl-mode=verify_identity&ssl-ca=/ca.pem&ssl-cert=/c.pem&ssl-key=/k.pem',
+      },
+    });
+    expect(parseMysqlUrl('mysql://b@db?ssl-ca=/ca.pem')).toMatchObject({ target: { tls: { mode: 'VERIFY_CA' } } });
+    expect(parseMysqlUrl('mysql://b@db?ssl-mode=sometimes')).toMatchObject({
+      error: expect.stringMatching(/not one of/),
+    });
+    expect(parseMysqlUrl('mysql://b@db?ssl-mode=VERIFY_CA')).toMatchObject({
+      error: expect.stringMatching(/needs ssl-ca/),
+    });
+    expect(parseMysqlUrl('mysql://b@db?ssl-cert=/c.pem')).toMatchObject({ error: expect.stringMatching(/together/) });
+    const tls = { mode: 'VERIFY_CA' as const, ca: '/ca.pem' };
+    expect(defaultsFileText({ user: 'b', host: 'db', tls, flavor: 'mysql' })).toBe(
+      '[client]\nuser="b"\nssl-mode=VERIFY_CA\nssl-ca="/ca.pem"\nhost="db"\n',
+    );
+    expect(defaultsFileText({ user: 'b', host: 'db', tls, flavor: 'mariadb' })).toBe(
+      '[client]\nuser="b"\nssl\nssl-verify-server-cert\nssl-ca="/ca.pem"\nhost="db"\n',
+    );
+  });
+
   it('reads user, host, port, database and socket, and never a password', () => {
     expect(parseMysqlUrl('mysql://backup@10.0.0.20:3307/shop')).toEqual({
       target: {
