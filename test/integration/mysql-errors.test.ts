@@ -185,7 +185,7 @@ exit ${exit}
       /cannot read .*nope\.sql\.gz: no such file/,
     );
     refused(await runCli(['restore', 'mysql', location]), 2, /--url/);
-  }, 120_000);
+  }, 400_000);
 
   it('passwords from a file and from a Kubernetes Secret; configured databases run as scheduler jobs', async () => {
     const file = join(dir, 'password');

@@ -57,7 +57,7 @@ describe('lifeboat backup/verify/restore mysql: round trip on a real MariaDB', (
       'CREATE DATABASE blog; CREATE TABLE blog.posts (id INT PRIMARY KEY, title TEXT); INSERT INTO blog.posts VALUES (1, "hi")',
     );
     await db.sql('CREATE TABLE blog.hits (n INT) ENGINE=MyISAM; INSERT INTO blog.hits VALUES (1), (2)');
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await db?.stop();
