@@ -5,12 +5,14 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 // Benchmark of `lifeboat backup mysql` (issue #8). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
 //
-//   npm run build && node bench/mysql.mjs [--runs N] [--rows N]
+//   npm run build && node bench/mysql.mjs [--engine mariadb|mysql] [--runs N] [--rows N]
 //
-// One real MariaDB (Debian's mariadbd, started on a temp datadir like the tests do) holding a >= 200 MB database:
+// One real server of the engine (MariaDB: Debian's mariadbd; MySQL 9: the root scripts/mysql-root.sh builds, or the
+// programs $LIFEBOAT_MYSQLD/$LIFEBOAT_MYSQLDUMP name), started on a temp datadir like the tests do, holding a >= 200 MB
+// database:
 // `orders` (1,000,000 rows of ids, hashes, decimals, dates, free text) and `blobs` (20,000 x 1 KiB random bytes).
 // Two commands, alternated, each run N times over TCP on 127.0.0.1 with the same user and the same dump flags:
-//   baseline  mariadb-dump --single-transaction --quick --routines --triggers --events --hex-blob ... | gzip > FILE
+//   baseline  the engine's own dump tool (mariadb-dump / mysqldump) --single-transaction --quick --routines --triggers --events --hex-blob ... | gzip > FILE
 //   lifeboat  node bin/lifeboat.js backup mysql --url mysql://bench@127.0.0.1:PORT/bench --to DIR
 //             (the same dump, parsed for row counts and checksums, gzip on every core, atomic commit, manifest)
 // Wall time of each whole command (process start to exit); medians; the goal is lifeboat <= 1.1 x baseline.
@@ -22,6 +24,25 @@ const arg = (name, fallback) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const RUNS = arg('--runs', 5);
+const ENGINE = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1] : 'mariadb';
+if (!['mariadb', 'mysql'].includes(ENGINE)) {
+  console.error('--engine mariadb|mysql');
+  process.exit(2);
+}
+// MySQL: the test root's wrappers unless the environment names other programs.
+if (ENGINE === 'mysql' && !process.env.LIFEBOAT_MYSQLD) {
+  const built = spawnSync('bash', [join(resolve(import.meta.dirname, '..'), 'scripts/mysql-root.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (built.status !== 0) process.exit(1);
+  const bin = join(built.stdout.trim(), 'lifeboat-bin');
+  Object.assign(process.env, {
+    LIFEBOAT_MYSQLD: join(bin, 'mysqld'),
+    LIFEBOAT_MYSQLDUMP: join(bin, 'mysqldump'),
+    LIFEBOAT_MYSQL: join(bin, 'mysql'),
+  });
+}
 const ROWS = arg('--rows', 1_000_000);
 const GOAL = 1.1;
 const PASSWORD = 'bench-pw';
@@ -32,8 +53,9 @@ if (!existsSync(join(root, 'dist/bundle/lifeboat.cjs'))) {
 }
 const { Scratch } = await import(join(root, 'dist/adapters/verify/scratch.js'));
 const { startScratchServer } = await import(join(root, 'dist/adapters/mysql/scratch-server.js'));
-const { findTools, DUMP_COMMANDS } = await import(join(root, 'dist/adapters/mysql/programs.js'));
-const { dumpArgs } = await import(join(root, 'dist/domain/mysql/tools.js'));
+const { findProgram, programPaths } = await import(join(root, 'dist/adapters/mysql/programs.js'));
+const { dumpArgs, DUMP_PROGRAM, CLIENT_PROGRAM } = await import(join(root, 'dist/domain/mysql/tools.js'));
+const client = findProgram(CLIENT_PROGRAM[ENGINE], programPaths());
 
 const dir = mkdtempSync(join(os.tmpdir(), 'lifeboat-bench-mysql-'));
 const scratch = new Scratch(dir);
@@ -44,12 +66,22 @@ const median = (xs) => {
 };
 
 function mariadb(server, sql) {
-  const r = spawnSync('mariadb', ['--no-defaults', `--socket=${server.socket}`, '-uroot', '-N', '-e', sql], {
+  const r = spawnSync(client.path, ['--no-defaults', `--socket=${server.socket}`, '-uroot', '-N', '-e', sql], {
     encoding: 'utf8',
   });
-  if (r.status !== 0) throw new Error(`mariadb: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${client.command}: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+/** MySQL 9 has no MD5() or SHA1() any more: hex digests of the same lengths from SHA2. */
+const md5 = (x) => (ENGINE === 'mysql' ? `LEFT(SHA2(${x}, 256), 32)` : `MD5(${x})`);
+const sha1 = (x) => (ENGINE === 'mysql' ? `LEFT(SHA2(${x}, 256), 40)` : `SHA1(${x})`);
+
+/** 1..n as a row source: MariaDB's sequence engine, MySQL's recursive CTE. */
+const numbers = (n) =>
+  ENGINE === 'mariadb'
+    ? { with: '', from: `seq_1_to_${n}` }
+    : { with: `WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < ${n})`, from: 's' };
 
 /** Wall time, plus CPU time (user + sys) of the command and every child it waited for, via GNU time. */
 function timed(command, args, env = {}) {
@@ -67,22 +99,24 @@ function timed(command, args, env = {}) {
 let server;
 try {
   const loadBefore = load();
-  server = await startScratchServer(scratch);
-  console.error(`scratch MariaDB ${server.server.raw} on 127.0.0.1:${server.port}; seeding ${ROWS} rows...`);
+  server = await startScratchServer(scratch, { flavor: ENGINE, paths: programPaths() });
+  console.error(`scratch ${ENGINE} ${server.server.raw} on 127.0.0.1:${server.port}; seeding ${ROWS} rows...`);
   const seedStarted = Date.now();
+  const rows = numbers(ROWS);
+  const blobs = numbers(Math.round(ROWS / 50));
   mariadb(
     server,
-    `CREATE DATABASE bench; USE bench;
+    `${ENGINE === 'mysql' ? `SET SESSION cte_max_recursion_depth = ${ROWS + 1};` : ''} CREATE DATABASE bench; USE bench;
      CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}'; GRANT ALL ON *.* TO 'bench'@'127.0.0.1';
      CREATE TABLE orders (id BIGINT PRIMARY KEY, customer CHAR(32) NOT NULL, amount DECIMAL(12,2), created DATETIME,
        status VARCHAR(16), note TEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-     INSERT INTO orders SELECT seq, MD5(seq), (seq % 100000) / 100, '2020-01-01' + INTERVAL (seq % 1000000) MINUTE,
+     INSERT INTO orders ${rows.with} SELECT seq, ${md5('seq')}, (seq % 100000) / 100, '2020-01-01' + INTERVAL (seq % 1000000) MINUTE,
        ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'returned'),
-       CONCAT('Order ', seq, ' for ', SHA1(seq), ' ', REPEAT(SUBSTR(MD5(seq * 7), 1, 1 + seq % 30), 1 + seq % 5),
+       CONCAT('Order ', seq, ' for ', ${sha1('seq')}, ' ', REPEAT(SUBSTR(${md5('seq * 7')}, 1, 1 + seq % 30), 1 + seq % 5),
               ' delivered to ', SHA2(seq, 256))
-       FROM seq_1_to_${ROWS};
+       FROM ${rows.from};
      CREATE TABLE blobs (id INT PRIMARY KEY, data MEDIUMBLOB) ENGINE=InnoDB;
-     INSERT INTO blobs SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_${Math.round(ROWS / 50)};
+     INSERT INTO blobs ${blobs.with} SELECT seq, RANDOM_BYTES(1024) FROM ${blobs.from};
      ANALYZE TABLE orders, blobs;`,
   );
   const bytes = Number(
@@ -94,7 +128,7 @@ try {
   const mib = (n) => (n / 1048576).toFixed(0);
   console.error(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(0)} s: ${mib(bytes)} MiB (data + indexes)`);
 
-  const tool = findTools(DUMP_COMMANDS)[0];
+  const tool = findProgram(DUMP_PROGRAM[ENGINE], programPaths());
   const cnf = join(dir, 'bench.cnf');
   writeFileSync(cnf, `[client]\nuser=bench\npassword="${PASSWORD}"\nhost=127.0.0.1\nport=${server.port}\n`, {
     mode: 0o600,
@@ -160,10 +194,11 @@ try {
   const cb = median(cpu.baseline);
   const cl = median(cpu.lifeboat);
   const today = new Date().toISOString().slice(0, 10);
-  const section = `## mysql
+  const engineName = ENGINE === 'mysql' ? 'MySQL' : 'MariaDB';
+  const section = `## mysql${ENGINE === 'mysql' ? ' on MySQL' : ''}
 
-\`lifeboat backup mysql\` vs plain \`mariadb-dump | gzip\` on the same database; medians of ${RUNS} alternating runs each.
-Machine: ${model}, ${os.cpus().length} cores, Node ${process.version}, ${os.type().toLowerCase()} ${os.release()}; MariaDB
+\`lifeboat backup mysql\` vs plain \`${tool.command} | gzip\` on the same database; medians of ${RUNS} alternating runs each.
+Machine: ${model}, ${os.cpus().length} cores, Node ${process.version}, ${os.type().toLowerCase()} ${os.release()}; ${engineName}
 ${server.server.raw} (scratch server on a temp datadir, TCP on 127.0.0.1); recorded ${today}
 (1-minute load average ${loadBefore} before, ${loadAfter} after: other work on the machine inflates the figures).
 
@@ -172,7 +207,7 @@ ${Math.round(ROWS / 50).toLocaleString('en-US')} x 1 KiB random bytes); ${mib(si
 
 | command | median wall | runs (s) | median CPU (user+sys) | output |
 |---|---|---|---|---|
-| \`mariadb-dump ... \\| gzip\` (baseline) | ${mb.toFixed(2)} s | ${results.baseline.map((s) => s.toFixed(2)).join(', ')} | ${cb.toFixed(1)} s | ${mib(sizes.baseline)} MiB |
+| \`${tool.command} ... \\| gzip\` (baseline) | ${mb.toFixed(2)} s | ${results.baseline.map((s) => s.toFixed(2)).join(', ')} | ${cb.toFixed(1)} s | ${mib(sizes.baseline)} MiB |
 | \`lifeboat backup mysql\` | ${ml.toFixed(2)} s | ${results.lifeboat.map((s) => s.toFixed(2)).join(', ')} | ${cl.toFixed(1)} s | ${mib(sizes.lifeboat)} MiB |
 
 Ratio lifeboat / baseline: **${ratio.toFixed(2)}x** (goal <= ${GOAL}x: ${ratio <= GOAL ? 'met' : 'missed'}).
@@ -187,9 +222,9 @@ For the record, \`lifeboat verify mysql\` of the same dump (scratch server, load
 - CPU is the command and its children (dump tool, gzip); the server's own CPU (the same for both) is not in it.
 - Wall times include Node start-up and the mysql2 pre-flight (login, version, database list) of lifeboat.
 
-Reproduce: \`npm run build && node bench/mysql.mjs\` (\`--runs N\`, \`--rows N\` to change the size).
+Reproduce: \`npm run build && node bench/mysql.mjs --engine ${ENGINE}\` (\`--runs N\`, \`--rows N\` to change the size).
 `;
-  recordSection(root, 'mysql', section);
+  recordSection(root, ENGINE === 'mysql' ? 'mysql on MySQL' : 'mysql', section);
   console.log(section);
 } finally {
   await server?.stop().catch(() => undefined);
