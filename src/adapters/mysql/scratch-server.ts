@@ -202,7 +202,9 @@ function run(command: string, args: string[], log: string, timeoutMs: number): P
       if (code === 0) return resolve();
       let tail = '';
       try {
-        tail = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).at(-1) ?? '';
+        // The server's own [ERROR] line, not the installer's closing advice ("report it at https://mariadb.org/jira").
+        const lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+        tail = (lines.filter((l) => /\[ERROR\]/.test(l)).at(-1) ?? lines.at(-1) ?? '').replace(/^.*\[ERROR\]\s*/, '');
       } catch {}
       const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ', deadline' : ''})` : `exited ${code}`;
       reject(new UserError(`${command} ${how}${tail ? `: ${tail}` : ''}`, `log: ${log}`, 1));
