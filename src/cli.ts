@@ -53,6 +53,7 @@ const COMMAND_MODULES: CommandModule[] = [
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { commands: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
   { commands: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
   {
     commands: ['completion'],

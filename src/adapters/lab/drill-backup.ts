@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { errorMessage } from '../../errors.js';
 import { lifeboatCommand } from '../../package-root.js';
 import { EtcdEndpointClient } from '../etcd/client.js';
-import { inspectSnapshot } from '../executors/snapshot-file.js';
+import { snapshotStatus } from '../verify/restore.js';
 
 /**
  * The drill's verified backup, taken the way a user would: `lifeboat backup etcd` then `lifeboat verify --latest`
@@ -53,7 +53,7 @@ export async function takeDrillBackup(endpoint: string, dir: string): Promise<Dr
       const verified = verify.code === 0 && (JSON.parse(verify.stdout) as { ok?: boolean }).ok === true;
       return {
         file: doc.location,
-        revision: (await inspectSnapshot(doc.location)).revision,
+        revision: (await snapshotStatus(doc.location)).revision,
         verified,
         how: 'lifeboat backup etcd + lifeboat verify',
         seconds: (Date.now() - started) / 1000,
@@ -74,7 +74,7 @@ export async function takeDrillBackup(endpoint: string, dir: string): Promise<Dr
   } finally {
     client.close();
   }
-  const info = await inspectSnapshot(file);
+  const info = await snapshotStatus(file);
   return {
     file,
     revision: info.revision,
