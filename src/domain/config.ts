@@ -4,7 +4,15 @@ import { databasesSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
-import { boundedDuration, count, durationText, isHttpUrl, issuePath, nonEmptyString, retentionPolicy } from './validation.js';
+import {
+  boundedDuration,
+  count,
+  durationText,
+  isHttpUrl,
+  issuePath,
+  nonEmptyString,
+  retentionPolicy,
+} from './validation.js';
 
 /**
  * The lifeboat.yaml schema (every key explained in docs/CONFIG.md, from src/domain/config-docs.ts: a new key needs

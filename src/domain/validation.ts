@@ -65,10 +65,13 @@ export const durationText = v.pipe(
 export function boundedDuration(min: number, max: number) {
   return v.pipe(
     durationText,
-    v.check((s) => {
-      const ms = parseDuration(s)!;
-      return ms >= min && ms <= max;
-    }, `out of range: between ${formatDuration(min)} and ${formatDuration(max)}`),
+    v.check(
+      (s) => {
+        const ms = parseDuration(s)!;
+        return ms >= min && ms <= max;
+      },
+      `out of range: between ${formatDuration(min)} and ${formatDuration(max)}`,
+    ),
   );
 }
 
