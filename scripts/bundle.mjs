@@ -6,6 +6,7 @@
 // node_modules, so their own file layout and lazy loading stay as they are.
 //
 //   node scripts/bundle.mjs        (part of `npm run build`, after `tsc -p tsconfig.build.json`)
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -47,3 +48,14 @@ const chunks = Object.fromEntries(
     .map((chunk) => [chunk.fileName, createHash('sha256').update(chunk.code).digest('hex').slice(0, 16)]),
 );
 writeFileSync(join(out, 'code-cache.json'), `${JSON.stringify({ chunks }, null, 2)}\n`);
+
+// What `lifeboat version` says it was built from: the commit, when this is a git checkout (a tarball has none).
+writeFileSync(join(root, 'dist/build-info.json'), `${JSON.stringify(buildInfo(), null, 2)}\n`);
+
+function buildInfo() {
+  const git = (...args) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return {};
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return { commit: head.stdout.trim(), dirty };
+}

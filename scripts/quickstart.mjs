@@ -4,11 +4,31 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const PACKAGES = { etcd: 'etcd-server', etcdctl: 'etcd-client' };
+/**
+ * Every OS package `npm test` starts for real, keyed by what shows it is installed (a command on PATH, or a file).
+ * The same list as .ci/run's (test/unit/quickstart-packages.test.ts keeps the two in step): the README promises that
+ * `npm run quickstart` then `npm test` pass on a fresh machine.
+ */
+const PACKAGES = [
+  { command: 'etcd', pkg: 'etcd-server' },
+  { command: 'etcdctl', pkg: 'etcd-client' },
+  { command: 'mariadbd', pkg: 'mariadb-server' },
+  { command: 'chromium', pkg: 'chromium' },
+  { command: 'age', pkg: 'age' },
+  { command: 'openssl', pkg: 'openssl' },
+  // The system tz database: what cron and systemd read, and what `check` reads.
+  { file: '/usr/share/zoneinfo/Europe/Berlin', pkg: 'tzdata' },
+];
 const LAB_DIR = '.lab';
 
+// mariadbd lives in /usr/sbin, which a non-root PATH often lacks.
+const SEARCH_PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+
 function has(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore', env: { ...process.env, PATH: SEARCH_PATH } })
+      .status === 0
+  );
 }
 
 function run(command, args, opts = {}) {
@@ -22,13 +42,11 @@ function run(command, args, opts = {}) {
 }
 
 function installOsPackages() {
-  const missing = Object.entries(PACKAGES)
-    .filter(([bin]) => !has(bin))
-    .map(([, pkg]) => pkg);
+  const missing = PACKAGES.filter((p) => (p.file ? !existsSync(p.file) : !has(p.command))).map((p) => p.pkg);
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const canSudo = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (!isRoot && !canSudo) {
     console.error(
       `quickstart: missing OS packages. Run this, then npm run quickstart again:\n  sudo sh -c '${command}'`,

@@ -42,9 +42,20 @@ const COMMAND_MODULES: CommandModule[] = [
     subcommands: { backup: ['helm'], restore: ['helm'] },
     load: async () => (await import('./commands/helm.js')).registerHelm,
   },
+  {
+    commands: ['restore'],
+    subcommands: { restore: ['etcd'] },
+    load: async () => (await import('./commands/etcdlog.js')).registerRestoreEtcd,
+  },
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { commands: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
+  {
+    commands: ['completion'],
+    // The script covers every command, so it is written from a program with all of them loaded.
+    load: async () => (await import('./commands/completion.js')).registerCompletion(() => buildProgram([])),
+  },
   {
     commands: ['backup', 'verify', 'restore', 'guide'],
     subcommands: { backup: ['mysql'], verify: ['mysql'], restore: ['mysql'] },
@@ -125,6 +136,7 @@ Examples:
   lifeboat check -c examples/incident.yaml   find the moments a reboot schedule breaks quorum
 
 Exit codes: 0 ok, 1 problems found, 2 bad input, 3 etcd unreachable or quorum lost.
+Every lifeboat.yaml key (type, default, example): docs/CONFIG.md in the source tree.
 Colours are off when NO_COLOR is set or stdout is not a terminal.`,
     );
   const registrars = await Promise.all(modulesFor(COMMAND_MODULES, argv).map((m) => m.load()));

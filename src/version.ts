@@ -3,3 +3,20 @@ import { packagePath } from './package-root.js';
 
 /** Read once from package.json. */
 export const VERSION: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;
+
+export interface BuildInfo {
+  /** The git commit the build came from (absent when built outside a git checkout). */
+  commit?: string;
+  /** The checkout had uncommitted changes to tracked files. */
+  dirty?: boolean;
+}
+
+/** dist/build-info.json, written by scripts/bundle.mjs; empty when there is none (tsc output run directly). */
+export function buildInfo(): BuildInfo {
+  try {
+    const info = JSON.parse(readFileSync(packagePath('dist', 'build-info.json'), 'utf8'));
+    return typeof info?.commit === 'string' ? { commit: info.commit, dirty: info.dirty === true } : {};
+  } catch {
+    return {};
+  }
+}

@@ -27,6 +27,8 @@ interface EtcdOpts {
   every?: string | true;
   verifyEvery?: string;
   identity?: string;
+  follow?: boolean;
+  followEvery?: string;
 }
 
 export function registerBackup(program: Command): void {
@@ -41,18 +43,23 @@ export function registerBackup(program: Command): void {
     .option('--every [duration]', 'keep running: back up now and every DURATION (default: backups.etcd.every)')
     .option('--verify-every <n>', 'with --every: restore drill after every Nth backup, 0 = never (default 1)')
     .option('--identity <file>', `with --every: age identity for drills of encrypted backups ($LIFEBOAT_AGE_IDENTITY)`)
+    .option('--follow', 'keep going: a snapshot, then every change into the change log (point-in-time restore)')
+    .option('--follow-every <duration>', 'with --follow: make new changes durable this often, the RPO (default 1s)')
     .addHelpText(
       'after',
       `
 A healthy follower (else the leader; without quorum, any member that answers) streams its database; the bytes are
 hashed on the way and checked against the SHA-256 etcd sends last. Only a snapshot that checks out is committed;
 then NAME.manifest.json is written beside it. With --every it runs until SIGINT/SIGTERM: one line per run, pruning
-(backups.retention) and a restore drill (--verify-every) after each backup.
+(backups.retention) and a restore drill (--verify-every) after each backup. With --follow (or backups.etcd.follow
+in serve) it then watches every change and writes it to etcd-log/ beside the snapshots, durable every second:
+lifeboat restore etcd --at REVISION|TIME rebuilds any point since (ADR 010).
 
 Examples:
   lifeboat -c lifeboat.yaml backup etcd
   lifeboat --endpoints 10.0.0.11:2379 backup etcd --to /mnt/nfs/lifeboat --json
   lifeboat -c lifeboat.yaml backup etcd --every 1h --verify-every 24
+  lifeboat -c lifeboat.yaml backup etcd --follow        # snapshot + change log, until stopped
 
 Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
     )
@@ -69,21 +76,25 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
           import('../adapters/mysql/catalog.js'),
           import('../adapters/mysql/report.js'),
         ]);
-        const [{ entries }, dumps, captures] = await Promise.all([
+        const [{ entries }, dumps, captures, log] = await Promise.all([
           readCatalog(store),
           readCatalogOf(store, MYSQL_DUMPS),
           store.list(HELM_PREFIX).then(helmCaptureCatalog),
+          import('../adapters/etcdlog/restore.js').then((m) => m.chainWindows(store)),
         ]);
         if (ctx.out.json) {
           ctx.out.printJson({
             ...listDocument(store, entries),
             mysql: report.dumpListDocument(store, dumps.entries),
             helm: captureListDocument(store, captures.entries),
+            chains: log.chains,
           });
         } else {
           ctx.out.print(renderList(ctx.out, store.location, entries));
           if (dumps.entries.length > 0) ctx.out.print(report.renderDumpList(ctx.out, dumps.entries));
           if (captures.entries.length > 0) ctx.out.print(renderCaptureList(captures.entries));
+          if (log.chains.length > 0) ctx.out.print((await import('../render/etcdlog.js')).chainLines(log.chains));
+          for (const p of log.problems) ctx.out.warn(`warning: ${p}`);
         }
         return 0;
       }),
@@ -108,6 +119,18 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
     retention: backups?.retention ?? {},
     identity: opts.identity,
   };
+  if (opts.follow) {
+    if (opts.every !== undefined) throw new UserError('--follow and --every go separately', 'pick one');
+    const { followCommand } = await import('./etcdlog.js');
+    return followCommand(ctx, {
+      store: setup.store,
+      encryption: setup.encryption,
+      identity: setup.identity,
+      followEvery: opts.followEvery,
+      snapshot: (signal) => backupOnce(ctx, setup, signal),
+    });
+  }
+  if (opts.followEvery !== undefined) throw new UserError('--follow-every goes with --follow');
   if (opts.every === undefined) {
     // Ctrl-C mid-stream: abort the pending object (no temp file left behind), then exit 130.
     const controller = new AbortController();

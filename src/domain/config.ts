@@ -6,7 +6,10 @@ import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
 import { count, durationText, isHttpUrl, issuePath, nonEmptyString, retentionPolicy } from './validation.js';
 
-/** The lifeboat.yaml schema (DESIGN.md). Strict everywhere: an unknown key is a typo until proven otherwise. */
+/**
+ * The lifeboat.yaml schema (every key explained in docs/CONFIG.md, from src/domain/config-docs.ts: a new key needs
+ * its words there). Strict everywhere: an unknown key is a typo until proven otherwise.
+ */
 
 const endpointUrl = v.pipe(
   v.string(),
@@ -164,6 +167,10 @@ const backupsSchema = v.strictObject({
       every: v.optional(durationText),
       /** With a schedule: run the restore drill after every Nth backup (0 = never; default 1). */
       verifyEvery: v.optional(count),
+      /** `serve` (and `backup etcd --follow`) keeps the change log for point-in-time restore (ADR 010). */
+      follow: v.optional(v.boolean()),
+      /** How often the follower makes new revisions durable: the RPO (default 1s). */
+      followEvery: v.optional(durationText),
     }),
   ),
   /** GFS retention of the etcd snapshots (MySQL dumps and Helm captures have their own; without one, all are kept). */

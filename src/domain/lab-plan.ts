@@ -90,6 +90,12 @@ export function labConfigDocument(plan: Pick<LabPlan, 'dir' | 'members'>, cluste
       lab: { dir: plan.dir },
     },
     nodes: plan.members.map((m) => ({ name: m.name, roles: ['control-plane' as const, 'etcd' as const] })),
+    // So `lifeboat backup etcd`, `verify --latest`, `prune` and `serve` work on the lab as the README shows them.
+    backups: {
+      to: [`${plan.dir}/backups`],
+      etcd: { every: '1h' },
+      retention: { keepLast: 24, daily: 7 },
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,14 @@ describe('lab with 3 members: up, status, kill, start, stop, wipe, restart, down
     const human = await lab('status');
     expect(human.stdout).toMatch(/cp1\s+healthy/);
     expect(human.stdout).toContain(`lifeboat -c ${up.config} doctor`);
+  });
+
+  it("the README's backup examples run on the lab as written: backup etcd, verify --latest", async () => {
+    const backup = await runCli(['-c', up.config, 'backup', 'etcd'], { timeoutMs: 120_000 });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'backups/etcd')).some((f) => f.endsWith('-lab.db'))).toBe(true);
+    const verify = await runCli(['-c', up.config, 'verify', '--latest'], { timeoutMs: 120_000 });
+    expect(verify.code, verify.stderr).toBe(0);
   });
 
   it('a second up on a running lab is refused with exit 2', async () => {

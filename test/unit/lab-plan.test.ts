@@ -93,6 +93,9 @@ describe('lab lifeboat.yaml', () => {
       ['cp2', ['control-plane', 'etcd']],
       ['cp3', ['control-plane', 'etcd']],
     ]);
+    // The README's `backup etcd` and `verify --latest` need a destination.
+    expect(config.backups?.to).toEqual(['/tmp/lab/backups']);
+    expect(config.backups?.retention).toBeDefined();
   });
 });
 

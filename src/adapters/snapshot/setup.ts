@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
+import type { S3Options } from '../store/s3-client.js';
 import type { BackupStore } from '../store/types.js';
 import type { ByteTransform } from './stream.js';
 
@@ -27,12 +28,29 @@ export async function openDestination(flag: string | undefined, loaded?: LoadedC
     );
   }
   const cwd = flag || !loaded ? process.cwd() : dirname(loaded.path);
+  return openStoreAt(spec, loaded, cwd);
+}
+
+/**
+ * The one way a destination becomes a store: every path that opens one (backup, prune, verify, recover, serve, the
+ * agent's freshness check, MySQL, Helm) comes through here, so `backups.s3` (endpoint, region, path style,
+ * credentials file) applies everywhere. A relative directory is taken relative to `cwd`.
+ */
+export async function openStoreAt(spec: string, loaded: LoadedConfig | undefined, cwd: string): Promise<BackupStore> {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     const { LocalStore } = await import('../store/local.js');
     return new LocalStore(resolve(cwd, spec));
   }
   const { openStore } = await import('../store/open.js');
-  return openStore(spec, { cwd });
+  return openStore(spec, { cwd, s3: s3OptionsOf(loaded) });
+}
+
+/** `backups.s3` of the config, with a relative credentials file taken relative to the config file. */
+export function s3OptionsOf(loaded: LoadedConfig | undefined): S3Options | undefined {
+  const s3 = loaded?.config.backups?.s3;
+  if (!s3 || !loaded) return undefined;
+  const { credentialsFile, ...rest } = s3;
+  return { ...rest, ...(credentialsFile ? { credentialsFile: resolve(dirname(loaded.path), credentialsFile) } : {}) };
 }
 
 export interface Encryption {

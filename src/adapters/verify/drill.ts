@@ -34,43 +34,56 @@ export interface DrillResult {
 const NAME = 'lifeboat-verify';
 
 export async function runDrill(file: string, scratch: Scratch, opts: DrillOptions = {}): Promise<DrillResult> {
-  const t0 = Date.now();
-  const peerUrl = `http://127.0.0.1:${await freePort()}`;
   const clientUrl = `http://127.0.0.1:${await freePort()}`;
-  const token = `${NAME}-${randomBytes(4).toString('hex')}`;
-  const dataDir = scratch.path('data');
-  const restoring = restoreSnapshot(file, { dataDir, name: NAME, peerUrl, token }, opts.signal);
   // Built while the restore runs: the first client of a process loads the etcd proto (a synchronous parse of
   // ~0.1-0.3 s) and no connection is made until the first call, after the member is up.
   const reader = new KeyspaceReader(clientUrl, opts.auth ?? {});
   try {
-    await restoring;
-    const t1 = Date.now();
-    const logFile = scratch.path('etcd.log');
-    const pid = spawnEtcd(
-      {
-        name: NAME,
-        dataDir,
-        clientUrl,
-        peerUrl,
-        initialCluster: `${NAME}=${peerUrl}`,
-        initialClusterState: 'new',
-        initialClusterToken: token,
-        logFile,
-        // One member: no peer to wait for, so a short election timeout only makes it lead sooner.
-        extraArgs: ['--heartbeat-interval=10', '--election-timeout=100'],
-      },
-      { detached: false },
-    );
-    scratch.track(pid);
-    await waitUntilLeading(clientUrl, pid, logFile, opts.startTimeoutMs ?? 120_000, opts.signal);
+    const member = await startRestoredMember(file, scratch, { ...opts, clientUrl });
     const t2 = Date.now();
     const observation = await observe(reader, opts.atRevision);
     opts.signal?.throwIfAborted(); // interrupted while asking: report the interruption, not a result
-    return { observation, timings: { restoreMs: t1 - t0, startMs: t2 - t1, checkMs: Date.now() - t2 } };
+    return { observation, timings: { restoreMs: member.restoreMs, startMs: member.startMs, checkMs: Date.now() - t2 } };
   } finally {
     reader.close();
   }
+}
+
+/**
+ * etcd's own `snapshot restore` of `file` into the scratch directory, then a throwaway single-member etcd on it, on
+ * free loopback ports, leading and serving when this returns. The caller's Scratch stops it.
+ */
+export async function startRestoredMember(
+  file: string,
+  scratch: Scratch,
+  opts: { clientUrl?: string; signal?: AbortSignal; startTimeoutMs?: number } = {},
+): Promise<{ clientUrl: string; pid: number; restoreMs: number; startMs: number }> {
+  const t0 = Date.now();
+  const peerUrl = `http://127.0.0.1:${await freePort()}`;
+  const clientUrl = opts.clientUrl ?? `http://127.0.0.1:${await freePort()}`;
+  const token = `${NAME}-${randomBytes(4).toString('hex')}`;
+  const dataDir = scratch.path('data');
+  await restoreSnapshot(file, { dataDir, name: NAME, peerUrl, token }, opts.signal);
+  const t1 = Date.now();
+  const logFile = scratch.path('etcd.log');
+  const pid = spawnEtcd(
+    {
+      name: NAME,
+      dataDir,
+      clientUrl,
+      peerUrl,
+      initialCluster: `${NAME}=${peerUrl}`,
+      initialClusterState: 'new',
+      initialClusterToken: token,
+      logFile,
+      // One member: no peer to wait for, so a short election timeout only makes it lead sooner.
+      extraArgs: ['--heartbeat-interval=10', '--election-timeout=100'],
+    },
+    { detached: false },
+  );
+  scratch.track(pid);
+  await waitUntilLeading(clientUrl, pid, logFile, opts.startTimeoutMs ?? 120_000, opts.signal);
+  return { clientUrl, pid, restoreMs: t1 - t0, startMs: Date.now() - t1 };
 }
 
 /**

@@ -76,26 +76,55 @@ export function encodeSegment(
   groups: RevisionGroup[],
 ): { bytes: Buffer; header: SegmentHeader; hash: string } {
   if (groups.length === 0) throw new Error('a log object holds at least one revision');
-  const body = encodeGroups(groups);
-  return assemble(meta, groups, body);
+  checkConsecutive(groups.map((g) => g.revision));
+  return assemble(meta, summarize(groups), encodeGroups(groups));
+}
+
+/** What a header says about revision groups (consecutive, in order). */
+export interface GroupSummary {
+  first: number;
+  last: number;
+  revisions: number;
+  events: number;
+}
+
+export function summarize(groups: Pick<RevisionGroup, 'revision' | 'events'>[]): GroupSummary {
+  return {
+    first: groups[0]!.revision,
+    last: groups[groups.length - 1]!.revision,
+    revisions: groups.length,
+    events: groups.reduce((n, g) => n + g.events.length, 0),
+  };
+}
+
+/** Summaries of consecutive runs, joined (the follower's chunks, joined into the sealed segment). */
+export function joinSummaries(parts: GroupSummary[]): GroupSummary {
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i]!.first !== parts[i - 1]!.last + 1) throw new Error('revisions must be consecutive');
+  }
+  return {
+    first: parts[0]!.first,
+    last: parts[parts.length - 1]!.last,
+    revisions: parts.reduce((n, p) => n + p.revisions, 0),
+    events: parts.reduce((n, p) => n + p.events, 0),
+  };
 }
 
 /** Builds an object from records already encoded by encodeGroups (the follower keeps its open segment encoded). */
 export function assemble(
   meta: { chain: string; kind: LogObjectKind; prev: string },
-  groups: Pick<RevisionGroup, 'revision' | 'events'>[],
+  summary: GroupSummary,
   body: Buffer,
 ): { bytes: Buffer; header: SegmentHeader; hash: string } {
-  checkConsecutive(groups.map((g) => g.revision));
   const header: SegmentHeader = {
     format: LOG_FORMAT,
     chain: meta.chain,
     kind: meta.kind,
-    first: groups[0]!.revision,
-    last: groups[groups.length - 1]!.revision,
+    first: summary.first,
+    last: summary.last,
     prev: meta.prev,
-    revisions: groups.length,
-    events: groups.reduce((n, g) => n + g.events.length, 0),
+    revisions: summary.revisions,
+    events: summary.events,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const head = Buffer.alloc(LOG_MAGIC.length + 4);

@@ -151,6 +151,12 @@ export const messages = {
   ],
   'etcdserverpb.LeaseRevokeRequest': [{ name: 'ID', number: 1, type: 'int64' }],
   'etcdserverpb.LeaseRevokeResponse': [{ name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' }],
+  'etcdserverpb.LeaseLeasesRequest': [],
+  'etcdserverpb.LeaseStatus': [{ name: 'ID', number: 1, type: 'int64' }],
+  'etcdserverpb.LeaseLeasesResponse': [
+    { name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' },
+    { name: 'leases', number: 2, type: 'etcdserverpb.LeaseStatus', repeated: true },
+  ],
   'etcdserverpb.LeaseKeepAliveRequest': [{ name: 'ID', number: 1, type: 'int64' }],
   'etcdserverpb.LeaseKeepAliveResponse': [
     { name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' },
@@ -231,6 +237,32 @@ export const messages = {
     { name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' },
     { name: 'token', number: 2, type: 'string' },
   ],
+  'etcdserverpb.WatchRequest': [
+    { name: 'create_request', number: 1, type: 'etcdserverpb.WatchCreateRequest', oneof: 'request_union' },
+    { name: 'cancel_request', number: 2, type: 'etcdserverpb.WatchCancelRequest', oneof: 'request_union' },
+    { name: 'progress_request', number: 3, type: 'etcdserverpb.WatchProgressRequest', oneof: 'request_union' },
+  ],
+  'etcdserverpb.WatchCreateRequest': [
+    { name: 'key', number: 1, type: 'bytes' },
+    { name: 'range_end', number: 2, type: 'bytes' },
+    { name: 'start_revision', number: 3, type: 'int64' },
+    { name: 'progress_notify', number: 4, type: 'bool' },
+    { name: 'prev_kv', number: 6, type: 'bool' },
+    { name: 'watch_id', number: 7, type: 'int64' },
+    { name: 'fragment', number: 8, type: 'bool' },
+  ],
+  'etcdserverpb.WatchCancelRequest': [{ name: 'watch_id', number: 1, type: 'int64' }],
+  'etcdserverpb.WatchProgressRequest': [],
+  'etcdserverpb.WatchResponse': [
+    { name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' },
+    { name: 'watch_id', number: 2, type: 'int64' },
+    { name: 'created', number: 3, type: 'bool' },
+    { name: 'canceled', number: 4, type: 'bool' },
+    { name: 'compact_revision', number: 5, type: 'int64' },
+    { name: 'cancel_reason', number: 6, type: 'string' },
+    { name: 'fragment', number: 7, type: 'bool' },
+    { name: 'events', number: 11, type: 'mvccpb.Event', repeated: true },
+  ],
   'mvccpb.KeyValue': [
     { name: 'key', number: 1, type: 'bytes' },
     { name: 'create_revision', number: 2, type: 'int64' },
@@ -289,6 +321,15 @@ export const services = {
       responseStream: false,
     },
   },
+  'etcdserverpb.Watch': {
+    Watch: {
+      path: '/etcdserverpb.Watch/Watch',
+      requestType: 'etcdserverpb.WatchRequest',
+      responseType: 'etcdserverpb.WatchResponse',
+      requestStream: true,
+      responseStream: true,
+    },
+  },
   'etcdserverpb.Lease': {
     LeaseGrant: {
       path: '/etcdserverpb.Lease/LeaseGrant',
@@ -310,6 +351,13 @@ export const services = {
       responseType: 'etcdserverpb.LeaseKeepAliveResponse',
       requestStream: true,
       responseStream: true,
+    },
+    LeaseLeases: {
+      path: '/etcdserverpb.Lease/LeaseLeases',
+      requestType: 'etcdserverpb.LeaseLeasesRequest',
+      responseType: 'etcdserverpb.LeaseLeasesResponse',
+      requestStream: false,
+      responseStream: false,
     },
   },
   'etcdserverpb.Cluster': {

@@ -1,0 +1,268 @@
+import { basename, dirname, resolve } from 'node:path';
+import { parseSnapshotName } from '../../domain/backup/naming.js';
+import { type ChainWindow, chainWindow } from '../../domain/etcdlog/chain.js';
+import { type KeyState, Keyspace, keyspaceDigest } from '../../domain/etcdlog/keyspace.js';
+import {
+  type BaseSnapshot,
+  lastRevisionAtOrBefore,
+  type PointInTime,
+  ReplayCursor,
+  type RestoreSource,
+  restoreSources,
+} from '../../domain/etcdlog/replay.js';
+import type { RevisionGroup } from '../../domain/etcdlog/segment.js';
+import { UserError } from '../../errors.js';
+import { EtcdConnection } from '../etcd/connection.js';
+import { toNumber } from '../etcd/mapping.js';
+import type { RawRangeResponse } from '../etcd/proto.js';
+import { rawSnapshot } from '../etcd/snapshot-stream.js';
+import { readCatalog } from '../snapshot/catalog.js';
+import { type ByteTransform, streamSnapshot } from '../snapshot/stream.js';
+import { LocalStore } from '../store/local.js';
+import type { BackupStore } from '../store/types.js';
+import { startRestoredMember } from '../verify/drill.js';
+import { prepareSnapshot } from '../verify/prepare.js';
+import { Scratch } from '../verify/scratch.js';
+import { Replayer } from './replayer.js';
+import { BrokenLogError, listChains, readChain, type StoredChain } from './store.js';
+
+/**
+ * Point-in-time restore (ADR 010): the newest snapshot at or before the point, restored into a scratch etcd, the log
+ * replayed up to the point one revision per transaction, and the result streamed out as an ordinary snapshot file.
+ * Verify uses the same path and also compares the restored keyspace with the one the log describes.
+ */
+
+export interface ChainInfo extends ChainWindow {
+  clusterId: string;
+  reason: string;
+  base: string;
+  gap?: StoredChain['manifest']['gap'];
+  superseded: number;
+}
+
+/** Every chain with its restorable window (names and manifests only). */
+export async function chainWindows(store: BackupStore): Promise<{ chains: ChainInfo[]; problems: string[] }> {
+  const { chains, problems } = await listChains(store);
+  return {
+    problems,
+    chains: chains.map((c) => ({
+      ...chainWindow(
+        c.manifest,
+        c.layout,
+        parseSnapshotName(c.manifest.base)?.createdAt ?? Date.parse(c.manifest.createdAt),
+      ),
+      clusterId: c.manifest.clusterId,
+      reason: c.manifest.reason,
+      base: c.manifest.base,
+      ...(c.manifest.gap ? { gap: c.manifest.gap } : {}),
+      superseded: c.layout.superseded.length,
+    })),
+  };
+}
+
+export interface PointRestoreRequest {
+  store: BackupStore;
+  /** Undefined: the newest revision any chain holds. */
+  point?: PointInTime;
+  /** Output snapshot file. */
+  to: string;
+  decrypt?: ByteTransform;
+  scratchDir?: string;
+  signal?: AbortSignal;
+  /** Also read the restored keyspace and compare its digest with the one the log describes (verify). */
+  compare?: boolean;
+  onProgress?: (revisions: number, of: number) => void;
+}
+
+export interface PointRestoreResult {
+  revision: number;
+  file: string;
+  base: string;
+  baseRevision: number;
+  chain: string;
+  replayedRevisions: number;
+  replayedEvents: number;
+  seconds: number;
+  replaySeconds: number;
+  size: number;
+  /** With compare: digests of the restored keyspace and of what the log says. */
+  digest?: { restored: string; expected: string; keys: number };
+}
+
+export async function restoreToPoint(req: PointRestoreRequest): Promise<PointRestoreResult> {
+  const started = Date.now();
+  const [{ chains: stored }, catalog] = await Promise.all([listChains(req.store), readCatalog(req.store)]);
+  const infos = (await chainWindows(req.store)).chains;
+  const snapshots: BaseSnapshot[] = catalog.entries.flatMap((e) =>
+    e.manifest
+      ? [{ name: e.name, revision: e.manifest.revision, createdAt: e.createdAt, clusterId: e.manifest.clusterId }]
+      : [],
+  );
+  if (infos.length === 0)
+    throw new UserError(`no change log in ${req.store.location}`, 'run lifeboat backup etcd --follow');
+  const revision = await resolvePoint(req, stored, infos);
+  const sources = restoreSources(revision, snapshots, infos);
+  if (sources.length === 0) throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  let lastError: unknown;
+  for (const source of sources) {
+    const attempt = await restoreFrom(
+      req,
+      source,
+      stored.find((c) => c.manifest.chain === source.chain.chain)!,
+      revision,
+    );
+    if ('result' in attempt) return { ...attempt.result, seconds: (Date.now() - started) / 1000 };
+    lastError = attempt.tooNew;
+  }
+  throw lastError instanceof Error ? lastError : new Error(`no snapshot can restore revision ${revision}`);
+}
+
+function windowsHint(infos: ChainWindow[]): string {
+  const list = infos.map((c) => `${c.fromRevision}..${c.toRevision}`).join(', ');
+  return `restorable revisions: ${list}`;
+}
+
+/** A time point becomes the newest revision the follower had seen by then (ADR 010). */
+async function resolvePoint(req: PointRestoreRequest, stored: StoredChain[], infos: ChainInfo[]): Promise<number> {
+  const point = req.point;
+  if (!point) return Math.max(...infos.map((c) => c.toRevision));
+  if ('revision' in point) return point.revision;
+  const candidates = infos.filter((c) => c.fromTime <= point.time).sort((a, b) => b.fromTime - a.fromTime);
+  const chosen = candidates[0];
+  if (!chosen) {
+    throw new UserError(`nothing is restorable at ${new Date(point.time).toISOString()}`, windowsHint(infos));
+  }
+  const chain = stored.find((c) => c.manifest.chain === chosen.chain)!;
+  let found = chosen.fromRevision;
+  for await (const { decoded } of readChain(req.store, chain.layout, { decrypt: req.decrypt })) {
+    const last = lastRevisionAtOrBefore(decoded.groups, point.time);
+    if (last === undefined) break;
+    found = last;
+    if (decoded.groups.at(-1)!.observedAt > point.time) break;
+  }
+  return found;
+}
+
+async function restoreFrom(
+  req: PointRestoreRequest,
+  source: RestoreSource,
+  chain: StoredChain,
+  target: number,
+): Promise<{ result: Omit<PointRestoreResult, 'seconds'> } | { tooNew: Error }> {
+  const scratch = new Scratch(req.scratchDir);
+  try {
+    const prepared = await prepareSnapshot(req.store, source.base.name, scratch, {
+      decrypt: req.decrypt,
+      signal: req.signal,
+    });
+    if (prepared.check.problem) throw new Error(`${source.base.name}: ${prepared.check.problem.message}`);
+    const member = await startRestoredMember(prepared.file, scratch, { signal: req.signal });
+    const replayer = new Replayer(member.clientUrl);
+    try {
+      const start = await replayer.revision();
+      if (start > target) {
+        return { tooNew: new Error(`snapshot ${source.base.name} already holds revision ${start}, after ${target}`) };
+      }
+      const expected = req.compare ? await readKeyspace(member.clientUrl, start) : undefined;
+      const t0 = Date.now();
+      await replayer.start();
+      const cursor = new ReplayCursor(start, target);
+      const apply = async (g: RevisionGroup) => {
+        const step = cursor.accept(g);
+        if (typeof step === 'object') throw new BrokenLogError(`chain ${chain.manifest.chain}: ${step.error}`);
+        if (step !== 'apply') return step;
+        if (expected) {
+          const problem = expected.apply(g);
+          if (problem) throw new BrokenLogError(`chain ${chain.manifest.chain}: ${problem}`);
+        }
+        await replayer.apply(g);
+        if (replayer.revisions % 10_000 === 0) req.onProgress?.(replayer.revisions, target - start);
+        return step;
+      };
+      outer: for await (const { decoded } of readChain(req.store, chain.layout, {
+        decrypt: req.decrypt,
+        until: target,
+      })) {
+        req.signal?.throwIfAborted();
+        for (const g of decoded.groups) if ((await apply(g)) === 'past') break outer;
+      }
+      await replayer.finish();
+      const problem = cursor.finish();
+      if (problem) throw new BrokenLogError(`chain ${chain.manifest.chain}: ${problem}`);
+      const replaySeconds = (Date.now() - t0) / 1000;
+      const now = await replayer.revision();
+      if (now !== target) throw new Error(`the replayed etcd is at revision ${now}, not ${target}`);
+      const digest = expected
+        ? {
+            restored: keyspaceDigest((await readKeyspace(member.clientUrl, target)).entries()),
+            expected: keyspaceDigest(expected.entries()),
+            keys: expected.size,
+          }
+        : undefined;
+      const size = await writeSnapshotFile(member.clientUrl, req.to, req.signal);
+      return {
+        result: {
+          revision: target,
+          file: resolve(req.to),
+          base: source.base.name,
+          baseRevision: start,
+          chain: chain.manifest.chain,
+          replayedRevisions: replayer.revisions,
+          replayedEvents: replayer.events,
+          replaySeconds,
+          size,
+          ...(digest ? { digest } : {}),
+        },
+      };
+    } finally {
+      replayer.close();
+    }
+  } finally {
+    await scratch.cleanup();
+  }
+}
+
+/** The scratch member's whole keyspace at `revision`, paged (a big keyspace never sits in one response). */
+export async function readKeyspace(endpoint: string, revision: number): Promise<Keyspace> {
+  const conn = new EtcdConnection(endpoint, {});
+  const states: KeyState[] = [];
+  try {
+    let key = Buffer.from([0]);
+    for (;;) {
+      const req = { key, range_end: Buffer.from([0]), revision: String(revision), limit: '1000' };
+      const res = await conn.unary<RawRangeResponse>('KV', 'Range', req, 60_000);
+      for (const kv of res.kvs) {
+        states.push({
+          key: kv.key,
+          value: kv.value,
+          createRevision: toNumber(kv.create_revision),
+          modRevision: toNumber(kv.mod_revision),
+          version: toNumber(kv.version),
+          lease: String(kv.lease),
+        });
+      }
+      if (!res.more || res.kvs.length === 0) break;
+      key = Buffer.concat([res.kvs.at(-1)!.key, Buffer.from([0])]);
+    }
+  } finally {
+    conn.close();
+  }
+  return Keyspace.of(revision, states);
+}
+
+/** Streams the scratch member's database into `file` (temp + fsync + rename, 0600), checking etcd's trailer. */
+async function writeSnapshotFile(endpoint: string, file: string, signal?: AbortSignal): Promise<number> {
+  const target = resolve(file);
+  const store = new LocalStore(dirname(target));
+  const pending = await store.create(basename(target));
+  try {
+    const streamed = await streamSnapshot(rawSnapshot(endpoint, {}), pending.stream, { signal });
+    if (streamed.check.problem)
+      throw new Error(`the restored snapshot did not check out: ${streamed.check.problem.message}`);
+    await pending.commit();
+    return streamed.stored.size;
+  } catch (err) {
+    await pending.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}

@@ -1,0 +1,129 @@
+import {
+  type ChainLayout,
+  type ChainManifest,
+  chainLayout,
+  chainManifestName,
+  chainOfManifestName,
+  checkLink,
+  LOG_PREFIX,
+  type LogObjectName,
+  parseLogObjectName,
+} from '../../domain/etcdlog/chain.js';
+import { type DecodedSegment, decodeSegment, GENESIS_HASH } from '../../domain/etcdlog/segment.js';
+import { errorMessage } from '../../errors.js';
+import type { ByteTransform } from '../snapshot/stream.js';
+import type { BackupStore } from '../store/types.js';
+
+/** The change log's objects in a store: chains, their manifests, reading and checking objects in chain order. */
+
+/** Runs a whole small object through a byte stage (age encryption or decryption). */
+export async function transformBytes(bytes: Buffer, stage: ByteTransform | undefined): Promise<Buffer> {
+  if (!stage) return bytes;
+  const parts: Buffer[] = [];
+  for await (const piece of stage(
+    (async function* () {
+      yield bytes;
+    })(),
+  )) {
+    parts.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+  }
+  return Buffer.concat(parts);
+}
+
+export interface StoredChain {
+  manifest: ChainManifest;
+  layout: ChainLayout;
+}
+
+/** Every chain in the store with its layout (names only: nothing but the manifests is read). */
+export async function listChains(store: BackupStore): Promise<{ chains: StoredChain[]; problems: string[] }> {
+  const objects = await store.list(LOG_PREFIX);
+  const names: LogObjectName[] = [];
+  const manifests: string[] = [];
+  for (const o of objects) {
+    const parsed = parseLogObjectName(o);
+    if (parsed) names.push(parsed);
+    else if (chainOfManifestName(o.name)) manifests.push(o.name);
+  }
+  const chains: StoredChain[] = [];
+  const problems: string[] = [];
+  for (const name of manifests) {
+    const manifest = await readChainManifest(store, name);
+    if ('error' in manifest) {
+      problems.push(manifest.error);
+      continue;
+    }
+    chains.push({ manifest, layout: chainLayout(manifest.chain, manifest.baseRevision, names) });
+  }
+  chains.sort((a, b) => a.manifest.createdAt.localeCompare(b.manifest.createdAt));
+  return { chains, problems };
+}
+
+async function readChainManifest(store: BackupStore, name: string): Promise<ChainManifest | { error: string }> {
+  try {
+    const data = await store.readSmall(name);
+    if (!data) return { error: `${name}: gone` };
+    const m = JSON.parse(data.toString('utf8')) as ChainManifest;
+    if (m.format !== 1 || typeof m.chain !== 'string' || typeof m.baseRevision !== 'number') {
+      return { error: `${name}: not a chain manifest` };
+    }
+    return m;
+  } catch (err) {
+    return { error: `${name}: ${errorMessage(err)}` };
+  }
+}
+
+export function writeChainManifest(store: BackupStore, manifest: ChainManifest): Promise<void> {
+  return store.putSmall(chainManifestName(manifest.chain), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** A log object that is not what the chain needs at its place: the one-line reason restore and verify report. */
+export class BrokenLogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokenLogError';
+  }
+}
+
+/**
+ * Reads a chain's objects in order, checking each one's trailer and its link to the one before. Yields decoded
+ * objects; throws BrokenLogError at the first object that does not check out, and at the layout's own problem (a
+ * missing range) once the objects before it are read. `until`: stop after the object that holds this revision.
+ */
+export async function* readChain(
+  store: BackupStore,
+  layout: ChainLayout,
+  opts: { decrypt?: ByteTransform; until?: number; fromObject?: number } = {},
+): AsyncGenerator<{ object: LogObjectName; decoded: DecodedSegment }> {
+  // Starting in the middle (a follower's restart): the first object's own `prev` is taken as given.
+  const from = opts.fromObject ?? 0;
+  let prev: string | undefined = from > 0 ? undefined : GENESIS_HASH;
+  for (const object of layout.objects.slice(from)) {
+    if (object.encrypted && !opts.decrypt) {
+      throw new BrokenLogError(`${object.name} is age-encrypted: give --identity or $LIFEBOAT_AGE_IDENTITY`);
+    }
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await store.readSmall(object.name);
+    } catch (err) {
+      throw new BrokenLogError(`${object.name}: cannot read (${errorMessage(err)})`);
+    }
+    if (!bytes) throw new BrokenLogError(`${object.name}: gone while reading`);
+    let plain: Buffer;
+    try {
+      plain = object.encrypted ? await transformBytes(bytes, opts.decrypt) : bytes;
+    } catch (err) {
+      throw new BrokenLogError(`${object.name}: ${errorMessage(err)}`);
+    }
+    const decoded = decodeSegment(plain);
+    const problem = checkLink(object, decoded, prev ?? ('error' in decoded ? '' : decoded.header.prev));
+    if (problem) throw new BrokenLogError(`chain ${layout.chain}: ${problem}`);
+    const ok = decoded as DecodedSegment;
+    prev = ok.hash;
+    yield { object, decoded: ok };
+    if (opts.until !== undefined && object.last >= opts.until) return;
+  }
+  if (layout.problem && (opts.until === undefined || opts.until > layout.lastRevision)) {
+    throw new BrokenLogError(`chain ${layout.chain}: ${layout.problem}`);
+  }
+}
