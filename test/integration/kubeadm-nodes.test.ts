@@ -52,7 +52,7 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
   }
 
   async function countKeys(prefix: string): Promise<number> {
-    const r = await sim.etcdctl('cp1', `get ${prefix}/ --prefix --count-only -w json`);
+    const r = await sim.etcdctl('cp1', `get ${prefix}/ --prefix --keys-only -w json`);
     expect(r.code, r.stderr).toBe(0);
     return (JSON.parse(r.stdout) as { count?: number }).count ?? 0;
   }
@@ -94,7 +94,11 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
     sim.boot('cp2');
     sim.boot('cp3');
     const results = await Promise.all(runs);
-    for (const [i, r] of results.entries()) expect(r.code, `cp${i + 1}: ${r.stdout}${r.stderr}`).toBe(0);
+    const report = results.map((r, i) => `--- cp${i + 1} (exit ${r.code})\n${r.stdout}${r.stderr}`).join('\n');
+    expect(
+      results.map((r) => r.code),
+      report,
+    ).toEqual([0, 0, 0]);
     await expectRecovered('/incident');
   }, 900_000);
 });
