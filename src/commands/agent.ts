@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { type AgentKubeOptions, openAgent } from '../adapters/agent/open.js';
 import { validateConnectionOptions } from '../adapters/etcd/connection.js';
+import { type AgentKubeOptions, openAgent } from '../app/agent/open.js';
+import { connectionOptions } from '../app/settings.js';
 import { parseDuration } from '../domain/duration.js';
 import { agentSettings, SettingsProblem } from '../domain/maintenance/settings.js';
 import { UserError } from '../errors.js';
-import { connectionOptions } from './cluster-probe.js';
 import { action, type CommandContext } from './context.js';
 
 interface AgentOpts {

@@ -1,6 +1,13 @@
-import type { Command } from 'commander';
-import { backupFromProbes } from '../adapters/snapshot/backup.js';
+import { type Command, Option } from 'commander';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
+import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import type { BackupStore } from '../adapters/store/types.js';
+import { onStopSignals } from '../adapters/verify/signals.js';
+import { backupCluster } from '../app/backup/etcd.js';
+import { parseDuration } from '../domain/duration.js';
+import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
+import type { RetentionPolicy } from '../domain/retention.js';
+import { errorMessage, UserError } from '../errors.js';
 import {
   backupDocument,
   backupLine,
@@ -9,16 +16,7 @@ import {
   progressMeter,
   renderCaptureList,
   renderList,
-} from '../adapters/snapshot/report.js';
-import type { ScheduledSteps } from '../adapters/snapshot/scheduled.js';
-import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
-import type { BackupStore } from '../adapters/store/types.js';
-import { onStopSignals } from '../adapters/verify/signals.js';
-import { parseDuration } from '../domain/duration.js';
-import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
-import type { RetentionPolicy } from '../domain/retention.js';
-import { errorMessage, UserError } from '../errors.js';
-import { connectionOptions, probeWithDiscovery } from './cluster-probe.js';
+} from '../render/backup.js';
 import { action, type CommandContext } from './context.js';
 
 interface EtcdOpts {
@@ -29,6 +27,7 @@ interface EtcdOpts {
   identity?: string;
   follow?: boolean;
   followEvery?: string;
+  sealEvery?: string;
 }
 
 export function registerBackup(program: Command): void {
@@ -45,6 +44,8 @@ export function registerBackup(program: Command): void {
     .option('--identity <file>', `with --every: age identity for drills of encrypted backups ($LIFEBOAT_AGE_IDENTITY)`)
     .option('--follow', 'keep going: a snapshot, then every change into the change log (point-in-time restore)')
     .option('--follow-every <duration>', 'with --follow: make new changes durable this often, the RPO (default 1s)')
+    // Tests and drills seal segments sooner than the 5 min default to exercise sealing.
+    .addOption(new Option('--seal-every <duration>').hideHelp())
     .addHelpText(
       'after',
       `
@@ -74,13 +75,13 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
         // Loaded here, not at the top: a one-shot `backup etcd` never needs them.
         const [{ MYSQL_DUMPS }, report] = await Promise.all([
           import('../adapters/mysql/catalog.js'),
-          import('../adapters/mysql/report.js'),
+          import('../render/mysql.js'),
         ]);
         const [{ entries }, dumps, captures, log] = await Promise.all([
           readCatalog(store),
           readCatalogOf(store, MYSQL_DUMPS),
           store.list(HELM_PREFIX).then(helmCaptureCatalog),
-          import('../adapters/etcdlog/restore.js').then((m) => m.chainWindows(store)),
+          import('../app/etcdlog/restore.js').then((m) => m.chainWindows(store)),
         ]);
         if (ctx.out.json) {
           ctx.out.printJson({
@@ -127,6 +128,7 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
       encryption: setup.encryption,
       identity: setup.identity,
       followEvery: opts.followEvery,
+      sealEvery: opts.sealEvery,
       snapshot: (signal) => backupOnce(ctx, setup, signal),
     });
   }
@@ -136,7 +138,7 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
     const controller = new AbortController();
     const removeHandlers = onStopSignals(() => controller.abort());
     try {
-      const manifest = await backupOnce(ctx, setup, controller.signal, true);
+      const manifest = await backupOnce(ctx, setup, controller.signal);
       if (ctx.out.json) ctx.out.printJson(backupDocument(manifest));
       else ctx.out.print(backupLine(manifest));
       return 0;
@@ -159,24 +161,14 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
   const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
   if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');
   // Only --every prunes and drills: one-shot backups do not load that code.
-  const [{ runEvery }, { scheduledRun }, { pruneStore }, { drillAuth, verifyAndRecord }] = await Promise.all([
+  const [{ runEvery }, { etcdCycleSteps, scheduledRun }] = await Promise.all([
     import('../adapters/snapshot/every.js'),
-    import('../adapters/snapshot/scheduled.js'),
-    import('./prune.js'),
-    import('./verify.js'),
+    import('../app/backup/scheduled.js'),
   ]);
   const controller = new AbortController();
   const removeHandlers = onStopSignals(() => controller.abort());
   try {
-    const steps: ScheduledSteps = {
-      backup: (signal) => backupOnce(ctx, setup, signal),
-      prune: async () =>
-        (await pruneStore(setup.store, setup.retention, Date.now(), false)).plan.remove.map((r) => r.name),
-      verify: async (name, signal) => {
-        const auth = drillAuth(ctx);
-        return (await verifyAndRecord({ store: setup.store, name, identity: setup.identity, signal, auth })).outcome;
-      },
-    };
+    const steps = etcdCycleSteps({ ...setup, settings: ctx, now: Date.now }, (source) => warnSource(ctx, source));
     await runEvery({
       everyMs,
       signal: controller.signal,
@@ -192,23 +184,24 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
   return 0;
 }
 
-async function backupOnce(ctx: CommandContext, setup: Setup, signal: AbortSignal, showProgress = false) {
-  const target = ctx.etcdTarget();
+async function backupOnce(ctx: CommandContext, setup: Setup, signal: AbortSignal) {
   let progress: ReturnType<typeof progressMeter> | undefined;
   const request = {
-    connection: connectionOptions(target),
     store: setup.store,
-    clusterName: ctx.config()?.config.cluster?.name,
     encryption: setup.encryption,
     onProgress: (bytes: number, total: number) => progress?.update(bytes, total),
     signal,
   };
   try {
-    return await backupFromProbes(await probeWithDiscovery(target, 3000), request, (source) => {
-      for (const w of source.warnings) ctx.out.warn(`warning: ${w}`);
-      if (showProgress) progress = progressMeter(ctx.out, `snapshot of ${source.memberName || source.endpoint}`);
+    return await backupCluster(ctx, request, (source) => {
+      warnSource(ctx, source);
+      progress = progressMeter(ctx.out, `snapshot of ${source.memberName || source.endpoint}`);
     });
   } finally {
     progress?.done();
   }
+}
+
+function warnSource(ctx: CommandContext, source: { warnings: string[] }): void {
+  for (const w of source.warnings) ctx.out.warn(`warning: ${w}`);
 }

@@ -1,121 +1,32 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type LoadedConfig, loadConfigFile } from '../adapters/config-file.js';
-import { isEndpointUrl } from '../domain/config.js';
+import { type GlobalOptions, Settings } from '../app/settings.js';
 import { UserError } from '../errors.js';
 import { createOutput, type Output } from '../render/output.js';
 
-/** Options every command accepts (declared once on the root program). */
-export interface GlobalOptions {
-  config?: string;
-  endpoints?: string;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  user?: string;
-  json?: boolean;
-  debug?: boolean;
-}
+export type { EtcdTarget, GlobalOptions } from '../app/settings.js';
+export { DEFAULT_CONFIG } from '../app/settings.js';
 
-export interface EtcdTarget {
-  endpoints: string[];
-  tls?: { ca?: string; cert?: string; key?: string };
-  user?: string;
-  password?: string;
-}
-
-export const DEFAULT_CONFIG = 'lifeboat.yaml';
-
-export class CommandContext {
+/** A command's view of the world: the shared settings plus where its output goes. */
+export class CommandContext extends Settings {
   readonly out: Output;
-  private loaded: LoadedConfig | undefined | null = null;
 
-  constructor(readonly opts: GlobalOptions) {
+  constructor(opts: GlobalOptions) {
+    super(opts);
     this.out = createOutput({ json: Boolean(opts.json) });
   }
 
   static from(command: Command): CommandContext {
     return new CommandContext(command.optsWithGlobals<GlobalOptions>());
   }
-
-  /** The config file: -c wins (must exist); else ./lifeboat.yaml when present; else none. */
-  config(): LoadedConfig | undefined {
-    if (this.loaded !== null) return this.loaded;
-    if (this.opts.config) this.loaded = loadConfigFile(resolve(this.opts.config));
-    else if (existsSync(DEFAULT_CONFIG)) this.loaded = loadConfigFile(resolve(DEFAULT_CONFIG));
-    else this.loaded = undefined;
-    return this.loaded;
-  }
-
-  /** Where etcd is: flags, then ETCDCTL_* environment (as etcdctl reads it), then the config, then etcdctl's default. */
-  etcdTarget(): EtcdTarget {
-    const env = process.env;
-    const fileEtcd = this.config()?.config.etcd;
-    const endpointsText = this.opts.endpoints ?? env.ETCDCTL_ENDPOINTS;
-    const tls = {
-      ca: this.opts.cacert ?? env.ETCDCTL_CACERT ?? fileEtcd?.tls?.ca,
-      cert: this.opts.cert ?? env.ETCDCTL_CERT ?? fileEtcd?.tls?.cert,
-      key: this.opts.key ?? env.ETCDCTL_KEY ?? fileEtcd?.tls?.key,
-    };
-    const hasTls = Boolean(tls.ca || tls.cert || tls.key);
-    const endpoints = endpointsText
-      ? parseEndpointList(endpointsText, hasTls)
-      : (fileEtcd?.endpoints ?? [hasTls ? 'https://127.0.0.1:2379' : 'http://127.0.0.1:2379']);
-    for (const file of [tls.ca, tls.cert, tls.key]) {
-      if (file && !existsSync(file))
-        throw new UserError(`cannot read ${file}: no such file`, 'check --cacert/--cert/--key');
-    }
-    if (this.opts.user?.includes(':')) {
-      throw new UserError(
-        'refusing a password on the command line (--user NAME:PASSWORD is visible in ps)',
-        'pass --user NAME and set ETCDCTL_PASSWORD in the environment',
-      );
-    }
-    const user = this.opts.user ?? env.ETCDCTL_USER ?? fileEtcd?.user;
-    return {
-      endpoints,
-      tls: hasTls ? tls : undefined,
-      ...(user ? resolveCredentials(user, fileEtcd?.passwordFile) : {}),
-    };
-  }
 }
 
-/** "a:2379,https://b:2379" -> URLs. A bare host:port gets http:// (https:// when TLS files are given), like etcdctl. */
-export function parseEndpointList(text: string, tls: boolean): string[] {
-  const endpoints = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((e) => (/^[a-z]+:\/\//i.test(e) ? e : `${tls ? 'https' : 'http'}://${e}`))
-    .map((e) => e.replace(/\/+$/, ''));
-  if (endpoints.length === 0)
-    throw new UserError('--endpoints is empty', 'example: --endpoints 10.0.0.11:2379,10.0.0.12:2379');
-  for (const e of endpoints) {
-    if (!isEndpointUrl(e)) {
-      throw new UserError(`invalid endpoint "${e}"`, 'example: --endpoints https://10.0.0.11:2379,10.0.0.12:2379');
-    }
+/** The --timeout flag of status/doctor/recover: a per-endpoint deadline. */
+export function parseTimeout(text: string): number {
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 60_000) {
+    throw new UserError(`--timeout must be milliseconds between 100 and 60000, got "${text}"`);
   }
-  return endpoints;
-}
-
-/**
- * Passwords never travel on a command line (ps shows argv): only from the environment (ETCDCTL_USER=name:password
- * is accepted as etcdctl does) or a file named in the config.
- */
-function resolveCredentials(userText: string, passwordFile?: string): { user: string; password?: string } {
-  const colon = userText.indexOf(':');
-  if (colon >= 0) return { user: userText.slice(0, colon), password: userText.slice(colon + 1) };
-  const user = userText;
-  let password = process.env.ETCDCTL_PASSWORD ?? process.env.LIFEBOAT_ETCD_PASSWORD;
-  if (password === undefined && passwordFile) {
-    try {
-      password = readFileSync(passwordFile, 'utf8').trim();
-    } catch {
-      throw new UserError(`cannot read password file ${passwordFile}`);
-    }
-  }
-  return { user, password };
+  return ms;
 }
 
 /** Exit code of the command that ran in this process (commander actions cannot return one). */

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type DrillReport, runLabDrill } from '../adapters/lab/drill.js';
+import { type DrillReport, runLabDrill } from '../app/drill.js';
 import { SCENARIOS, type Scenario } from '../domain/recover/drill.js';
 import { action, type CommandContext } from './context.js';
 

@@ -5,9 +5,9 @@ import { EtcdError } from '../adapters/etcd/errors.js';
 import { KubeApiError } from '../adapters/kube/api.js';
 import { EtcdKv } from '../adapters/lock/etcd-kv.js';
 import { openLockBackend, readLockHolders } from '../adapters/lock/open.js';
+import { connectionOptions } from '../app/settings.js';
 import { renderStatus, statusDocument } from '../domain/maintenance/status.js';
 import { UnreachableError, UserError } from '../errors.js';
-import { connectionOptions } from './cluster-probe.js';
 import { action, type CommandContext } from './context.js';
 
 interface ReasonOpts {

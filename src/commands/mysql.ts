@@ -1,10 +1,10 @@
 import { type Command, Option } from 'commander';
 import type { MysqlBackupResult } from '../adapters/mysql/dump.js';
-import * as report from '../adapters/mysql/report.js';
 import { HAVES, type Have } from '../domain/mysql/guide.js';
 import { defaultSourceName } from '../domain/mysql/manifest.js';
 import { parseMysqlUrl } from '../domain/mysql/url.js';
 import { errorMessage, UserError } from '../errors.js';
+import * as report from '../render/mysql.js';
 import { VERSION } from '../version.js';
 import { action, type CommandContext } from './context.js';
 
@@ -16,7 +16,7 @@ const load = {
   catalog: () => import('../adapters/mysql/catalog.js'),
   drill: () => import('../adapters/mysql/drill.js'),
   dump: () => import('../adapters/mysql/dump.js'),
-  jobs: () => import('../adapters/mysql/jobs.js'),
+  jobs: () => import('../app/backup/mysql.js'),
   password: () => import('../adapters/mysql/password.js'),
   restore: () => import('../adapters/mysql/restore.js'),
   setup: () => import('../adapters/snapshot/setup.js'),

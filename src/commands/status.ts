@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { probeWithDiscovery } from '../app/probe.js';
+import { diagnosisOptions } from '../app/settings.js';
 import { diagnose, type MemberView } from '../domain/diagnosis.js';
 import { renderHeadline, renderMembers } from '../render/cluster.js';
-import { diagnosisOptions, parseTimeout, probeWithDiscovery } from './cluster-probe.js';
-import { action } from './context.js';
+import { action, parseTimeout } from './context.js';
 
 interface StatusOpts {
   timeout: string;

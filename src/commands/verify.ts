@@ -1,19 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readCatalog, readManifest, writeManifest } from '../adapters/snapshot/catalog.js';
-import { decryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import { readCatalog } from '../adapters/snapshot/catalog.js';
+import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
-import { type VerifyOutcome, verifySnapshot } from '../adapters/verify/verify.js';
-import { withVerification } from '../domain/backup/manifest.js';
-import { verificationRecord } from '../domain/backup/verify.js';
+import { drillAuth } from '../app/settings.js';
+import { type VerifyOutcome, verifyAndRecord } from '../app/verify.js';
 import { UserError } from '../errors.js';
-import { VERSION } from '../version.js';
 import { action, type CommandContext } from './context.js';
 
 interface VerifyOpts {
   latest?: boolean;
+  log?: boolean;
+  allChains?: boolean;
   to?: string;
   identity?: string;
   scratchDir?: string;
@@ -25,6 +25,8 @@ export function registerVerify(program: Command): void {
     .description('restore drill: restore an etcd snapshot into a throwaway member and compare it with its manifest')
     .argument('[file]', 'snapshot: a file path, or an object name in the backup store')
     .option('--latest', 'the newest snapshot in the backup store')
+    .option('--log', 'the change log instead: restore a random point of the newest chain and compare with the log')
+    .option('--all-chains', 'with --log: every chain, not just the newest')
     .option('--to <dest>', 'backup store: directory or s3://bucket/prefix (default: first of backups.to)')
     .option('--identity <file>', 'age identity file for encrypted snapshots (default: $LIFEBOAT_AGE_IDENTITY)')
     .option(
@@ -43,6 +45,7 @@ Examples:
   lifeboat -c lifeboat.yaml verify --latest
   lifeboat verify /mnt/nfs/lifeboat/etcd/2026-11-27T150905.123Z-home.db --json
   LIFEBOAT_AGE_IDENTITY=~/.age/lifeboat.key lifeboat verify --latest --to s3://bucket/lifeboat
+  lifeboat -c lifeboat.yaml verify --log          # point-in-time restore drill of the change log
 
 Exit codes: 0 the drill passed, 1 it failed, 2 bad input, 130 interrupted.`,
     )
@@ -50,6 +53,7 @@ Exit codes: 0 the drill passed, 1 it failed, 2 bad input, 130 interrupted.`,
 }
 
 async function verifyCommand(ctx: CommandContext, opts: VerifyOpts, args: string[]): Promise<number> {
+  if (opts.log) return verifyLogCommand(ctx, opts);
   const { store, name } = await resolveSnapshot(ctx, args[0], opts);
   const controller = new AbortController();
   const removeHandlers = onStopSignals(() => controller.abort());
@@ -88,45 +92,6 @@ export function verifyLine(o: VerifyOutcome): string {
   return `verify ok: ${o.location} restored and served revision ${o.revision} with ${o.keys} keys${hash} (${o.seconds.toFixed(1)}s)`;
 }
 
-/** Run the drill on one stored snapshot and record the result in its manifest. Shared with `backup etcd --every`. */
-export async function verifyAndRecord(req: {
-  store: BackupStore;
-  name: string;
-  identity?: string;
-  signal?: AbortSignal;
-  scratchDir?: string;
-  auth?: { user: string; password?: string };
-}): Promise<{
-  outcome: VerifyOutcome;
-  manifest: 'ok' | 'missing' | 'unreadable';
-  manifestError?: string;
-  recorded: boolean;
-}> {
-  const found = await readManifest(req.store, req.name);
-  const manifest = found && 'manifest' in found ? found.manifest : undefined;
-  const encrypted = manifest?.encrypted ?? req.name.endsWith('.age');
-  const decrypt = encrypted ? await decryptionFor(req.identity) : undefined;
-  const started = Date.now();
-  const outcome = await verifySnapshot({ ...req, manifest, decrypt });
-  if (manifest) {
-    const record = verificationRecord(outcome, outcome.problems, started, outcome.seconds, VERSION);
-    await writeManifest(req.store, req.name, withVerification(manifest, record));
-  }
-  const state = manifest ? 'ok' : found ? 'unreadable' : 'missing';
-  return {
-    outcome,
-    manifest: state,
-    manifestError: found && 'error' in found ? found.error : undefined,
-    recorded: Boolean(manifest),
-  };
-}
-
-/** The etcd user (--user, ETCDCTL_USER, etcd.user) for snapshots of clusters with auth enabled: they keep their users. */
-export function drillAuth(ctx: CommandContext): { user: string; password?: string } | undefined {
-  const { user, password } = ctx.etcdTarget();
-  return user ? { user, password } : undefined;
-}
-
 async function resolveSnapshot(
   ctx: CommandContext,
   file: string | undefined,
@@ -149,4 +114,44 @@ async function resolveSnapshot(
   const newest = (await readCatalog(store)).entries[0];
   if (!newest) throw new UserError(`no etcd backups in ${store.location}`, 'take one with: lifeboat backup etcd');
   return { store, name: newest.name };
+}
+
+/** `verify --log`: one line per chain; exit 1 when any chain fails. */
+async function verifyLogCommand(ctx: CommandContext, opts: VerifyOpts): Promise<number> {
+  const store = await openDestination(opts.to, ctx.config());
+  const [{ verifyChains }, { decryptionFor }] = await Promise.all([
+    import('../app/etcdlog/restore.js'),
+    import('../adapters/snapshot/setup.js'),
+  ]);
+  const encrypted = (await store.list('etcd')).some((o) => o.name.endsWith('.age'));
+  const decrypt = encrypted ? await decryptionFor(opts.identity) : undefined;
+  const controller = new AbortController();
+  const removeHandlers = onStopSignals(() => controller.abort());
+  try {
+    const verdicts = await verifyChains({
+      store,
+      decrypt,
+      scratchDir: opts.scratchDir,
+      signal: controller.signal,
+      all: opts.allChains,
+    });
+    if (verdicts.length === 0) throw new UserError(`no change log in ${store.location}`, 'run backup etcd --follow');
+    if (ctx.out.json) ctx.out.printJson({ chains: verdicts });
+    else {
+      for (const v of verdicts) {
+        ctx.out.print(
+          v.ok
+            ? `OK ${v.chain}: revision ${v.revision} restored, ${v.keys} keys match the log (digest ${v.digest!.slice(0, 12)}), ${v.seconds.toFixed(1)}s`
+            : `FAILED ${v.chain}: ${v.problem}`,
+        );
+      }
+    }
+    return verdicts.every((v) => v.ok) ? 0 : 1;
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    ctx.out.warn('lifeboat: interrupted');
+    return 130;
+  } finally {
+    removeHandlers();
+  }
 }

@@ -1,13 +1,9 @@
 import type { LoadedConfig } from '../adapters/config-file.js';
-import { mysqlBackupJobs } from '../adapters/mysql/jobs.js';
-import { backupEtcd } from '../adapters/snapshot/backup.js';
-import { type ScheduledSteps, scheduledRun } from '../adapters/snapshot/scheduled.js';
 import { encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
-import { connectionOptions, probeWithDiscovery } from '../commands/cluster-probe.js';
-import type { CommandContext } from '../commands/context.js';
-import { type CatalogReader, pruneStore, readDumps, readHelmCaptures } from '../commands/prune.js';
-import { drillAuth, verifyAndRecord } from '../commands/verify.js';
-import { chooseSource, memberName } from '../domain/backup/source.js';
+import { mysqlBackupJobs } from '../app/backup/mysql.js';
+import { etcdCycleSteps, scheduledRun } from '../app/backup/scheduled.js';
+import { type CatalogReader, pruneStore, readDumps, readHelmCaptures } from '../app/prune.js';
+import type { Settings } from '../app/settings.js';
 import { parseDuration } from '../domain/duration.js';
 import { dumpRetention } from '../domain/mysql/config.js';
 import type { RetentionPolicy } from '../domain/retention.js';
@@ -42,7 +38,7 @@ export interface JobSpec {
 }
 
 export interface JobContext {
-  ctx: CommandContext;
+  settings: Settings;
   loaded: LoadedConfig;
   /** age identity file for drills of encrypted snapshots. */
   identity?: string;
@@ -148,33 +144,12 @@ async function helmRun(jc: JobContext): Promise<JobOutcome> {
  * Nth run), with the steps the CLI gives it: a snapshot of a healthy follower, `pruneStore`, `verifyAndRecord`.
  */
 async function etcdRun(jc: JobContext, run: number, verifyEvery: number, signal: AbortSignal): Promise<JobOutcome> {
-  const { ctx, loaded } = jc;
-  const backups = loaded.config.backups!;
-  const store = await openDestination(undefined, loaded);
+  const backups = jc.loaded.config.backups!;
+  const store = await openDestination(undefined, jc.loaded);
   const encryption = await encryptionFor(backups.encryption?.recipients ?? []);
   const warnings: string[] = [];
-  const steps: ScheduledSteps = {
-    backup: async (s) => {
-      const target = ctx.etcdTarget();
-      const probes = await probeWithDiscovery(target, 3000);
-      const choice = chooseSource(probes);
-      if ('error' in choice) throw new Error(`cannot back up: ${choice.error}`);
-      warnings.push(...choice.warnings);
-      return backupEtcd({
-        endpoint: choice.endpoint,
-        memberName: memberName(probes, choice.memberId),
-        connection: connectionOptions(target),
-        store,
-        clusterName: loaded.config.cluster?.name,
-        encryption,
-        signal: s,
-      });
-    },
-    prune: async () =>
-      (await pruneStore(store, backups.retention ?? {}, jc.now(), false)).plan.remove.map((r) => r.name),
-    verify: async (name, s) =>
-      (await verifyAndRecord({ store, name, identity: jc.identity, signal: s, auth: drillAuth(ctx) })).outcome,
-  };
+  const cycle = { settings: jc.settings, store, encryption, retention: backups.retention ?? {}, identity: jc.identity };
+  const steps = etcdCycleSteps({ ...cycle, now: jc.now }, (source) => warnings.push(...source.warnings));
   const report = await scheduledRun(steps, run, verifyEvery, signal, jc.now);
   const b = report.backup;
   if (!b) return { ok: false, summary: report.line, error: report.error ?? 'backup failed' };

@@ -2,8 +2,7 @@ import { isAbsolute, relative } from 'node:path';
 import type { LoadedConfig } from '../adapters/config-file.js';
 import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
-import { connectionOptions } from '../commands/cluster-probe.js';
-import { CommandContext, type EtcdTarget, type GlobalOptions } from '../commands/context.js';
+import { connectionOptions, type EtcdTarget, type GlobalOptions, Settings } from '../app/settings.js';
 import { errorMessage } from '../errors.js';
 import { type JobSpec, jobsFromConfig } from './jobs.js';
 import { LockReader } from './locks.js';
@@ -14,7 +13,7 @@ import type { Webhook } from './notify.js';
  * scheduled jobs, the backup store, the webhooks. Building it never touches the network.
  */
 export interface Runtime {
-  ctx: CommandContext;
+  settings: Settings;
   loaded: LoadedConfig | undefined;
   target: EtcdTarget;
   jobs: JobSpec[];
@@ -31,9 +30,9 @@ export async function buildRuntime(
   globals: GlobalOptions,
   opts: { identity?: string; now: () => number; lockDeadlineMs: number },
 ): Promise<Runtime> {
-  const ctx = new CommandContext(globals);
-  const loaded = ctx.config();
-  const target = ctx.etcdTarget();
+  const settings = new Settings(globals);
+  const loaded = settings.config();
+  const target = settings.etcdTarget();
   let store: BackupStore | undefined;
   let storeError: string | null = null;
   if (loaded?.config.backups?.to.length) {
@@ -43,9 +42,9 @@ export async function buildRuntime(
       storeError = errorMessage(err);
     }
   }
-  const jobs = loaded ? jobsFromConfig({ ctx, loaded, identity: opts.identity, now: opts.now }) : [];
+  const jobs = loaded ? jobsFromConfig({ settings, loaded, identity: opts.identity, now: opts.now }) : [];
   return {
-    ctx,
+    settings,
     loaded,
     target,
     jobs,

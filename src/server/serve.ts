@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { type Clock, runEvery, systemClock } from '../adapters/snapshot/every.js';
-import { probeWithDiscovery } from '../commands/cluster-probe.js';
-import type { EtcdTarget, GlobalOptions } from '../commands/context.js';
+import { probeWithDiscovery } from '../app/probe.js';
+import type { EtcdTarget, GlobalOptions } from '../app/settings.js';
 import { type AlertOptions, type AlertState, EMPTY_ALERT_STATE, evaluateAlerts } from '../domain/alerts.js';
 import { type Diagnosis, diagnose } from '../domain/diagnosis.js';
 import type { EndpointProbe } from '../domain/probe.js';

@@ -155,9 +155,9 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
         // Everything the restore needs is checked before anything is stopped or moved.
         `[ -r ${q(step.file)} ] || { echo ${q(`copy the snapshot to ${step.file} on this node first`)} >&2; exit 1; }`,
         'lb_restore_tool >/dev/null',
-        'lb_stop_etcd',
-        'lb_move_data_aside',
         `lb_restore ${q(step.file)} ${q(step.member)} ${q(m(step.member).peerUrl)} ${q(step.initialCluster)} ${q(step.token)}${step.bumpRevision ? ` ${step.bumpRevision}` : ''}`,
+        'lb_stop_etcd',
+        'lb_swap_in',
       ];
   }
 }

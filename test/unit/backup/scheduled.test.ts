@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ScheduledSteps, scheduledRun } from '../../../src/adapters/snapshot/scheduled.js';
-import type { VerifyOutcome } from '../../../src/adapters/verify/verify.js';
+import { type ScheduledSteps, scheduledRun } from '../../../src/app/backup/scheduled.js';
+import type { VerifyOutcome } from '../../../src/app/verify.js';
 import { type BackupManifest, MANIFEST_FORMAT } from '../../../src/domain/backup/manifest.js';
 
 const manifest: BackupManifest = {

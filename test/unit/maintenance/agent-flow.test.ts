@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/adapters/agent/agent.js';
 import type { ClusterAccess } from '../../../src/adapters/agent/cluster.js';
 import { createAgentLog } from '../../../src/adapters/agent/log.js';
 import type { Rebooter } from '../../../src/adapters/agent/reboot.js';
 import { MaintenanceRecords } from '../../../src/adapters/agent/state.js';
 import type { EtcdKv, KvEntry } from '../../../src/adapters/lock/etcd-kv.js';
+import { Agent } from '../../../src/app/agent/agent.js';
 import type { LockAcquisition, LockStatus } from '../../../src/domain/lock.js';
 import { DrainRefusal, NO_DRAIN, type NodeDrainer } from '../../../src/domain/maintenance/drain-port.js';
 import type { LockUpdate, SlotLock } from '../../../src/domain/maintenance/lock-view.js';

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/adapters/config-file.js';
-import { CommandContext } from '../../../src/commands/context.js';
-import { readDumps } from '../../../src/commands/prune.js';
+import { readDumps } from '../../../src/app/prune.js';
+import { Settings } from '../../../src/app/settings.js';
 import { dumpName } from '../../../src/domain/mysql/manifest.js';
 import { jobsFromConfig, pruneAfter } from '../../../src/server/jobs.js';
 
 function jobs(yaml: string) {
   const loaded = { path: '/etc/lifeboat/lifeboat.yaml', config: parseConfigText(yaml, 'lifeboat.yaml') };
-  return jobsFromConfig({ ctx: new CommandContext({}), loaded, now: () => 0 });
+  return jobsFromConfig({ settings: new Settings({}), loaded, now: () => 0 });
 }
 
 describe('jobsFromConfig', () => {
@@ -40,7 +40,7 @@ databases:
 
 describe('pruneAfter (serve, after a dump or capture)', () => {
   const context = (yaml: string) => ({
-    ctx: new CommandContext({}),
+    settings: new Settings({}),
     loaded: { path: '/etc/lifeboat/lifeboat.yaml', config: parseConfigText(yaml, 'lifeboat.yaml') },
     now: () => Date.UTC(2026, 10, 27),
   });

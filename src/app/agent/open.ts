@@ -1,19 +1,6 @@
-import { NO_DRAIN } from '../../domain/maintenance/drain-port.js';
-import { MaintenanceMetrics } from '../../domain/maintenance/metrics.js';
-import { type AgentSettings, DEFAULT_REBOOT_COMMAND } from '../../domain/maintenance/settings.js';
-import { errorMessage, UserError } from '../../errors.js';
-import type { LoadedConfig } from '../config-file.js';
-import type { EtcdConnectionOptions } from '../etcd/connection.js';
-import { KubeApi } from '../kube/api.js';
-import { type KubeTarget, NoKubeConfigError } from '../kube/config.js';
-import { resolveLabDir } from '../lab/state.js';
-import { EtcdKv } from '../lock/etcd-kv.js';
-import { openLockBackend, openLocks } from '../lock/open.js';
-import { Agent } from './agent.js';
-import { readBackupFreshness } from './backup.js';
-import { ClusterAccess } from './cluster.js';
-import { KubeDrainer, type KubeDrainOptions } from './kube-drain.js';
-import { type AgentLog, createAgentLog } from './log.js';
+import { ClusterAccess } from '../../adapters/agent/cluster.js';
+import { KubeDrainer, type KubeDrainOptions } from '../../adapters/agent/kube-drain.js';
+import { type AgentLog, createAgentLog } from '../../adapters/agent/log.js';
 import {
   CommandRebooter,
   DEFAULT_LAB_DOWNTIME,
@@ -21,8 +8,21 @@ import {
   LabWorkerRebooter,
   parseDowntime,
   type Rebooter,
-} from './reboot.js';
-import { MaintenanceRecords } from './state.js';
+} from '../../adapters/agent/reboot.js';
+import { MaintenanceRecords } from '../../adapters/agent/state.js';
+import type { LoadedConfig } from '../../adapters/config-file.js';
+import type { EtcdConnectionOptions } from '../../adapters/etcd/connection.js';
+import { KubeApi } from '../../adapters/kube/api.js';
+import { type KubeTarget, NoKubeConfigError } from '../../adapters/kube/config.js';
+import { resolveLabDir } from '../../adapters/lab/state.js';
+import { EtcdKv } from '../../adapters/lock/etcd-kv.js';
+import { openLockBackend, openLocks } from '../../adapters/lock/open.js';
+import { NO_DRAIN } from '../../domain/maintenance/drain-port.js';
+import { MaintenanceMetrics } from '../../domain/maintenance/metrics.js';
+import { type AgentSettings, DEFAULT_REBOOT_COMMAND } from '../../domain/maintenance/settings.js';
+import { errorMessage, UserError } from '../../errors.js';
+import { Agent } from './agent.js';
+import { readBackupFreshness } from './backup.js';
 
 export const LAB_DOWNTIME_ENV = 'LIFEBOAT_LAB_DOWNTIME';
 

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import type { LoadedConfig } from '../../adapters/config-file.js';
+import type { EtcdConnectionOptions } from '../../adapters/etcd/client.js';
+import { probeCluster } from '../../adapters/etcd/probe.js';
+import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/types.js';
+import { restoreToolVersion } from '../../adapters/verify/restore.js';
 import { type Diagnosis, diagnose, sameUrl } from '../../domain/diagnosis.js';
 import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
 import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
 import { mergeMembers } from '../../domain/recover/members.js';
 import { planRecovery } from '../../domain/recover/plan.js';
+import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
-import type { EtcdConnectionOptions } from '../etcd/client.js';
-import { probeCluster } from '../etcd/probe.js';
 import { readJournal } from './runner.js';
-import { inspectSnapshot, newestVerifiedLocal, restoreTool } from './snapshot-file.js';
-import type { RunbookExecutor, StepExecutor } from './types.js';
+import { newestVerifiedSnapshot, snapshotFromFile } from './snapshots.js';
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
@@ -21,8 +24,13 @@ export interface AssessRequest {
   choice: PlanChoice;
   force: boolean;
   snapshotFile?: string;
-  /** backups.to of the config: where the newest verified snapshot is looked for. */
+  /** backups.to of the config, as written: every store is searched for the newest verified snapshot. */
   backupTargets?: string[];
+  loaded?: LoadedConfig;
+  /** --identity FILE for age-encrypted snapshots (else $LIFEBOAT_AGE_IDENTITY). */
+  identity?: string;
+  /** Where a fetched or decrypted snapshot is kept until the restore has run. */
+  workDir: string;
   /** Ignore an unfinished journal and plan from the cluster as it is. */
   fresh: boolean;
   /** Members the user says lost their disk (runbook executors cannot look). */
@@ -38,7 +46,9 @@ export type Assessment =
 export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   if ('journalPath' in req.executor && !req.fresh) {
     const journal = readJournal(req.executor.journalPath);
-    if (isUnfinished(journal)) return { kind: 'resume', journal };
+    // A journal whose steps all failed changed nothing: plan again from the cluster as it is (and check the snapshot
+    // again), rather than repeat a plan that failed until the user thinks of --fresh.
+    if (isUnfinished(journal) && Object.values(journal.steps).some((s) => s?.ok)) return { kind: 'resume', journal };
   }
   const probes = await probeAll(req.endpoints, req.connection, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });
@@ -48,7 +58,7 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
   if (unknown?.length) throw new UserError(`--lost names no member: ${unknown.join(', ')}`);
-  const local = restoreTool();
+  const local = restoreToolVersion();
   const tool = 'restoreTool' in req.executor && req.executor.restoreTool ? req.executor.restoreTool() : local;
   const input: RecoverInput = {
     state: diagnosis.state,
@@ -60,22 +70,54 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   };
   if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable') {
     const found = await findSnapshot(req);
-    if (found.info) input.snapshot = found.info;
+    if (found.info) {
+      // Proved before anything is planned on it: the snapshot belongs to this cluster (or --force says restore it
+      // anyway, with a warning in the plan), and how it compares with what the members still hold.
+      const statuses = probes.flatMap((p) => (p.status ? [p.status] : []));
+      const revisions = statuses.flatMap((s) => (s.revision === undefined ? [] : [s.revision]));
+      const fit = snapshotFit(
+        { revision: found.info.revision, clusterId: found.info.clusterId ?? null, clusterName: found.clusterName },
+        {
+          clusterIds: statuses.flatMap((s) => (s.clusterId ? [s.clusterId] : [])),
+          ...(revisions.length ? { revision: Math.max(...revisions) } : {}),
+          ...(req.loaded?.config.cluster?.name ? { name: req.loaded.config.cluster.name } : {}),
+        },
+        req.force,
+      );
+      if (fit.refuse) input.snapshotProblem = fit.refuse;
+      else input.snapshot = { ...found.info, warnings: fit.warnings };
+    }
     if (found.problem) input.snapshotProblem = found.problem;
   }
   return { kind: 'decision', decision: planRecovery(input, req.choice), diagnosis, input };
 }
 
-async function findSnapshot(req: AssessRequest): Promise<{ info?: SnapshotInfo; problem?: string }> {
+async function findSnapshot(
+  req: AssessRequest,
+): Promise<{ info?: SnapshotInfo; clusterName?: string; problem?: string }> {
   if (req.snapshotFile) {
     try {
-      return { info: await inspectSnapshot(req.snapshotFile) };
+      const { info, manifest } = await snapshotFromFile(req.snapshotFile, {
+        identity: req.identity,
+        workDir: req.workDir,
+      });
+      return { info, ...(manifest?.clusterName ? { clusterName: manifest.clusterName } : {}) };
     } catch (err) {
+      if (err instanceof UserError) throw err;
       return { problem: `cannot use ${req.snapshotFile}: ${errorMessage(err)}` };
     }
   }
-  if (req.backupTargets?.length) return newestVerifiedLocal(req.backupTargets);
-  return { problem: 'no --snapshot FILE given and no backups.to in the config' };
+  if (!req.backupTargets?.length) return { problem: 'no --snapshot FILE given and no backups.to in the config' };
+  const { found, tried } = await newestVerifiedSnapshot({
+    destinations: req.backupTargets,
+    loaded: req.loaded,
+    identity: req.identity,
+    workDir: req.workDir,
+  });
+  if (found) {
+    return { info: found.info, ...(found.manifest?.clusterName ? { clusterName: found.manifest.clusterName } : {}) };
+  }
+  return { problem: `no usable verified snapshot in ${req.backupTargets.join(', ')} (${tried.join('; ')})` };
 }
 
 /** The given endpoints, then any member client URL they reveal: one endpoint is enough to see every member. */

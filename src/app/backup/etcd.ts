@@ -1,14 +1,16 @@
+import { type EtcdConnectionOptions, EtcdEndpointClient, type HashKVResult } from '../../adapters/etcd/client.js';
+import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
+import { KeyspaceReader } from '../../adapters/snapshot/keyspace.js';
+import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
+import type { BackupStore } from '../../adapters/store/types.js';
 import { type BackupManifest, MANIFEST_FORMAT, renderManifest } from '../../domain/backup/manifest.js';
 import { manifestNameFor, snapshotName } from '../../domain/backup/naming.js';
 import { chooseSource, memberName } from '../../domain/backup/source.js';
 import type { EndpointProbe } from '../../domain/probe.js';
 import { errorMessage } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { type EtcdConnectionOptions, EtcdEndpointClient, type HashKVResult } from '../etcd/client.js';
-import { rawSnapshot } from '../etcd/snapshot-stream.js';
-import type { BackupStore } from '../store/types.js';
-import { KeyspaceReader } from './keyspace.js';
-import { type ByteTransform, streamSnapshot } from './stream.js';
+import { probeWithDiscovery } from '../probe.js';
+import { connectionOptions, type Settings } from '../settings.js';
 
 /**
  * One backup: snapshot one member into the store, prove the bytes, commit, write the manifest.
@@ -60,6 +62,27 @@ export async function backupFromProbes(
   onSource?.({ endpoint: choice.endpoint, memberName: name, warnings: choice.warnings });
   return backupEtcd({ ...req, endpoint: choice.endpoint, memberName: name });
 }
+
+/**
+ * `lifeboat backup etcd`, once: find every member (probing with discovery), pick the source, stream. The CLI, its
+ * `--every` loop and serve's etcd job all come through here.
+ */
+export async function backupCluster(
+  settings: Settings,
+  req: Omit<BackupRequest, 'endpoint' | 'memberName' | 'connection' | 'clusterName'>,
+  onSource?: (source: { endpoint: string; memberName: string; warnings: string[] }) => void,
+): Promise<BackupManifest> {
+  const target = settings.etcdTarget();
+  const request = {
+    ...req,
+    connection: connectionOptions(target),
+    clusterName: settings.config()?.config.cluster?.name,
+  };
+  return backupFromProbes(await probeWithDiscovery(target, PROBE_DEADLINE_MS), request, onSource);
+}
+
+/** Per-endpoint deadline of the probe that picks the source member. */
+const PROBE_DEADLINE_MS = 3000;
 
 export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
   const now = req.now ?? Date.now;

@@ -1,11 +1,14 @@
-import type { BackupManifest } from '../../domain/backup/manifest.js';
-import { compareRestore, expectationOf, storedHashProblem } from '../../domain/backup/verify.js';
-import { errorMessage } from '../../errors.js';
-import type { ByteTransform } from '../snapshot/stream.js';
-import type { BackupStore } from '../store/types.js';
-import { type DrillResult, runDrill } from './drill.js';
-import { localFile, prepareSnapshot } from './prepare.js';
-import { Scratch } from './scratch.js';
+import { readManifest, writeManifest } from '../adapters/snapshot/catalog.js';
+import { decryptionFor } from '../adapters/snapshot/setup.js';
+import type { ByteTransform } from '../adapters/snapshot/stream.js';
+import type { BackupStore } from '../adapters/store/types.js';
+import { type DrillResult, runDrill } from '../adapters/verify/drill.js';
+import { localFile, prepareSnapshot } from '../adapters/verify/prepare.js';
+import { Scratch } from '../adapters/verify/scratch.js';
+import { type BackupManifest, withVerification } from '../domain/backup/manifest.js';
+import { compareRestore, expectationOf, storedHashProblem, verificationRecord } from '../domain/backup/verify.js';
+import { errorMessage } from '../errors.js';
+import { VERSION } from '../version.js';
 
 /**
  * `lifeboat verify`: check the stored bytes, restore them with etcd's own tool into a throwaway member, and compare
@@ -107,4 +110,37 @@ function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
+}
+
+/** Run the drill on one stored snapshot and record the result in its manifest. Shared with `backup etcd --every`. */
+export async function verifyAndRecord(req: {
+  store: BackupStore;
+  name: string;
+  identity?: string;
+  signal?: AbortSignal;
+  scratchDir?: string;
+  auth?: { user: string; password?: string };
+}): Promise<{
+  outcome: VerifyOutcome;
+  manifest: 'ok' | 'missing' | 'unreadable';
+  manifestError?: string;
+  recorded: boolean;
+}> {
+  const found = await readManifest(req.store, req.name);
+  const manifest = found && 'manifest' in found ? found.manifest : undefined;
+  const encrypted = manifest?.encrypted ?? req.name.endsWith('.age');
+  const decrypt = encrypted ? await decryptionFor(req.identity) : undefined;
+  const started = Date.now();
+  const outcome = await verifySnapshot({ ...req, manifest, decrypt });
+  if (manifest) {
+    const record = verificationRecord(outcome, outcome.problems, started, outcome.seconds, VERSION);
+    await writeManifest(req.store, req.name, withVerification(manifest, record));
+  }
+  const state = manifest ? 'ok' : found ? 'unreadable' : 'missing';
+  return {
+    outcome,
+    manifest: state,
+    manifestError: found && 'error' in found ? found.error : undefined,
+    recorded: Boolean(manifest),
+  };
 }

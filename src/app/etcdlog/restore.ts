@@ -1,4 +1,17 @@
 import { basename, dirname, resolve } from 'node:path';
+import { EtcdConnection } from '../../adapters/etcd/connection.js';
+import { toNumber } from '../../adapters/etcd/mapping.js';
+import type { RawRangeResponse } from '../../adapters/etcd/proto.js';
+import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
+import { Replayer } from '../../adapters/etcdlog/replayer.js';
+import { BrokenLogError, listChains, readChain, type StoredChain } from '../../adapters/etcdlog/store.js';
+import { readCatalog } from '../../adapters/snapshot/catalog.js';
+import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
+import { LocalStore } from '../../adapters/store/local.js';
+import type { BackupStore } from '../../adapters/store/types.js';
+import { startRestoredMember } from '../../adapters/verify/drill.js';
+import { prepareSnapshot } from '../../adapters/verify/prepare.js';
+import { Scratch } from '../../adapters/verify/scratch.js';
 import { parseSnapshotName } from '../../domain/backup/naming.js';
 import { type ChainWindow, chainWindow } from '../../domain/etcdlog/chain.js';
 import { type KeyState, Keyspace, keyspaceDigest } from '../../domain/etcdlog/keyspace.js';
@@ -11,20 +24,7 @@ import {
   restoreSources,
 } from '../../domain/etcdlog/replay.js';
 import type { RevisionGroup } from '../../domain/etcdlog/segment.js';
-import { UserError } from '../../errors.js';
-import { EtcdConnection } from '../etcd/connection.js';
-import { toNumber } from '../etcd/mapping.js';
-import type { RawRangeResponse } from '../etcd/proto.js';
-import { rawSnapshot } from '../etcd/snapshot-stream.js';
-import { readCatalog } from '../snapshot/catalog.js';
-import { type ByteTransform, streamSnapshot } from '../snapshot/stream.js';
-import { LocalStore } from '../store/local.js';
-import type { BackupStore } from '../store/types.js';
-import { startRestoredMember } from '../verify/drill.js';
-import { prepareSnapshot } from '../verify/prepare.js';
-import { Scratch } from '../verify/scratch.js';
-import { Replayer } from './replayer.js';
-import { BrokenLogError, listChains, readChain, type StoredChain } from './store.js';
+import { errorMessage, UserError } from '../../errors.js';
 
 /**
  * Point-in-time restore (ADR 010): the newest snapshot at or before the point, restored into a scratch etcd, the log
@@ -102,7 +102,12 @@ export async function restoreToPoint(req: PointRestoreRequest): Promise<PointRes
     throw new UserError(`no change log in ${req.store.location}`, 'run lifeboat backup etcd --follow');
   const revision = await resolvePoint(req, stored, infos);
   const sources = restoreSources(revision, snapshots, infos);
-  if (sources.length === 0) throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  if (sources.length === 0) {
+    // A chain that would reach the point but breaks before it: that is the news, not "nothing reaches it".
+    const broken = infos.find((c) => c.problem && c.fromRevision <= revision && c.toRevision < revision);
+    if (broken) throw new BrokenLogError(`chain ${broken.chain} cannot reach revision ${revision}: ${broken.problem}`);
+    throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  }
   let lastError: unknown;
   for (const source of sources) {
     const attempt = await restoreFrom(
@@ -265,4 +270,71 @@ async function writeSnapshotFile(endpoint: string, file: string, signal?: AbortS
     await pending.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
+}
+
+export interface ChainVerdict {
+  chain: string;
+  ok: boolean;
+  /** The random point restored, when the chain could be read that far. */
+  revision?: number;
+  keys?: number;
+  digest?: string;
+  problem?: string;
+  seconds: number;
+}
+
+/**
+ * verify for chains: restore a random revision inside each chain's window (the newest chain only unless `all`) and
+ * compare a digest of the restored keyspace (keys, values, create/mod revisions, versions) with the keyspace the
+ * snapshot plus the log describe. A broken link anywhere up to that point fails it with the object named.
+ */
+export async function verifyChains(req: {
+  store: BackupStore;
+  decrypt?: ByteTransform;
+  scratchDir?: string;
+  signal?: AbortSignal;
+  all?: boolean;
+  random?: () => number;
+}): Promise<ChainVerdict[]> {
+  const { chains } = await chainWindows(req.store);
+  const chosen = req.all ? chains : chains.slice(-1);
+  const random = req.random ?? Math.random;
+  const verdicts: ChainVerdict[] = [];
+  for (const c of chosen) {
+    const started = Date.now();
+    const scratch = new Scratch(req.scratchDir);
+    try {
+      if (c.problem) {
+        verdicts.push({ chain: c.chain, ok: false, problem: c.problem, seconds: 0 });
+        continue;
+      }
+      const revision = c.fromRevision + Math.floor(random() * (c.toRevision - c.fromRevision + 1));
+      const result = await restoreToPoint({
+        store: req.store,
+        point: { revision },
+        to: scratch.path('verify-point.db'),
+        decrypt: req.decrypt,
+        scratchDir: req.scratchDir,
+        signal: req.signal,
+        compare: true,
+      });
+      const d = result.digest!;
+      const ok = d.restored === d.expected;
+      verdicts.push({
+        chain: c.chain,
+        ok,
+        revision,
+        keys: d.keys,
+        digest: d.restored,
+        ...(ok ? {} : { problem: `restored keyspace differs from the log's at revision ${revision}` }),
+        seconds: (Date.now() - started) / 1000,
+      });
+    } catch (err) {
+      req.signal?.throwIfAborted();
+      verdicts.push({ chain: c.chain, ok: false, problem: errorMessage(err), seconds: (Date.now() - started) / 1000 });
+    } finally {
+      await scratch.cleanup();
+    }
+  }
+  return verdicts;
 }

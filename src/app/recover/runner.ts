@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { StepExecutor } from '../../adapters/executors/types.js';
+import { writeFileAtomic } from '../../adapters/lab/state.js';
 import type { RunSummary } from '../../domain/recover/describe.js';
 import {
   type Journal,
@@ -10,8 +12,6 @@ import {
 } from '../../domain/recover/journal.js';
 import type { PlanStep } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
-import { writeFileAtomic } from '../lab/state.js';
-import type { StepExecutor } from './types.js';
 
 /** Walks a plan's remaining steps with an executor, journaling each one, timing each one, stopping on request. */
 

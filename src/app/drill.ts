@@ -1,20 +1,20 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { planLab } from '../../domain/lab-plan.js';
-import { judgeWrites, planFailure, type Scenario, type WriteVerdict } from '../../domain/recover/drill.js';
-import { newJournal } from '../../domain/recover/journal.js';
-import { errorMessage, UserError } from '../../errors.js';
-import { assessRecovery } from '../executors/assess.js';
-import { LabExecutor } from '../executors/lab.js';
-import { type RunReport, runPlan } from '../executors/runner.js';
-import { signal } from '../proc/process.js';
-import { type DrillBackup, takeDrillBackup } from './drill-backup.js';
-import { confirmRecovered, dbSize, detect, presentKeys } from './drill-checks.js';
-import { DrillWriter, readAcks } from './drill-writer.js';
-import { choosePorts, createLabFiles, newToken, requireEtcd, startMembers, stopLab } from './lab.js';
-import { killMember, strayPids, waitForMembers, wipeMember } from './members.js';
-import { findLeader, seedSampleData } from './seed.js';
-import { readLabState, writeLabState } from './state.js';
+import { LabExecutor } from '../adapters/executors/lab.js';
+import { type DrillBackup, takeDrillBackup } from '../adapters/lab/drill-backup.js';
+import { confirmRecovered, dbSize, detect, presentKeys } from '../adapters/lab/drill-checks.js';
+import { DrillWriter, readAcks } from '../adapters/lab/drill-writer.js';
+import { choosePorts, createLabFiles, newToken, requireEtcd, startMembers, stopLab } from '../adapters/lab/lab.js';
+import { killMember, strayPids, waitForMembers, wipeMember } from '../adapters/lab/members.js';
+import { findLeader, seedSampleData } from '../adapters/lab/seed.js';
+import { readLabState, writeLabState } from '../adapters/lab/state.js';
+import { signal } from '../adapters/proc/process.js';
+import { planLab } from '../domain/lab-plan.js';
+import { judgeWrites, planFailure, type Scenario, type WriteVerdict } from '../domain/recover/drill.js';
+import { newJournal } from '../domain/recover/journal.js';
+import { errorMessage, UserError } from '../errors.js';
+import { assessRecovery } from './recover/assess.js';
+import { type RunReport, runPlan } from './recover/runner.js';
 
 /**
  * `lab drill`: a lab, sample data, a writer that logs every acknowledged write, a verified backup, a scripted failure,
@@ -154,6 +154,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
       choice: 'auto',
       force: failure.force,
       snapshotFile: failure.needsSnapshot ? report.backup.file : undefined,
+      workDir: join(opts.dir, 'recover-snapshots'),
       fresh: true,
       probeTimeoutMs: 2000,
     });

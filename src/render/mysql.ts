@@ -1,12 +1,12 @@
-import type { CatalogEntry } from '../../domain/backup/catalog.js';
-import { GUIDE, GUIDE_INTRO, GUIDE_ORDER, type GuidePath, type Have } from '../../domain/mysql/guide.js';
-import type { MysqlManifest } from '../../domain/mysql/manifest.js';
-import { formatBytes } from '../../domain/units.js';
-import type { Output } from '../../render/output.js';
-import { renderTable } from '../../render/table.js';
-import { terminalWidth, wrap } from '../../render/text.js';
-import type { MysqlDrillOutcome } from './drill.js';
-import type { MysqlRestoreOutcome } from './restore.js';
+import type { MysqlDrillOutcome } from '../adapters/mysql/drill.js';
+import type { MysqlRestoreOutcome } from '../adapters/mysql/restore.js';
+import type { CatalogEntry } from '../domain/backup/catalog.js';
+import { GUIDE, GUIDE_INTRO, GUIDE_ORDER, type GuidePath, type Have } from '../domain/mysql/guide.js';
+import type { MysqlManifest } from '../domain/mysql/manifest.js';
+import { formatBytes } from '../domain/units.js';
+import type { Output } from './output.js';
+import { renderTable } from './table.js';
+import { terminalWidth, wrap } from './text.js';
 
 /** How database backups, drills, restores and the guide show themselves. Presentation only. */
 

@@ -1,9 +1,9 @@
-import type { CatalogEntry, Drilled, PrunePlan } from '../../domain/backup/catalog.js';
-import type { BackupManifest } from '../../domain/backup/manifest.js';
-import { manifestNameFor } from '../../domain/backup/naming.js';
-import { formatBytes } from '../../domain/units.js';
-import type { Output } from '../../render/output.js';
-import { renderTable } from '../../render/table.js';
+import type { CatalogEntry, Drilled, PrunePlan } from '../domain/backup/catalog.js';
+import type { BackupManifest } from '../domain/backup/manifest.js';
+import { manifestNameFor } from '../domain/backup/naming.js';
+import { formatBytes } from '../domain/units.js';
+import type { Output } from './output.js';
+import { renderTable } from './table.js';
 
 /** How backup, list, prune and verify show themselves. (Presentation only; nothing else renders backups.) */
 

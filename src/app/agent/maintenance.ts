@@ -1,3 +1,4 @@
+import { clearSentinel } from '../../adapters/agent/local.js';
 import { formatDuration } from '../../domain/duration.js';
 import { DrainRefusal } from '../../domain/maintenance/drain-port.js';
 import { describeReasons, type WantReason } from '../../domain/maintenance/policy.js';
@@ -5,7 +6,6 @@ import type { NodeRecord } from '../../domain/maintenance/records.js';
 import { type CatchUpStage, type CatchUpState, catchUpStep } from '../../domain/maintenance/recovery.js';
 import { errorMessage } from '../../errors.js';
 import type { Agent } from './agent.js';
-import { clearSentinel } from './local.js';
 
 /**
  * One maintenance, from the lock to its release. Going down: checks again under the lock, moves leadership away,

@@ -1,12 +1,12 @@
 import { dirname, resolve } from 'node:path';
+import type { LoadedConfig } from '../../adapters/config-file.js';
+import { backupMysql, type MysqlBackupResult } from '../../adapters/mysql/dump.js';
+import { resolvePassword } from '../../adapters/mysql/password.js';
+import { encryptionFor, openDestination } from '../../adapters/snapshot/setup.js';
 import { parseDuration } from '../../domain/duration.js';
 import { type DatabaseConfig, DEFAULT_DATABASE_EVERY } from '../../domain/mysql/config.js';
 import { parseMysqlUrl } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
-import type { LoadedConfig } from '../config-file.js';
-import { encryptionFor, openDestination } from '../snapshot/setup.js';
-import { backupMysql, type MysqlBackupResult } from './dump.js';
-import { resolvePassword } from './password.js';
 
 /**
  * The databases configured in lifeboat.yaml as jobs for the scheduler (`lifeboat serve`): each has a name, an

@@ -1,3 +1,10 @@
+import type { ClusterAccess } from '../../adapters/agent/cluster.js';
+import { commandSucceeds, sentinelMtime } from '../../adapters/agent/local.js';
+import { LockKeeper } from '../../adapters/agent/lock-keeper.js';
+import type { AgentLog } from '../../adapters/agent/log.js';
+import type { Rebooter } from '../../adapters/agent/reboot.js';
+import type { MaintenanceRecords } from '../../adapters/agent/state.js';
+import type { EtcdKv } from '../../adapters/lock/etcd-kv.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { NodeDrainer } from '../../domain/maintenance/drain-port.js';
 import type { SlotLock } from '../../domain/maintenance/lock-view.js';
@@ -14,14 +21,7 @@ import {
 import type { NodeRecord } from '../../domain/maintenance/records.js';
 import type { AgentSettings } from '../../domain/maintenance/settings.js';
 import { errorMessage } from '../../errors.js';
-import type { EtcdKv } from '../lock/etcd-kv.js';
-import type { ClusterAccess } from './cluster.js';
-import { commandSucceeds, sentinelMtime } from './local.js';
-import { LockKeeper } from './lock-keeper.js';
-import type { AgentLog } from './log.js';
 import { finishMaintenance, runMaintenance } from './maintenance.js';
-import type { Rebooter } from './reboot.js';
-import type { MaintenanceRecords } from './state.js';
 
 export interface AgentDeps {
   settings: AgentSettings;

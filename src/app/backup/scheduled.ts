@@ -1,8 +1,14 @@
+import type { Encryption } from '../../adapters/snapshot/setup.js';
+import type { BackupStore } from '../../adapters/store/types.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
 import { shouldVerify } from '../../domain/backup/schedule.js';
+import type { RetentionPolicy } from '../../domain/retention.js';
 import { errorMessage } from '../../errors.js';
-import type { VerifyOutcome } from '../verify/verify.js';
-import { backupDocument, backupLine } from './report.js';
+import { backupDocument, backupLine } from '../../render/backup.js';
+import { pruneStore } from '../prune.js';
+import { drillAuth, type Settings } from '../settings.js';
+import { type VerifyOutcome, verifyAndRecord } from '../verify.js';
+import { backupCluster } from './etcd.js';
 
 /**
  * One run of a backup schedule: back up, prune, and (every Nth run) the restore drill, reported as one log line and
@@ -57,4 +63,30 @@ export async function scheduledRun(
   }
   report.line = `${at} run ${run}: ${parts.join('; ')}`;
   return report;
+}
+
+/** What an etcd schedule needs beyond the settings: where backups go, how they are sealed and kept, drill identity. */
+export interface EtcdCycle {
+  settings: Settings;
+  store: BackupStore;
+  encryption: Encryption | undefined;
+  retention: RetentionPolicy;
+  /** age identity file for drills of encrypted snapshots. */
+  identity?: string;
+  now: () => number;
+}
+
+/**
+ * The steps of one etcd run, wired once for `backup etcd --every` and serve: a snapshot of a healthy follower
+ * (`backupCluster`), retention by backups.retention (`pruneStore`), the restore drill recorded in the manifest
+ * (`verifyAndRecord`). `onSource` hears which member streams and any warning about that choice.
+ */
+export function etcdCycleSteps(cycle: EtcdCycle, onSource?: Parameters<typeof backupCluster>[2]): ScheduledSteps {
+  const { settings, store } = cycle;
+  return {
+    backup: (signal) => backupCluster(settings, { store, encryption: cycle.encryption, signal }, onSource),
+    prune: async () => (await pruneStore(store, cycle.retention, cycle.now(), false)).plan.remove.map((r) => r.name),
+    verify: async (name, signal) =>
+      (await verifyAndRecord({ store, name, identity: cycle.identity, signal, auth: drillAuth(settings) })).outcome,
+  };
 }
