@@ -109,7 +109,7 @@ export function commonPrelude(o: PreludeOptions): string[] {
     '  if command -v etcdutl >/dev/null; then echo etcdutl; elif command -v etcdctl >/dev/null; then echo etcdctl; else',
     '    echo "neither etcdutl nor etcdctl is installed on this node: install the etcd client tools first" >&2; return 1; fi',
     '}',
-    '# lb_restore FILE NAME PEER_URL INITIAL_CLUSTER TOKEN [BUMP]: etcdutl on 3.5+, else etcdctl (Debian\'s 3.4 has no',
+    "# lb_restore FILE NAME PEER_URL INITIAL_CLUSTER TOKEN [BUMP]: etcdutl on 3.5+, else etcdctl (Debian's 3.4 has no",
     '# etcdutl and no --bump-revision). Restores into $LB_DATA.restoring while etcd still runs: a snapshot the tool',
     '# rejects fails here, before anything is stopped.',
     'lb_restore() {',

@@ -93,7 +93,11 @@ describe('kubeadm executor (static pod manifest as kubeadm 1.30 writes it)', () 
     expect(a).toContain(
       'lb_start_with initial-cluster=cp3=https://10.0.0.13:2380,cp1=https://10.0.0.11:2380 initial-cluster-state=existing',
     );
-    expect(a.indexOf('lb_stop_etcd\n')).toBeLessThan(a.indexOf('lb_move_data_aside\n'));
+    // etcd is taken out of the kubelet's hands first; the wipe waits for the new member id, then stops and moves.
+    const wipeAt = a.indexOf('lb_added()');
+    expect(a.indexOf('lb_mark take-over')).toBeGreaterThan(0);
+    expect(a.indexOf('lb_mark take-over')).toBeLessThan(wipeAt);
+    expect(a.slice(wipeAt)).toMatch(/lb_stop_etcd\n\s+lb_move_data_aside\n/);
     expect(a).not.toContain('force-new-cluster=true');
     expect(a).toMatch(/^# Run as root on node-a\./m);
   });
