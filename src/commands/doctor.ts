@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { probeWithDiscovery } from '../app/probe.js';
-import { diagnosisOptions } from '../app/settings.js';
-import { diagnose } from '../domain/diagnosis.js';
+import { diagnoseAndPlan } from '../app/recover/assess.js';
 import type { ClusterState } from '../domain/quorum.js';
 import { renderDiagnosis } from '../render/cluster.js';
 import { action, parseTimeout } from './context.js';
@@ -25,7 +23,9 @@ Exit codes: 0 healthy, 1 degraded, 3 quorum lost or unreachable.`,
     .action(
       action<{ timeout: string }>(async (ctx, opts) => {
         const timeout = parseTimeout(opts.timeout);
-        const d = diagnose(await probeWithDiscovery(ctx.etcdTarget(), timeout), diagnosisOptions(ctx));
+        const config = ctx.config();
+        const maxRaftLag = config?.config.maintenance?.maxRaftLag;
+        const d = await diagnoseAndPlan({ target: ctx.etcdTarget(), config, probeTimeoutMs: timeout, maxRaftLag });
         if (ctx.out.json) ctx.out.printJson(d);
         else ctx.out.print(renderDiagnosis(d, ctx.out.color));
         return EXIT_BY_STATE[d.state];

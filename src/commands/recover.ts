@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { openExecutor } from '../adapters/executors/open.js';
 import { writeRunbook } from '../adapters/executors/runbook.js';
 import type { RunbookExecutor } from '../adapters/executors/types.js';
-import { assessRecovery } from '../app/recover/assess.js';
+import { assessRecovery, backupTargetsOf } from '../app/recover/assess.js';
 import { runInteractive } from '../app/recover/runner.js';
 import { connectionOptions } from '../app/settings.js';
 import {
@@ -71,13 +71,12 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
   const target = ctx.etcdTarget();
   const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
   const assessment = await assessRecovery({
-    endpoints: target.endpoints,
-    connection: connectionOptions(target),
+    target,
     executor,
     choice: opts.plan,
     force: Boolean(opts.force),
     snapshotFile: opts.snapshot && resolve(opts.snapshot),
-    backupTargets: config?.config.backups?.to.map((t) => (t.includes('://') ? t : resolve(config.path, '..', t))),
+    backupTargets: backupTargetsOf(config),
     fresh: Boolean(opts.fresh),
     lost: opts.lost?.split(',').map((n) => n.trim()),
     probeTimeoutMs: parseTimeout(opts.timeout),
