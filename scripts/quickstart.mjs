@@ -18,6 +18,10 @@ const PACKAGES = [
   { command: 'openssl', pkg: 'openssl' },
   // The system tz database: what cron and systemd read, and what `check` reads.
   { file: '/usr/share/zoneinfo/Europe/Berlin', pkg: 'tzdata' },
+  // The arm64 single-file executable runs under qemu-user with Debian's arm64 C and C++ runtimes.
+  { command: 'qemu-aarch64', pkg: 'qemu-user' },
+  { file: '/usr/aarch64-linux-gnu/lib/libc.so.6', pkg: 'libc6-arm64-cross' },
+  { file: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', pkg: 'libstdc++6-arm64-cross' },
 ];
 const LAB_DIR = '.lab';
 
@@ -72,6 +76,9 @@ const lifeboat = (...args) => run(process.execPath, ['bin/lifeboat.js', ...args]
 // Start from a clean lab so quickstart can be run again and again.
 if (existsSync(`${LAB_DIR}/lab.json`)) lifeboat('lab', 'down', '--purge', '--dir', LAB_DIR);
 if (lifeboat('lab', 'up', '--dir', LAB_DIR) !== 0) process.exit(1);
+// The README's backup examples, on the lab: a snapshot proven restorable, so doctor has no backup to complain about.
+lifeboat('-c', `${LAB_DIR}/lifeboat.yaml`, 'backup', 'etcd');
+lifeboat('-c', `${LAB_DIR}/lifeboat.yaml`, 'verify', '--latest');
 lifeboat('-c', `${LAB_DIR}/lifeboat.yaml`, 'doctor');
 // The main job: replay the incident on a separate throwaway lab and prove the recovery (RTO, writes lost).
 if (lifeboat('lab', 'drill', '--scenario', 'incident') !== 0) process.exit(1);

@@ -5,6 +5,9 @@ import { useZoneRules } from './domain/schedule/tz.js';
 import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
+// bin/lifeboat.js sets these up through the bundle, as src/sea.ts does for the single-file executable.
+export { installProcessGuards } from './process-guards.js';
+
 type Registrar = (program: Command) => void;
 
 interface CommandModule {
@@ -50,6 +53,7 @@ const COMMAND_MODULES: CommandModule[] = [
   { commands: ['agent'], load: async () => (await import('./commands/agent.js')).registerAgent },
   { commands: ['maintain'], load: async () => (await import('./commands/maintain.js')).registerMaintain },
   { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { commands: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
   { commands: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
   {
     commands: ['completion'],

@@ -5,9 +5,13 @@ import { fileURLToPath } from 'node:url';
 /**
  * The directory holding Lifeboat's package.json (and bin/, proto/). The code runs from three depths: src/ under
  * vitest, dist/ (tsc output) and dist/bundle/ (the bundled CLI), so paths are found by walking up, not by a fixed
- * number of `..`.
+ * number of `..`. The single-file executable (ADR 011) has no package directory: there the files it needs are
+ * embedded, and `embedPackageFiles` says where to read them.
  */
 let root: string | undefined;
+
+/** How the single-file executable reads an embedded package file (Node's `sea.getAsset`); unset everywhere else. */
+let embedded: ((name: string) => string) | undefined;
 
 export function packageRoot(): string {
   if (root !== undefined) return root;
@@ -27,4 +31,23 @@ export function packageRoot(): string {
 /** A path inside the package, e.g. packagePath('proto') or packagePath('bin', 'lifeboat.js'). */
 export function packagePath(...parts: string[]): string {
   return join(packageRoot(), ...parts);
+}
+
+/** Called first thing by the single-file executable: package files come from `read` from then on. */
+export function embedPackageFiles(read: (name: string) => string): void {
+  embedded = read;
+}
+
+/** A text file of the package (`package.json`), from the package directory or from the single-file executable. */
+export function readPackageFile(name: string): string {
+  return embedded !== undefined ? embedded(name) : readFileSync(packagePath(name), 'utf8');
+}
+
+/**
+ * The command line that runs this same Lifeboat as a child process: node and bin/lifeboat.js, or the single-file
+ * executable itself (which is its own Node).
+ */
+export function lifeboatCommand(): { command: string; args: string[] } {
+  if (embedded !== undefined) return { command: process.execPath, args: [] };
+  return { command: process.execPath, args: [packagePath('bin', 'lifeboat.js')] };
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { packagePath } from './package-root.js';
+import { readPackageFile } from './package-root.js';
 
 /** Read once from package.json. */
-export const VERSION: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;
+export const VERSION: string = JSON.parse(readPackageFile('package.json')).version;
 
 export interface BuildInfo {
   /** The git commit the build came from (absent when built outside a git checkout). */
@@ -14,7 +13,7 @@ export interface BuildInfo {
 /** dist/build-info.json, written by scripts/bundle.mjs; empty when there is none (tsc output run directly). */
 export function buildInfo(): BuildInfo {
   try {
-    const info = JSON.parse(readFileSync(packagePath('dist', 'build-info.json'), 'utf8'));
+    const info = JSON.parse(readPackageFile('dist/build-info.json'));
     return typeof info?.commit === 'string' ? { commit: info.commit, dirty: info.dirty === true } : {};
   } catch {
     return {};

@@ -153,6 +153,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
       choice: 'auto',
       force: failure.force,
       snapshotFile: failure.needsSnapshot ? report.backup.file : undefined,
+      workDir: join(opts.dir, 'recover-snapshots'),
       fresh: true,
       probeTimeoutMs: 2000,
     });

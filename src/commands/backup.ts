@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
@@ -27,6 +27,7 @@ interface EtcdOpts {
   identity?: string;
   follow?: boolean;
   followEvery?: string;
+  sealEvery?: string;
 }
 
 export function registerBackup(program: Command): void {
@@ -43,6 +44,8 @@ export function registerBackup(program: Command): void {
     .option('--identity <file>', `with --every: age identity for drills of encrypted backups ($LIFEBOAT_AGE_IDENTITY)`)
     .option('--follow', 'keep going: a snapshot, then every change into the change log (point-in-time restore)')
     .option('--follow-every <duration>', 'with --follow: make new changes durable this often, the RPO (default 1s)')
+    // Tests and drills seal segments sooner than the 5 min default to exercise sealing.
+    .addOption(new Option('--seal-every <duration>').hideHelp())
     .addHelpText(
       'after',
       `
@@ -78,7 +81,7 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
           readCatalog(store),
           readCatalogOf(store, MYSQL_DUMPS),
           store.list(HELM_PREFIX).then(helmCaptureCatalog),
-          import('../adapters/etcdlog/restore.js').then((m) => m.chainWindows(store)),
+          import('../app/etcdlog/restore.js').then((m) => m.chainWindows(store)),
         ]);
         if (ctx.out.json) {
           ctx.out.printJson({
@@ -125,6 +128,7 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
       encryption: setup.encryption,
       identity: setup.identity,
       followEvery: opts.followEvery,
+      sealEvery: opts.sealEvery,
       snapshot: (signal) => backupOnce(ctx, setup, signal),
     });
   }

@@ -1,34 +1,36 @@
 import type { Command } from 'commander';
-import { diagnoseAndPlan } from '../app/recover/assess.js';
-import type { ClusterState } from '../domain/quorum.js';
+import { runDoctor } from '../app/doctor.js';
 import { renderDiagnosis } from '../render/cluster.js';
 import { action, parseTimeout } from './context.js';
-
-const EXIT_BY_STATE: Record<ClusterState, number> = { healthy: 0, degraded: 1, 'quorum-lost': 3, unreachable: 3 };
 
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('explain what state etcd is in, in plain words, and what to do first')
+    .description(
+      "explain etcd's state in plain words, with the incident's root causes: reboot schedule, backups, off-node copies",
+    )
     .option('--timeout <ms>', 'per-endpoint deadline in milliseconds', '2000')
     .addHelpText(
       'after',
       `
+Besides etcd's state today, doctor runs the reboot schedule check on the config's nodes (as \`lifeboat check\`),
+looks for a verified backup within maintenance.requireVerifiedBackupWithin (default: 2 backup intervals, at least
+24h) in every backups.to destination, and warns when every destination is a local directory on an etcd member.
+
 Examples:
   lifeboat doctor --endpoints https://10.0.0.11:2379 --cacert ca.crt --cert client.crt --key client.key
   lifeboat -c lab/lifeboat.yaml doctor --json
 
-Exit codes: 0 healthy, 1 degraded, 3 quorum lost or unreachable.`,
+Exit codes: 0 healthy, 1 degraded or any ERROR finding (schedule, no verified backup), 3 quorum lost or
+unreachable.`,
     )
     .action(
       action<{ timeout: string }>(async (ctx, opts) => {
-        const timeout = parseTimeout(opts.timeout);
-        const config = ctx.config();
-        const maxRaftLag = config?.config.maintenance?.maxRaftLag;
-        const d = await diagnoseAndPlan({ target: ctx.etcdTarget(), config, probeTimeoutMs: timeout, maxRaftLag });
-        if (ctx.out.json) ctx.out.printJson(d);
-        else ctx.out.print(renderDiagnosis(d, ctx.out.color));
-        return EXIT_BY_STATE[d.state];
+        // The only clock read of doctor: the use case gets time as a parameter.
+        const report = await runDoctor(ctx, parseTimeout(opts.timeout), Date.now());
+        if (ctx.out.json) ctx.out.printJson(report);
+        else ctx.out.print(renderDiagnosis(report, ctx.out.color));
+        return report.exitCode;
       }),
     );
 }

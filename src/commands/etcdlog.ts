@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import type { EtcdConnectionOptions } from '../adapters/etcd/connection.js';
-import { type FollowEvent, Follower } from '../adapters/etcdlog/follower.js';
-import { chainWindows, restoreToPoint } from '../adapters/etcdlog/restore.js';
 import { BrokenLogError } from '../adapters/etcdlog/store.js';
 import { KeyspaceReader } from '../adapters/snapshot/keyspace.js';
 import { decryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { ByteTransform } from '../adapters/snapshot/stream.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
+import { type FollowEvent, Follower } from '../app/etcdlog/follow.js';
+import { chainWindows, restoreToPoint } from '../app/etcdlog/restore.js';
 import { probeWithDiscovery } from '../app/probe.js';
 import { connectionOptions } from '../app/settings.js';
 import type { BackupManifest } from '../domain/backup/manifest.js';
@@ -24,23 +24,32 @@ export interface FollowSetup {
   encryption?: { encrypt: ByteTransform };
   identity?: string;
   followEvery?: string;
+  sealEvery?: string;
   snapshot: (signal: AbortSignal) => Promise<BackupManifest>;
 }
 
 /** The durability cadence from the flag, else backups.etcd.followEvery, else 1 s. */
-export function logPolicy(ctx: CommandContext, flag: string | undefined): LogPolicy {
+export function logPolicy(ctx: CommandContext, flag: string | undefined, sealFlag?: string): LogPolicy {
   const text = flag ?? ctx.config()?.config.backups?.etcd?.followEvery;
-  if (text === undefined) return DEFAULT_LOG_POLICY;
-  const ms = parseDuration(text);
-  if (!ms || ms < 50 || ms > 60_000) {
-    throw new UserError(`--follow-every needs a duration between 50ms and 1m, got "${text}"`);
+  const policy = { ...DEFAULT_LOG_POLICY };
+  if (text !== undefined) {
+    const ms = parseDuration(text);
+    if (!ms || ms < 50 || ms > 60_000) {
+      throw new UserError(`--follow-every needs a duration between 50ms and 1m, got "${text}"`);
+    }
+    policy.durableEveryMs = ms;
   }
-  return { ...DEFAULT_LOG_POLICY, durableEveryMs: ms };
+  if (sealFlag !== undefined) {
+    const ms = parseDuration(sealFlag);
+    if (!ms) throw new UserError(`--seal-every needs a duration, got "${sealFlag}"`);
+    policy.sealAfterMs = ms;
+  }
+  return policy;
 }
 
 /** Runs the follower until SIGINT/SIGTERM: one line per event (JSON lines with --json). */
 export async function followCommand(ctx: CommandContext, setup: FollowSetup): Promise<number> {
-  const policy = logPolicy(ctx, setup.followEvery);
+  const policy = logPolicy(ctx, setup.followEvery, setup.sealEvery);
   const target = ctx.etcdTarget();
   const probes = await probeWithDiscovery(target, 3000);
   const endpoints = [...new Set([...probes.filter((p) => p.status).map((p) => p.endpoint), ...target.endpoints])];

@@ -1,9 +1,11 @@
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { openExecutor } from '../adapters/executors/open.js';
 import { writeRunbook } from '../adapters/executors/runbook.js';
 import type { RunbookExecutor } from '../adapters/executors/types.js';
-import { assessRecovery, backupTargetsOf } from '../app/recover/assess.js';
+import { IDENTITY_ENV } from '../adapters/snapshot/setup.js';
+import { assessRecovery } from '../app/recover/assess.js';
 import { runInteractive } from '../app/recover/runner.js';
 import { connectionOptions } from '../app/settings.js';
 import {
@@ -23,6 +25,7 @@ interface RecoverOpts {
   yes?: boolean;
   force?: boolean;
   snapshot?: string;
+  identity?: string;
   runbook?: string;
   fresh?: boolean;
   timeout: string;
@@ -39,7 +42,8 @@ export function registerRecover(program: Command): void {
     .addOption(new Option('--plan <plan>', 'which recovery').choices(['auto', ...PLAN_NAMES]).default('auto'))
     .option('--yes', 'run the plan (without --yes: print it and exit 0)')
     .option('--force', 'stop old members that still run instead of refusing (survivor, snapshot)')
-    .option('--snapshot <file>', 'snapshot to restore (default: newest verified backup in backups.to)')
+    .option('--snapshot <file>', 'snapshot to restore (default: newest verified backup in any of backups.to)')
+    .option('--identity <file>', `age identity for encrypted snapshots (default: $${IDENTITY_ENV})`)
     .option('--runbook <dir>', 'write one shell script per node (systemd, kubeadm, k3s executors)')
     .option('--lost <members>', 'members whose disk is gone, comma-separated (for executors that cannot look)')
     .option('--fresh', 'ignore an unfinished recovery journal and plan from the cluster as it is now')
@@ -57,6 +61,9 @@ Plans, safest first (--plan auto picks the first that applies):
   survivor  quorum lost: --force-new-cluster on the freshest member,
             then re-add the others one by one                            loses what it had not applied
   snapshot  no usable member: restore one snapshot on every member       loses changes after the snapshot
+The snapshot plan takes the newest snapshot whose restore drill passed from any store in backups.to (directories,
+NFS, S3; age-encrypted ones with --identity), and checks it as verify does (trailer, sha256 and size against its
+manifest, revision) before anything stops; a snapshot of another cluster is refused unless --force.
 The lab executor runs the plan; systemd, kubeadm and k3s get a per-node runbook. An interrupted recovery
 continues where it stopped when run again (the journal is in the lab dir).
 
@@ -76,7 +83,14 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
     choice: opts.plan,
     force: Boolean(opts.force),
     snapshotFile: opts.snapshot && resolve(opts.snapshot),
-    backupTargets: backupTargetsOf(config),
+    backupTargets: config?.config.backups?.to,
+    loaded: config,
+    identity: opts.identity,
+    // A fetched or decrypted snapshot must outlive this run: an interrupted recovery resumes from the same file.
+    workDir:
+      'journalPath' in executor
+        ? join(dirname(executor.journalPath), 'recover-snapshots')
+        : (opts.runbook ?? join(tmpdir(), 'lifeboat-recover')),
     fresh: Boolean(opts.fresh),
     lost: opts.lost?.split(',').map((n) => n.trim()),
     probeTimeoutMs: parseTimeout(opts.timeout),

@@ -125,9 +125,12 @@ export function yamlInline(value: unknown): string {
   }
   if (typeof value === 'string') {
     // Plain when YAML reads it back as the same string; quoted otherwise (`0 4 * * 1`, `true`, `10:00`...).
-    return /^[A-Za-z/.][A-Za-z0-9_./@+-]*$/.test(value) && !/^(true|false|yes|no|null|on|off)$/i.test(value)
-      ? value
-      : JSON.stringify(value);
+    const plain =
+      /^[A-Za-z0-9/.][A-Za-z0-9_./@+-]*$/.test(value) &&
+      !/^(true|false|yes|no|null|on|off|~)$/i.test(value) &&
+      !/^[-+]?(\.?[0-9][0-9_]*\.?[0-9_]*([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+|\.inf|\.nan)$/i.test(value) &&
+      !/^\.\.?$/.test(value);
+    return plain ? value : JSON.stringify(value);
   }
   return String(value);
 }

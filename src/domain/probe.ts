@@ -12,6 +12,10 @@ export interface MemberEntry {
 
 export interface MemberStatus {
   memberId: string;
+  /** Cluster id from the response header (decimal string); recover compares it with a snapshot's manifest. */
+  clusterId?: string;
+  /** Store revision of this member (response header). */
+  revision?: number;
   leaderId: string; // '0' when the member knows no leader
   version: string;
   dbSize: number;

@@ -1,5 +1,5 @@
-import type { FollowEvent } from '../adapters/etcdlog/follower.js';
-import type { ChainInfo, PointRestoreResult } from '../adapters/etcdlog/restore.js';
+import type { FollowEvent } from '../app/etcdlog/follow.js';
+import type { ChainInfo, PointRestoreResult } from '../app/etcdlog/restore.js';
 import { formatBytes } from '../domain/units.js';
 import { renderTable } from './table.js';
 

@@ -11,14 +11,22 @@ export interface CliResult {
 
 const BIN = resolve(import.meta.dirname, '../../bin/lifeboat.js');
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
 /** Run the real compiled CLI as a subprocess (built by test/global-setup.ts). */
-export function runCli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runProgram(process.execPath, [BIN, ...args], opts);
+}
+
+/** Run a program (the single-file executable, say) as runCli runs the CLI: NO_COLOR, output collected, a deadline. */
+export function runProgram(command: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -63,3 +63,34 @@ describe('docs/CONFIG.md, generated from the schema', () => {
     expect(readme).toContain('docs/CONFIG.md');
   });
 });
+
+describe('yamlInline', () => {
+  it('writes strings plain only where YAML reads them back as the same string', () => {
+    const samples = [
+      '1h',
+      '10m',
+      '24h',
+      '0 4 * * 1',
+      '1.0',
+      '10',
+      '1e3',
+      '0x1f',
+      'true',
+      'No',
+      'null',
+      '~',
+      '.',
+      '..',
+      '/etc/x',
+      'a: b',
+      '',
+      '03:00',
+      '-1',
+      '.5',
+      'age1abc',
+    ];
+    for (const s of samples) expect(parse(`x: ${yamlInline(s)}`).x, s).toBe(s);
+    expect(yamlInline('1h')).toBe('1h');
+    expect(yamlInline('/etc/kubernetes/pki/etcd/ca.crt')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
+  });
+});

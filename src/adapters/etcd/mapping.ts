@@ -49,6 +49,8 @@ export function toStatus(raw: RawStatus): MemberStatus {
     isLearner: Boolean(raw.isLearner),
     errors: [...(raw.errors ?? [])],
   };
+  if (raw.header?.cluster_id !== undefined) status.clusterId = String(raw.header.cluster_id);
+  if (raw.header?.revision !== undefined) status.revision = toNumber(raw.header.revision);
   // Both are 0 only when the server predates 3.4 and left the field out: report "unknown", not zero.
   if (raw.raftAppliedIndex && raw.raftAppliedIndex !== '0') status.raftAppliedIndex = toNumber(raw.raftAppliedIndex);
   if (raw.dbSizeInUse && raw.dbSizeInUse !== '0') status.dbSizeInUse = toNumber(raw.dbSizeInUse);

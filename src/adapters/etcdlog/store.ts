@@ -89,6 +89,8 @@ export class BrokenLogError extends Error {
  * Reads a chain's objects in order, checking each one's trailer and its link to the one before. Yields decoded
  * objects; throws BrokenLogError at the first object that does not check out, and at the layout's own problem (a
  * missing range) once the objects before it are read. `until`: stop after the object that holds this revision.
+ * A running follower may seal its open chunks while we read: a chunk gone meanwhile is replaced by the sealed
+ * segment that covers it (it chains to the last sealed segment before the chunks), and reading goes on after it.
  */
 export async function* readChain(
   store: BackupStore,
@@ -98,32 +100,61 @@ export async function* readChain(
   // Starting in the middle (a follower's restart): the first object's own `prev` is taken as given.
   const from = opts.fromObject ?? 0;
   let prev: string | undefined = from > 0 ? undefined : GENESIS_HASH;
-  for (const object of layout.objects.slice(from)) {
-    if (object.encrypted && !opts.decrypt) {
-      throw new BrokenLogError(`${object.name} is age-encrypted: give --identity or $LIFEBOAT_AGE_IDENTITY`);
-    }
-    let bytes: Buffer | undefined;
-    try {
-      bytes = await store.readSmall(object.name);
-    } catch (err) {
-      throw new BrokenLogError(`${object.name}: cannot read (${errorMessage(err)})`);
+  let sealedPrev = prev;
+  let last = from > 0 ? layout.objects[from]!.first - 1 : layout.baseRevision;
+  let current = layout;
+  let objects = layout.objects.slice(from);
+  const stop = () => opts.until !== undefined && last >= opts.until;
+  for (let i = 0; i < objects.length && !stop(); i++) {
+    let object = objects[i]!;
+    let bytes = await readObject(store, object, opts.decrypt);
+    let expected = prev;
+    if (!bytes && object.kind === 'chunk') {
+      current = await relist(store, layout);
+      const seg = current.objects.find((o) => o.kind === 'segment' && o.first <= last + 1 && o.last > last);
+      if (seg) {
+        object = seg;
+        expected = sealedPrev;
+        bytes = await readObject(store, seg, opts.decrypt);
+        objects = [seg, ...current.objects.filter((o) => o.first > seg.last)];
+        i = 0;
+      }
     }
     if (!bytes) throw new BrokenLogError(`${object.name}: gone while reading`);
-    let plain: Buffer;
-    try {
-      plain = object.encrypted ? await transformBytes(bytes, opts.decrypt) : bytes;
-    } catch (err) {
-      throw new BrokenLogError(`${object.name}: ${errorMessage(err)}`);
-    }
-    const decoded = decodeSegment(plain);
-    const problem = checkLink(object, decoded, prev ?? ('error' in decoded ? '' : decoded.header.prev));
+    const decoded = decodeSegment(bytes);
+    const problem = checkLink(object, decoded, expected ?? ('error' in decoded ? '' : decoded.header.prev));
     if (problem) throw new BrokenLogError(`chain ${layout.chain}: ${problem}`);
     const ok = decoded as DecodedSegment;
     prev = ok.hash;
-    yield { object, decoded: ok };
-    if (opts.until !== undefined && object.last >= opts.until) return;
+    if (object.kind === 'segment') sealedPrev = ok.hash;
+    const fresh = ok.groups[0]!.revision > last ? ok : { ...ok, groups: ok.groups.filter((g) => g.revision > last) };
+    last = object.last;
+    yield { object, decoded: fresh };
   }
-  if (layout.problem && (opts.until === undefined || opts.until > layout.lastRevision)) {
-    throw new BrokenLogError(`chain ${layout.chain}: ${layout.problem}`);
+  if (!stop() && current.problem && current.lastRevision <= last) {
+    throw new BrokenLogError(`chain ${layout.chain}: ${current.problem}`);
   }
+}
+
+async function readObject(store: BackupStore, object: LogObjectName, decrypt: ByteTransform | undefined) {
+  if (object.encrypted && !decrypt) {
+    throw new BrokenLogError(`${object.name} is age-encrypted: give --identity or $LIFEBOAT_AGE_IDENTITY`);
+  }
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await store.readSmall(object.name);
+  } catch (err) {
+    throw new BrokenLogError(`${object.name}: cannot read (${errorMessage(err)})`);
+  }
+  if (!bytes || !object.encrypted) return bytes;
+  try {
+    return await transformBytes(bytes, decrypt);
+  } catch (err) {
+    throw new BrokenLogError(`${object.name}: ${errorMessage(err)}`);
+  }
+}
+
+async function relist(store: BackupStore, layout: ChainLayout): Promise<ChainLayout> {
+  const names = (await store.list(`${LOG_PREFIX}${layout.chain}/`)).flatMap((o) => parseLogObjectName(o) ?? []);
+  return chainLayout(layout.chain, layout.baseRevision, names);
 }

@@ -2,11 +2,19 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorMember } from '../../domain/recover/members.js';
 import type { ExecutablePlan, PlanStep } from '../../domain/recover/types.js';
+import { errorMessage } from '../../errors.js';
 import { hasData, lastLogMessage, memberServes, runningPid, waitForMembers } from '../lab/members.js';
-import { keepCopy, runningArgs, startLabMember, stopLabMember, swapDataDir } from '../lab/recover-support.js';
+import {
+  keepCopy,
+  moveDataAside,
+  runningArgs,
+  startLabMember,
+  stopLabMember,
+  swapDataDir,
+} from '../lab/recover-support.js';
 import { type LabMemberState, type LabState, writeFileAtomic, writeLabState } from '../lab/state.js';
+import { restoreSnapshot } from '../verify/restore.js';
 import { ClusterOps, FatalStepError } from './cluster-ops.js';
-import { restoreInto } from './snapshot-file.js';
 import type { StepExecutor, StepOutcome } from './types.js';
 
 export const LAB_JOURNAL = 'recover-journal.json';
@@ -42,11 +50,14 @@ export class LabExecutor implements StepExecutor {
     });
   }
 
-  async run(step: PlanStep, _plan: ExecutablePlan): Promise<StepOutcome> {
+  async run(step: PlanStep, plan: ExecutablePlan): Promise<StepOutcome> {
     const ran = (detail?: string): StepOutcome => ({ skipped: false, ...(detail ? { detail } : {}) });
     const skip = (detail: string): StepOutcome => ({ skipped: true, detail });
     switch (step.kind) {
       case 'ensure-stopped': {
+        // A snapshot plan restores every member's new data dir before it stops anything: a snapshot etcd's restore
+        // rejects then fails here, with every member still as it was.
+        const staged = await this.stageRestores(plan);
         const stopped: string[] = [];
         for (const name of step.members) {
           const m = this.member(name);
@@ -61,7 +72,10 @@ export class LabExecutor implements StepExecutor {
           stopped.push(name);
         }
         this.save();
-        return stopped.length ? ran(`stopped ${stopped.join(', ')}`) : skip('none was running');
+        const prepared = staged.length ? `restored ${staged.join(', ')} beside the old data; ` : '';
+        return stopped.length || staged.length
+          ? ran(`${prepared}${stopped.length ? `stopped ${stopped.join(', ')}` : 'none was running'}`)
+          : skip('none was running');
       }
       case 'start': {
         const m = this.member(step.member);
@@ -107,9 +121,8 @@ export class LabExecutor implements StepExecutor {
       case 'wipe': {
         const m = this.member(step.member);
         if (runningPid(m) !== undefined) throw new FatalStepError(`refusing to wipe ${m.name}: it is running`);
-        if (!existsSync(m.dataDir)) return skip('no data dir');
-        rmSync(m.dataDir, { recursive: true, force: true });
-        return ran();
+        const aside = moveDataAside(m);
+        return aside ? ran(`old data moved to ${aside}`) : skip('no data dir');
       }
       case 'join': {
         const m = this.member(step.member);
@@ -126,20 +139,10 @@ export class LabExecutor implements StepExecutor {
         if (runningPid(m) !== undefined) throw new FatalStepError(`refusing to restore over ${m.name}: it is running`);
         const marker = `${m.dataDir}.restored.json`;
         if (hasData(m) && existsSync(marker) && readMarker(marker) === step.token) return skip('already restored');
-        const fresh = `${m.dataDir}.restoring`;
-        rmSync(fresh, { recursive: true, force: true });
-        const { initialCluster, token, bumpRevision } = step;
-        await restoreInto(step.file, {
-          dataDir: fresh,
-          name: m.name,
-          peerUrl: m.peerUrl,
-          initialCluster,
-          token,
-          bumpRevision,
-        });
-        swapDataDir(m, fresh);
+        const fresh = await this.stage(step);
+        const aside = swapDataDir(m, fresh);
         writeFileAtomic(marker, `${JSON.stringify({ token: step.token, file: step.file })}\n`);
-        return ran();
+        return ran(aside ? `old data moved to ${aside}` : undefined);
       }
       case 'start-all': {
         this.lab.token = step.token;
@@ -149,6 +152,45 @@ export class LabExecutor implements StepExecutor {
         return started.length ? ran(`started ${started.map((m) => m.name).join(', ')}`) : skip('all running');
       }
     }
+  }
+
+  /** Every restore step of the plan, each into DATA.restoring (nothing running is touched). */
+  private async stageRestores(plan: ExecutablePlan): Promise<string[]> {
+    const staged: string[] = [];
+    for (const s of plan.steps) {
+      if (s.kind !== 'restore') continue;
+      const m = this.member(s.member);
+      const marker = `${m.dataDir}.restored.json`;
+      if (hasData(m) && existsSync(marker) && readMarker(marker) === s.token) continue;
+      try {
+        await this.stage(s);
+      } catch (err) {
+        throw new FatalStepError(`nothing was stopped: ${errorMessage(err)}`);
+      }
+      staged.push(m.name);
+    }
+    return staged;
+  }
+
+  /** DATA.restoring holding this step's restore (reused when a marker says it is this token's). */
+  private async stage(step: Extract<PlanStep, { kind: 'restore' }>): Promise<string> {
+    const m = this.member(step.member);
+    const fresh = `${m.dataDir}.restoring`;
+    const marker = `${fresh}.json`;
+    if (existsSync(join(fresh, 'member')) && readMarker(marker) === step.token) return fresh;
+    rmSync(fresh, { recursive: true, force: true }); // our own half-made restore, never etcd's live data
+    rmSync(marker, { force: true });
+    const { initialCluster, token, bumpRevision } = step;
+    await restoreSnapshot(step.file, {
+      dataDir: fresh,
+      name: m.name,
+      peerUrl: m.peerUrl,
+      initialCluster,
+      token,
+      bumpRevision,
+    });
+    writeFileAtomic(marker, `${JSON.stringify({ token: step.token, file: step.file })}\n`);
+    return fresh;
   }
 
   private get grace(): number {

@@ -100,10 +100,10 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
       return [`lb_wait 3600 ${q(`${step.member} to be promoted`)} lb_promote ${url(step.via)} ${q(step.peerUrl)}`];
     case 'restore':
       return [
-        'lb_stop_etcd',
         `[ -r ${q(step.file)} ] || { echo ${q(`copy the snapshot to ${step.file} on this node first`)} >&2; exit 1; }`,
-        'lb_move_data_aside',
         `lb_restore ${q(step.file)} ${q(step.member)} ${q(m(step.member).peerUrl)} ${q(step.initialCluster)} ${q(step.token)}${step.bumpRevision ? ` ${step.bumpRevision}` : ''}`,
+        'lb_stop_etcd',
+        'lb_swap_in',
       ];
   }
 }

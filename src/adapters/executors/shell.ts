@@ -57,14 +57,17 @@ export function commonPrelude(o: PreludeOptions): string[] {
     '  if [ -d "$LB_DATA" ] && [ -n "$(ls -A "$LB_DATA")" ]; then mv "$LB_DATA" "$LB_DATA.lifeboat-old-$(date +%s)"; fi',
     '  mkdir -p "$LB_DATA" && chmod 700 "$LB_DATA"',
     '}',
-    '# lb_restore FILE NAME PEER_URL INITIAL_CLUSTER TOKEN [BUMP]: etcdutl on 3.5+, etcdctl on 3.4.',
+    '# lb_restore FILE NAME PEER_URL INITIAL_CLUSTER TOKEN [BUMP]: etcdutl on 3.5+, etcdctl on 3.4. Restores into',
+    '# $LB_DATA.restoring while etcd still runs: a snapshot the tool rejects fails here, before anything is stopped.',
     'lb_restore() {',
     '  local tool=(etcdutl) extra=(); command -v etcdutl >/dev/null || tool=(env ETCDCTL_API=3 etcdctl)',
     '  if [ -n "${6:-}" ]; then extra=(--bump-revision="$6" --mark-compacted); fi',
-    '  rmdir "$LB_DATA" 2>/dev/null || true',
-    '  "${tool[@]}" snapshot restore "$1" --data-dir="$LB_DATA" --name="$2" --initial-advertise-peer-urls="$3" \\',
+    '  rm -rf "$LB_DATA.restoring"',
+    '  "${tool[@]}" snapshot restore "$1" --data-dir="$LB_DATA.restoring" --name="$2" --initial-advertise-peer-urls="$3" \\',
     '    --initial-cluster="$4" --initial-cluster-token="$5" "${extra[@]}"',
     '}',
+    '# lb_swap_in: the old data dir moved aside (never deleted), the restored one in its place.',
+    'lb_swap_in() { lb_move_data_aside && rmdir "$LB_DATA" && mv "$LB_DATA.restoring" "$LB_DATA"; }',
   ];
 }
 

@@ -3,9 +3,9 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage } from '../../errors.js';
-import { packagePath } from '../../package-root.js';
+import { lifeboatCommand } from '../../package-root.js';
 import { EtcdEndpointClient } from '../etcd/client.js';
-import { inspectSnapshot } from '../executors/snapshot-file.js';
+import { snapshotStatus } from '../verify/restore.js';
 
 /**
  * The drill's verified backup, taken the way a user would: `lifeboat backup etcd` then `lifeboat verify --latest`
@@ -22,11 +22,10 @@ export interface DrillBackup {
   problem?: string;
 }
 
-const BIN = packagePath('bin', 'lifeboat.js');
-
 function cli(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const self = lifeboatCommand();
+    const child = spawn(self.command, [...self.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -45,7 +44,8 @@ export async function takeDrillBackup(endpoint: string, dir: string): Promise<Dr
   const store = join(dir, 'backups');
   mkdirSync(store, { recursive: true });
   let problem: string | undefined;
-  if (existsSync(BIN)) {
+  const self = lifeboatCommand();
+  if (existsSync(self.args[0] ?? self.command)) {
     const backup = await cli(['--endpoints', endpoint, '--json', 'backup', 'etcd', '--to', store], 300_000);
     if (backup.code === 0) {
       const doc = JSON.parse(backup.stdout) as { location: string; revision: number };
@@ -53,7 +53,7 @@ export async function takeDrillBackup(endpoint: string, dir: string): Promise<Dr
       const verified = verify.code === 0 && (JSON.parse(verify.stdout) as { ok?: boolean }).ok === true;
       return {
         file: doc.location,
-        revision: (await inspectSnapshot(doc.location)).revision,
+        revision: (await snapshotStatus(doc.location)).revision,
         verified,
         how: 'lifeboat backup etcd + lifeboat verify',
         seconds: (Date.now() - started) / 1000,
@@ -74,7 +74,7 @@ export async function takeDrillBackup(endpoint: string, dir: string): Promise<Dr
   } finally {
     client.close();
   }
-  const info = await inspectSnapshot(file);
+  const info = await snapshotStatus(file);
   return {
     file,
     revision: info.revision,

@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnEtcd } from '../proc/etcd-process.js';
 import { processArgs } from '../proc/find.js';
@@ -64,8 +64,22 @@ export function keepCopy(m: LabMemberState): string {
   return copy;
 }
 
-/** Replace a member's data dir with `fresh` (a restored one); the old dir is removed. */
-export function swapDataDir(m: LabMemberState, fresh: string): void {
-  rmSync(m.dataDir, { recursive: true, force: true });
+/**
+ * Moves a member's data dir aside to DATA.lifeboat-old-<epoch> (as the runbooks' lb_move_data_aside does): recovery
+ * never deletes etcd data, the user does once the cluster is back. Returns where it went, or undefined when there was
+ * nothing to move.
+ */
+export function moveDataAside(m: LabMemberState, now = Date.now()): string | undefined {
+  if (!existsSync(m.dataDir)) return undefined;
+  let aside = `${m.dataDir}.lifeboat-old-${Math.floor(now / 1000)}`;
+  for (let i = 1; existsSync(aside); i++) aside = `${m.dataDir}.lifeboat-old-${Math.floor(now / 1000)}-${i}`;
+  renameSync(m.dataDir, aside);
+  return aside;
+}
+
+/** Replace a member's data dir with `fresh` (a restored one); the old dir is moved aside, not removed. */
+export function swapDataDir(m: LabMemberState, fresh: string): string | undefined {
+  const aside = moveDataAside(m);
   renameSync(fresh, m.dataDir);
+  return aside;
 }

@@ -28,7 +28,7 @@ const READ_CHUNK = 256 * 1024;
 export async function prepareSnapshot(
   store: BackupStore,
   name: string,
-  scratch: Scratch,
+  scratch: Pick<Scratch, 'path'>,
   opts: { decrypt?: ByteTransform; signal?: AbortSignal } = {},
 ): Promise<PreparedSnapshot> {
   const checker = new SnapshotChecker();

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { RestoreTool } from '../../domain/recover/types.js';
 import { which } from '../proc/which.js';
 
 /**
@@ -17,12 +18,31 @@ export interface RestoreTarget {
   bumpRevision?: number | null;
 }
 
-export function restoreTool(): { command: string; env: NodeJS.ProcessEnv } | undefined {
+export interface InstalledTool {
+  tool: RestoreTool['tool'];
+  command: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The restore tool on this machine (the one home of that choice: verify, recover and drills all use it). */
+export function restoreTool(): InstalledTool | undefined {
   const etcdutl = which('etcdutl');
-  if (etcdutl) return { command: etcdutl, env: {} };
+  if (etcdutl) return { tool: 'etcdutl', command: etcdutl, env: {} };
   const etcdctl = which('etcdctl');
-  if (etcdctl) return { command: etcdctl, env: { ETCDCTL_API: '3' } };
+  if (etcdctl) return { tool: 'etcdctl', command: etcdctl, env: { ETCDCTL_API: '3' } };
   return undefined;
+}
+
+/** The tool and its version (decides --bump-revision), or undefined when neither is installed. */
+export function restoreToolVersion(): RestoreTool | undefined {
+  const found = restoreTool();
+  if (!found) return undefined;
+  const out = spawnSync(found.command, ['version'], {
+    env: { ...process.env, ...found.env },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return { tool: found.tool, version: /(\d+\.\d+\.\d+)/.exec(out.stdout ?? '')?.[1] ?? '0.0.0' };
 }
 
 export function restoreArgs(file: string, t: RestoreTarget): string[] {
@@ -40,27 +60,46 @@ export function restoreArgs(file: string, t: RestoreTarget): string[] {
 }
 
 /** Runs the restore; rejects with the tool's own error line ("Error: expected sha256 ...") when it fails. */
-export function restoreSnapshot(file: string, target: RestoreTarget, signal?: AbortSignal): Promise<void> {
+export async function restoreSnapshot(file: string, target: RestoreTarget, signal?: AbortSignal): Promise<void> {
+  await runTool('snapshot restore', restoreArgs(file, target), signal);
+}
+
+/** What a plaintext snapshot file holds, as etcd's own tool reads it (`snapshot status`). */
+export async function snapshotStatus(file: string, signal?: AbortSignal): Promise<{ revision: number; keys: number }> {
+  const text = await runTool('snapshot status', ['snapshot', 'status', file, '-w', 'json'], signal);
+  try {
+    const status = JSON.parse(text) as { revision: number; totalKey: number };
+    return { revision: status.revision, keys: status.totalKey };
+  } catch {
+    throw new Error(`snapshot status printed no JSON for ${file}`);
+  }
+}
+
+/** The restore tool with `args`; its stdout, or a rejection with the tool's own error line. */
+function runTool(what: string, args: string[], signal?: AbortSignal): Promise<string> {
   const tool = restoreTool();
-  if (!tool) return Promise.reject(new Error('neither etcdutl nor etcdctl is installed: cannot restore'));
-  const name = tool.command.split('/').pop();
+  if (!tool) return Promise.reject(new Error(`neither etcdutl nor etcdctl is installed: cannot run ${what}`));
   return new Promise((resolve, reject) => {
-    const child = spawn(tool.command, restoreArgs(file, target), {
+    const child = spawn(tool.command, args, {
       env: { ...process.env, ...tool.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       signal,
       killSignal: 'SIGKILL',
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-8192);
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) return resolve();
+      if (code === 0) return resolve(stdout);
       const lines = stderr.trim().split('\n');
       const line = lines.reverse().find((l) => /^Error:|error/i.test(l)) ?? lines[0] ?? `exit ${code}`;
-      reject(new Error(`${name} snapshot restore failed: ${line.replace(/^Error:\s*/, '').slice(0, 300)}`));
+      reject(new Error(`${tool.tool} ${what} failed: ${line.replace(/^Error:\s*/, '').slice(0, 300)}`));
     });
   });
 }

@@ -1,31 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { LoadedConfig } from '../../adapters/config-file.js';
-import { openExecutor } from '../../adapters/executors/open.js';
-import { inspectSnapshot, newestVerifiedLocal, restoreTool } from '../../adapters/executors/snapshot-file.js';
 import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/types.js';
+import { restoreToolVersion } from '../../adapters/verify/restore.js';
 import { type Diagnosis, diagnose } from '../../domain/diagnosis.js';
-import type { MemberEntry } from '../../domain/probe.js';
+import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
 import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
 import { mergeMembers } from '../../domain/recover/members.js';
-import { planRecovery, rankedPlans } from '../../domain/recover/plan.js';
+import { planRecovery } from '../../domain/recover/plan.js';
+import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
 import { probeWithDiscovery } from '../probe.js';
 import type { EtcdTarget } from '../settings.js';
 import { readJournal } from './runner.js';
+import { newestVerifiedSnapshot, snapshotFromFile } from './snapshots.js';
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
 export interface AssessRequest {
   target: EtcdTarget;
-  /** None: nothing sees the machines, so every missing member's disk is unknown. */
+  /** None: nothing sees the machines, so every missing member's disk is unknown (and the plans say so). */
   executor: StepExecutor | RunbookExecutor | undefined;
   choice: PlanChoice;
   force: boolean;
   snapshotFile?: string;
-  /** backups.to of the config: where the newest verified snapshot is looked for. */
+  /** backups.to of the config, as written: every store is searched for the newest verified snapshot. */
   backupTargets?: string[];
+  loaded?: LoadedConfig;
+  /** --identity FILE for age-encrypted snapshots (else $LIFEBOAT_AGE_IDENTITY). */
+  identity?: string;
+  /** Where a fetched or decrypted snapshot is kept until the restore has run. */
+  workDir: string;
   /** Ignore an unfinished journal and plan from the cluster as it is. */
   fresh: boolean;
   /** Members the user says lost their disk (runbook executors cannot look). */
@@ -36,12 +41,14 @@ export interface AssessRequest {
 
 export type Assessment =
   | { kind: 'resume'; journal: Journal }
-  | { kind: 'decision'; decision: PlanDecision; diagnosis: Diagnosis; input: RecoverInput };
+  | { kind: 'decision'; decision: PlanDecision; diagnosis: Diagnosis; input: RecoverInput; probes: EndpointProbe[] };
 
 export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   if (req.executor && 'journalPath' in req.executor && !req.fresh) {
     const journal = readJournal(req.executor.journalPath);
-    if (isUnfinished(journal)) return { kind: 'resume', journal };
+    // A journal whose steps all failed changed nothing: plan again from the cluster as it is (and check the snapshot
+    // again), rather than repeat a plan that failed until the user thinks of --fresh.
+    if (isUnfinished(journal) && Object.values(journal.steps).some((s) => s?.ok)) return { kind: 'resume', journal };
   }
   const probes = await probeWithDiscovery(req.target, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });
@@ -51,7 +58,7 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
   if (unknown?.length) throw new UserError(`--lost names no member: ${unknown.join(', ')}`);
-  const local = restoreTool();
+  const local = restoreToolVersion();
   const tool =
     req.executor && 'restoreTool' in req.executor && req.executor.restoreTool ? req.executor.restoreTool() : local;
   const input: RecoverInput = {
@@ -62,69 +69,54 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
     now: Date.now(),
     ...(tool ? { restoreTool: { tool: tool.tool, version: tool.version } } : {}),
   };
-  // Quorum lost or nothing answers: a snapshot is one of the plans, so look for one (doctor ranks it too).
-  if (
-    req.snapshotFile ||
-    req.choice === 'snapshot' ||
-    diagnosis.state === 'unreachable' ||
-    diagnosis.state === 'quorum-lost'
-  ) {
+  if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable') {
     const found = await findSnapshot(req);
-    if (found.info) input.snapshot = found.info;
+    if (found.info) {
+      // Proved before anything is planned on it: the snapshot belongs to this cluster (or --force says restore it
+      // anyway, with a warning in the plan), and how it compares with what the members still hold.
+      const statuses = probes.flatMap((p) => (p.status ? [p.status] : []));
+      const revisions = statuses.flatMap((s) => (s.revision === undefined ? [] : [s.revision]));
+      const fit = snapshotFit(
+        { revision: found.info.revision, clusterId: found.info.clusterId ?? null, clusterName: found.clusterName },
+        {
+          clusterIds: statuses.flatMap((s) => (s.clusterId ? [s.clusterId] : [])),
+          ...(revisions.length ? { revision: Math.max(...revisions) } : {}),
+          ...(req.loaded?.config.cluster?.name ? { name: req.loaded.config.cluster.name } : {}),
+        },
+        req.force,
+      );
+      if (fit.refuse) input.snapshotProblem = fit.refuse;
+      else input.snapshot = { ...found.info, warnings: fit.warnings };
+    }
     if (found.problem) input.snapshotProblem = found.problem;
   }
-  return { kind: 'decision', decision: planRecovery(input, req.choice), diagnosis, input };
+  return { kind: 'decision', decision: planRecovery(input, req.choice), diagnosis, input, probes };
 }
 
-async function findSnapshot(req: AssessRequest): Promise<{ info?: SnapshotInfo; problem?: string }> {
+async function findSnapshot(
+  req: AssessRequest,
+): Promise<{ info?: SnapshotInfo; clusterName?: string; problem?: string }> {
   if (req.snapshotFile) {
     try {
-      return { info: await inspectSnapshot(req.snapshotFile) };
+      const { info, manifest } = await snapshotFromFile(req.snapshotFile, {
+        identity: req.identity,
+        workDir: req.workDir,
+      });
+      return { info, ...(manifest?.clusterName ? { clusterName: manifest.clusterName } : {}) };
     } catch (err) {
+      if (err instanceof UserError) throw err;
       return { problem: `cannot use ${req.snapshotFile}: ${errorMessage(err)}` };
     }
   }
-  if (req.backupTargets?.length) return newestVerifiedLocal(req.backupTargets);
-  return { problem: 'no --snapshot FILE given and no backups.to in the config' };
-}
-
-/** backups.to of the config, local directories resolved against the config file: where snapshots are looked for. */
-export function backupTargetsOf(config: LoadedConfig | undefined): string[] | undefined {
-  return config?.config.backups?.to.map((t) => (t.includes('://') ? t : resolve(config.path, '..', t)));
-}
-
-/**
- * `doctor`: the diagnosis, its plans ranked by the one planner `recover` uses, with what the configured executor sees
- * of each machine (none configured: disks are unknown, and the plans say so) and the newest verified backup.
- */
-export async function diagnoseAndPlan(req: {
-  target: EtcdTarget;
-  config: LoadedConfig | undefined;
-  probeTimeoutMs: number;
-  maxRaftLag?: number;
-}): Promise<Diagnosis> {
-  const assessment = await assessRecovery({
-    target: req.target,
-    executor: executorIfConfigured(req.config),
-    choice: 'auto',
-    force: false,
-    backupTargets: backupTargetsOf(req.config),
-    fresh: true,
-    probeTimeoutMs: req.probeTimeoutMs,
-    maxRaftLag: req.maxRaftLag,
+  if (!req.backupTargets?.length) return { problem: 'no --snapshot FILE given and no backups.to in the config' };
+  const { found, tried } = await newestVerifiedSnapshot({
+    destinations: req.backupTargets,
+    loaded: req.loaded,
+    identity: req.identity,
+    workDir: req.workDir,
   });
-  if (assessment.kind !== 'decision') throw new Error('unreachable: a fresh assessment never resumes');
-  const { diagnosis, input } = assessment;
-  return { ...diagnosis, plans: diagnosis.state === 'healthy' ? [] : rankedPlans(input) };
-}
-
-/** The configured executor, when there is one that can look (a lab that is gone is no executor: disks unknown). */
-function executorIfConfigured(config: LoadedConfig | undefined): StepExecutor | RunbookExecutor | undefined {
-  if (!config?.config.etcd?.executor) return undefined;
-  try {
-    return openExecutor(config, {});
-  } catch (err) {
-    if (err instanceof UserError) return undefined;
-    throw err;
+  if (found) {
+    return { info: found.info, ...(found.manifest?.clusterName ? { clusterName: found.manifest.clusterName } : {}) };
   }
+  return { problem: `no usable verified snapshot in ${req.backupTargets.join(', ')} (${tried.join('; ')})` };
 }

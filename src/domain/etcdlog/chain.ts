@@ -82,6 +82,7 @@ export interface ChainManifest {
 
 export interface ChainLayout {
   chain: string;
+  baseRevision: number;
   /** The objects to read, in revision order: sealed segments, then the open segment's chunks. */
   objects: LogObjectName[];
   /** Chunks a sealed segment already covers (a seal that stopped before deleting them): not read, safe to delete. */
@@ -107,18 +108,18 @@ export function chainLayout(chain: string, baseRevision: number, names: LogObjec
   };
   for (const s of sealed) {
     const problem = follow(s);
-    if (problem) return { chain, objects, superseded: [], lastRevision: last, problem };
+    if (problem) return { chain, baseRevision, objects, superseded: [], lastRevision: last, problem };
     objects.push(s);
     last = s.last;
   }
   const superseded = chunks.filter((c) => c.last <= last);
   for (const c of chunks.filter((c) => c.last > last)) {
     const problem = follow(c);
-    if (problem) return { chain, objects, superseded, lastRevision: last, problem };
+    if (problem) return { chain, baseRevision, objects, superseded, lastRevision: last, problem };
     objects.push(c);
     last = c.last;
   }
-  return { chain, objects, superseded, lastRevision: last };
+  return { chain, baseRevision, objects, superseded, lastRevision: last };
 }
 
 function shortName(o: LogObjectName): string {

@@ -95,7 +95,7 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
     case 'snapshot':
       if (reachable.length >= quorum) return no('quorum holds: restoring a snapshot would throw away newer data');
       if (!input.snapshot) return no(input.snapshotProblem ?? 'no snapshot given (--snapshot FILE)');
-      return yes(`a snapshot at revision ${input.snapshot.revision} is available`);
+      return yes(input.snapshot.picked ?? `a snapshot at revision ${input.snapshot.revision} is available`);
   }
 }
 
@@ -225,6 +225,7 @@ function build(name: PlanName, input: RecoverInput, why: string): ExecutablePlan
     ];
     title = `Restore the snapshot at revision ${snap.revision} on every member`;
     dataLoss = snapshotLoss(snap, input.now);
+    notes.push(...(snap.warnings ?? []));
     if (snap.verified !== true) notes.push('this snapshot has no passed restore drill (lifeboat verify)');
     if (bump === null && input.restoreTool) {
       notes.push(

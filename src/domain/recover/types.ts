@@ -38,6 +38,14 @@ export interface SnapshotInfo {
   /** Latest restore drill passed (manifest); null: never verified or no manifest. */
   verified: boolean | null;
   size: number;
+  /** Where the snapshot was found (a store object: path or s3:// URL), when not the file itself. */
+  source?: string;
+  /** Cluster id its manifest records (decimal string); null when there is no manifest. */
+  clusterId?: string | null;
+  /** Which snapshot was picked and why, in one sentence (what was checked, what else was tried). */
+  picked?: string;
+  /** What the checks against the cluster found that the user must read before restoring (another cluster...). */
+  warnings?: string[];
 }
 
 export interface RestoreTool {

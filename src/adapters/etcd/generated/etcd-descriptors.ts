@@ -125,6 +125,11 @@ export const messages = {
     { name: 'succeeded', number: 2, type: 'bool' },
     { name: 'responses', number: 3, type: 'etcdserverpb.ResponseOp', repeated: true },
   ],
+  'etcdserverpb.CompactionRequest': [
+    { name: 'revision', number: 1, type: 'int64' },
+    { name: 'physical', number: 2, type: 'bool' },
+  ],
+  'etcdserverpb.CompactionResponse': [{ name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' }],
   'etcdserverpb.HashKVRequest': [{ name: 'revision', number: 1, type: 'int64' }],
   'etcdserverpb.HashKVResponse': [
     { name: 'header', number: 1, type: 'etcdserverpb.ResponseHeader' },
@@ -317,6 +322,13 @@ export const services = {
       path: '/etcdserverpb.KV/Txn',
       requestType: 'etcdserverpb.TxnRequest',
       responseType: 'etcdserverpb.TxnResponse',
+      requestStream: false,
+      responseStream: false,
+    },
+    Compact: {
+      path: '/etcdserverpb.KV/Compact',
+      requestType: 'etcdserverpb.CompactionRequest',
+      responseType: 'etcdserverpb.CompactionResponse',
       requestStream: false,
       responseStream: false,
     },

@@ -1,4 +1,17 @@
 import { basename, dirname, resolve } from 'node:path';
+import { EtcdConnection } from '../../adapters/etcd/connection.js';
+import { toNumber } from '../../adapters/etcd/mapping.js';
+import type { RawRangeResponse } from '../../adapters/etcd/proto.js';
+import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
+import { Replayer } from '../../adapters/etcdlog/replayer.js';
+import { BrokenLogError, listChains, readChain, type StoredChain } from '../../adapters/etcdlog/store.js';
+import { readCatalog } from '../../adapters/snapshot/catalog.js';
+import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
+import { LocalStore } from '../../adapters/store/local.js';
+import type { BackupStore } from '../../adapters/store/types.js';
+import { startRestoredMember } from '../../adapters/verify/drill.js';
+import { prepareSnapshot } from '../../adapters/verify/prepare.js';
+import { Scratch } from '../../adapters/verify/scratch.js';
 import { parseSnapshotName } from '../../domain/backup/naming.js';
 import { type ChainWindow, chainWindow } from '../../domain/etcdlog/chain.js';
 import { type KeyState, Keyspace, keyspaceDigest } from '../../domain/etcdlog/keyspace.js';
@@ -12,19 +25,6 @@ import {
 } from '../../domain/etcdlog/replay.js';
 import type { RevisionGroup } from '../../domain/etcdlog/segment.js';
 import { UserError } from '../../errors.js';
-import { EtcdConnection } from '../etcd/connection.js';
-import { toNumber } from '../etcd/mapping.js';
-import type { RawRangeResponse } from '../etcd/proto.js';
-import { rawSnapshot } from '../etcd/snapshot-stream.js';
-import { readCatalog } from '../snapshot/catalog.js';
-import { type ByteTransform, streamSnapshot } from '../snapshot/stream.js';
-import { LocalStore } from '../store/local.js';
-import type { BackupStore } from '../store/types.js';
-import { startRestoredMember } from '../verify/drill.js';
-import { prepareSnapshot } from '../verify/prepare.js';
-import { Scratch } from '../verify/scratch.js';
-import { Replayer } from './replayer.js';
-import { BrokenLogError, listChains, readChain, type StoredChain } from './store.js';
 
 /**
  * Point-in-time restore (ADR 010): the newest snapshot at or before the point, restored into a scratch etcd, the log
@@ -102,7 +102,12 @@ export async function restoreToPoint(req: PointRestoreRequest): Promise<PointRes
     throw new UserError(`no change log in ${req.store.location}`, 'run lifeboat backup etcd --follow');
   const revision = await resolvePoint(req, stored, infos);
   const sources = restoreSources(revision, snapshots, infos);
-  if (sources.length === 0) throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  if (sources.length === 0) {
+    // A chain that would reach the point but breaks before it: that is the news, not "nothing reaches it".
+    const broken = infos.find((c) => c.problem && c.fromRevision <= revision && c.toRevision < revision);
+    if (broken) throw new BrokenLogError(`chain ${broken.chain} cannot reach revision ${revision}: ${broken.problem}`);
+    throw new UserError(`no snapshot and chain reach revision ${revision}`, windowsHint(infos));
+  }
   let lastError: unknown;
   for (const source of sources) {
     const attempt = await restoreFrom(

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EtcdConnectionOptions } from '../../adapters/etcd/connection.js';
+import { WatchCompactedError, watchKeyspace } from '../../adapters/etcd/watch-stream.js';
+import { BrokenLogError, listChains, writeChainManifest } from '../../adapters/etcdlog/store.js';
+import { LogWriter } from '../../adapters/etcdlog/writer.js';
+import { KeyspaceReader } from '../../adapters/snapshot/keyspace.js';
+import type { ByteTransform } from '../../adapters/snapshot/stream.js';
+import type { BackupStore } from '../../adapters/store/types.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
 import type { ChainManifest, ChainReason } from '../../domain/etcdlog/chain.js';
 import { followLag, type LogPolicy } from '../../domain/etcdlog/replay.js';
 import { errorMessage } from '../../errors.js';
-import type { EtcdConnectionOptions } from '../etcd/connection.js';
-import { WatchCompactedError, watchKeyspace } from '../etcd/watch-stream.js';
-import { KeyspaceReader } from '../snapshot/keyspace.js';
-import type { ByteTransform } from '../snapshot/stream.js';
-import type { BackupStore } from '../store/types.js';
-import { BrokenLogError, listChains, writeChainManifest } from './store.js';
-import { LogWriter } from './writer.js';
 
 /**
  * `backup etcd --follow`: a verified full snapshot, then every revision after it into the change log (ADR 010),

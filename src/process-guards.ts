@@ -1,0 +1,21 @@
+/**
+ * What every way of starting the CLI (bin/lifeboat.js, the single-file executable) sets up before running a command.
+ */
+export function installProcessGuards(): void {
+  // A library that sets the TLS ServerName to an IP address (an S3 endpoint given by IP, say) makes Node print
+  // DEP0123 on every connection; it is noise to a user reading `doctor`. Every other warning still prints.
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string } | null)?.code : rest[1];
+    if (code === 'DEP0123') return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+
+  // `lifeboat status | head` closes the pipe early; that is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
