@@ -58,18 +58,18 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
   if (unknown?.length) throw new UserError(`--lost names no member: ${unknown.join(', ')}`);
-  const local = restoreToolVersion();
-  const tool =
-    req.executor && 'restoreTool' in req.executor && req.executor.restoreTool ? req.executor.restoreTool() : local;
   const input: RecoverInput = {
     state: diagnosis.state,
     members,
     force: req.force,
     newToken: `lifeboat-restore-${randomBytes(6).toString('hex')}`,
     now: Date.now(),
-    ...(tool ? { restoreTool: { tool: tool.tool, version: tool.version } } : {}),
   };
   if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable') {
+    // Only a snapshot restore depends on the tool's version (--bump-revision): ask it (a process spawn) only then.
+    const fromExecutor = req.executor && 'restoreTool' in req.executor ? req.executor.restoreTool?.() : undefined;
+    const tool = fromExecutor ?? restoreToolVersion();
+    if (tool) input.restoreTool = { tool: tool.tool, version: tool.version };
     const found = await findSnapshot(req);
     if (found.info) {
       // Proved before anything is planned on it: the snapshot belongs to this cluster (or --force says restore it
