@@ -92,6 +92,8 @@ export interface DoctorReport extends Diagnosis {
     maxAgeMs: number;
     hostIsEtcdMember: boolean;
     newestVerifiedAt: string | null;
+    /** How old the newest verified backup was at `now`. */
+    newestVerifiedAgeMs: number | null;
     destinations: Array<
       Omit<DestinationView, 'newestVerifiedAt'> & { offNode: boolean; newestVerifiedAt: string | null }
     >;
@@ -127,6 +129,7 @@ export async function withRootCauses(
       maxAgeMs: backups.maxAgeMs,
       hostIsEtcdMember: backups.hostIsEtcdMember,
       newestVerifiedAt: Number.isFinite(newest) ? new Date(newest).toISOString() : null,
+      newestVerifiedAgeMs: Number.isFinite(newest) ? now - newest : null,
       destinations: backups.destinations.map((x) => ({
         ...x,
         offNode: isOffNode(x, backups.hostIsEtcdMember),
