@@ -93,6 +93,8 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
         `quorum is lost and ${freshest(reachable)!.name} has the highest applied raft index of those answering`,
       );
     case 'snapshot':
+      if (input.members.length === 0)
+        return no('no member answers and the executor cannot list the members (which nodes get the snapshot?)');
       if (reachable.length >= quorum) return no('quorum holds: restoring a snapshot would throw away newer data');
       if (!input.snapshot) return no(input.snapshotProblem ?? 'no snapshot given (--snapshot FILE)');
       return yes(input.snapshot.picked ?? `a snapshot at revision ${input.snapshot.revision} is available`);
