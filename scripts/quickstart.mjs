@@ -22,8 +22,9 @@ const PACKAGES = [
   { command: 'qemu-aarch64', pkg: 'qemu-user' },
   { file: '/usr/aarch64-linux-gnu/lib/libc.so.6', pkg: 'libc6-arm64-cross' },
   { file: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', pkg: 'libstdc++6-arm64-cross' },
-  // Builds the Debian unstable root holding Oracle MySQL 9 for the MySQL tests (scripts/mysql-root.sh).
+  // The container image (scripts/build-image.sh) and the MySQL 9 test root (scripts/mysql-root.sh) use mmdebstrap.
   { command: 'mmdebstrap', pkg: 'mmdebstrap' },
+  { command: 'umoci', pkg: 'umoci' },
 ];
 const LAB_DIR = '.lab';
 

@@ -12,6 +12,8 @@ import { action, type CommandContext } from './context.js';
 
 interface VerifyOpts {
   latest?: boolean;
+  log?: boolean;
+  allChains?: boolean;
   to?: string;
   identity?: string;
   scratchDir?: string;
@@ -23,6 +25,8 @@ export function registerVerify(program: Command): void {
     .description('restore drill: restore an etcd snapshot into a throwaway member and compare it with its manifest')
     .argument('[file]', 'snapshot: a file path, or an object name in the backup store')
     .option('--latest', 'the newest snapshot in the backup store')
+    .option('--log', 'the change log instead: restore a random point of the newest chain and compare with the log')
+    .option('--all-chains', 'with --log: every chain, not just the newest')
     .option('--to <dest>', 'backup store: directory or s3://bucket/prefix (default: first of backups.to)')
     .option('--identity <file>', 'age identity file for encrypted snapshots (default: $LIFEBOAT_AGE_IDENTITY)')
     .option(
@@ -41,6 +45,7 @@ Examples:
   lifeboat -c lifeboat.yaml verify --latest
   lifeboat verify /mnt/nfs/lifeboat/etcd/2026-11-27T150905.123Z-home.db --json
   LIFEBOAT_AGE_IDENTITY=~/.age/lifeboat.key lifeboat verify --latest --to s3://bucket/lifeboat
+  lifeboat -c lifeboat.yaml verify --log          # point-in-time restore drill of the change log
 
 Exit codes: 0 the drill passed, 1 it failed, 2 bad input, 130 interrupted.`,
     )
@@ -48,6 +53,7 @@ Exit codes: 0 the drill passed, 1 it failed, 2 bad input, 130 interrupted.`,
 }
 
 async function verifyCommand(ctx: CommandContext, opts: VerifyOpts, args: string[]): Promise<number> {
+  if (opts.log) return verifyLogCommand(ctx, opts);
   const { store, name } = await resolveSnapshot(ctx, args[0], opts);
   const controller = new AbortController();
   const removeHandlers = onStopSignals(() => controller.abort());
@@ -108,4 +114,44 @@ async function resolveSnapshot(
   const newest = (await readCatalog(store)).entries[0];
   if (!newest) throw new UserError(`no etcd backups in ${store.location}`, 'take one with: lifeboat backup etcd');
   return { store, name: newest.name };
+}
+
+/** `verify --log`: one line per chain; exit 1 when any chain fails. */
+async function verifyLogCommand(ctx: CommandContext, opts: VerifyOpts): Promise<number> {
+  const store = await openDestination(opts.to, ctx.config());
+  const [{ verifyChains }, { decryptionFor }] = await Promise.all([
+    import('../app/etcdlog/restore.js'),
+    import('../adapters/snapshot/setup.js'),
+  ]);
+  const encrypted = (await store.list('etcd')).some((o) => o.name.endsWith('.age'));
+  const decrypt = encrypted ? await decryptionFor(opts.identity) : undefined;
+  const controller = new AbortController();
+  const removeHandlers = onStopSignals(() => controller.abort());
+  try {
+    const verdicts = await verifyChains({
+      store,
+      decrypt,
+      scratchDir: opts.scratchDir,
+      signal: controller.signal,
+      all: opts.allChains,
+    });
+    if (verdicts.length === 0) throw new UserError(`no change log in ${store.location}`, 'run backup etcd --follow');
+    if (ctx.out.json) ctx.out.printJson({ chains: verdicts });
+    else {
+      for (const v of verdicts) {
+        ctx.out.print(
+          v.ok
+            ? `OK ${v.chain}: revision ${v.revision} restored, ${v.keys} keys match the log (digest ${v.digest!.slice(0, 12)}), ${v.seconds.toFixed(1)}s`
+            : `FAILED ${v.chain}: ${v.problem}`,
+        );
+      }
+    }
+    return verdicts.every((v) => v.ok) ? 0 : 1;
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    ctx.out.warn('lifeboat: interrupted');
+    return 130;
+  } finally {
+    removeHandlers();
+  }
 }

@@ -240,6 +240,11 @@ describe('continuous etcd backup and point-in-time restore', () => {
         .split('\n')
         .filter((l) => l.trim() !== '');
 
+    const verifyLog = () => runCli(['verify', '--log', '--all-chains', '--to', storeDir], { timeoutMs: 120_000 });
+    let v = await verifyLog();
+    expect(v.stdout, v.stderr).toMatch(/^OK .*keys match the log/m);
+    expect(v.code).toBe(0);
+
     const altered = join(chainDir, objects[0]!);
     const original = readFileSync(altered);
     const flipped = Buffer.from(original);
@@ -249,6 +254,9 @@ describe('continuous etcd backup and point-in-time restore', () => {
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`${objects[0]}.*(altered|mismatch)`));
+    v = await verifyLog();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(new RegExp(`^FAILED ${chain.chain}: .*${objects[0]}`, 'm'));
 
     writeFileSync(altered, original);
     truncateSync(altered, original.length - 10);
