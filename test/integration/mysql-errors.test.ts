@@ -234,5 +234,5 @@ exit ${exit}
 
     writeFileSync(config, 'databases:\n  - { name: x, url: "mysql://u:pw@h/db" }\n');
     refused(await runCli(['-c', config, 'backup', 'mysql']), 2, /lifeboat\.yaml:2:.*refusing a password/);
-  }, 120_000);
+  }, 400_000);
 });
