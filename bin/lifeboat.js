@@ -12,6 +12,5 @@ require(join(bundle, 'code-cache.cjs')).enableCodeCache(bundle);
 const cli = require(join(bundle, 'lifeboat.cjs'));
 // Warnings that are noise to a user, and EPIPE when `lifeboat status | head` closes the pipe early.
 cli.installProcessGuards();
-cli.main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+// A handle left open (a socket to a frozen etcd member) must not keep a finished command alive.
+cli.main(process.argv).then(cli.exitWhenDone);

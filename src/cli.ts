@@ -6,7 +6,7 @@ import { errorMessage, UserError } from './errors.js';
 import { VERSION } from './version.js';
 
 // bin/lifeboat.js sets these up through the bundle, as src/sea.ts does for the single-file executable.
-export { installProcessGuards } from './process-guards.js';
+export { exitWhenDone, installProcessGuards } from './process-guards.js';
 
 type Registrar = (program: Command) => void;
 

@@ -19,3 +19,13 @@ export function installProcessGuards(): void {
     });
   }
 }
+
+/**
+ * A command is done when main returns. A handle something left open (a socket to a frozen etcd member, an HTTP
+ * agent) must not keep a one-shot run alive for ever, so scheduled runs pile up: exit anyway after a grace period.
+ * unref(): when nothing is left open, the process ends at once as usual.
+ */
+export function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 3000).unref();
+}

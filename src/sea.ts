@@ -4,9 +4,7 @@
  */
 import './sea-embed.js';
 import { main } from './cli.js';
-import { installProcessGuards } from './process-guards.js';
+import { exitWhenDone, installProcessGuards } from './process-guards.js';
 
 installProcessGuards();
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+main(process.argv).then(exitWhenDone);

@@ -7,7 +7,6 @@ import type { RunbookExecutor } from '../adapters/executors/types.js';
 import { IDENTITY_ENV } from '../adapters/snapshot/setup.js';
 import { assessRecovery } from '../app/recover/assess.js';
 import { runInteractive } from '../app/recover/runner.js';
-import { connectionOptions } from '../app/settings.js';
 import { type PointInTime, parsePoint } from '../domain/etcdlog/replay.js';
 import {
   describeBlockers,
@@ -83,8 +82,7 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
   const target = ctx.etcdTarget();
   const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
   const request = {
-    endpoints: target.endpoints,
-    connection: connectionOptions(target),
+    target,
     executor,
     choice: opts.plan,
     force: Boolean(opts.force),
@@ -157,7 +155,8 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
     if (!opts.yes && ctx.out.json) ctx.out.printJson(dryRunDocument(decision));
     say(describePlan(plan));
     if (blockers.length) ctx.out.warn(`lifeboat: ${describeBlockers(blockers, plan.name)}`);
-    if (!('run' in executor)) return runbook(executor, plan, opts, say);
+    // A refusal writes nothing: a runbook on disk would be run at 3 a.m. whatever this line said.
+    if (!('run' in executor)) return blockers.length ? 1 : runbook(executor, plan, opts, say);
     if (opts.runbook) ctx.out.warn('lifeboat: --runbook ignored: the lab executor runs the steps itself');
     if (!opts.yes) {
       if (!blockers.length) say('Nothing was changed. Run again with --yes to carry out this plan.');

@@ -19,7 +19,8 @@ export interface KeyDoc {
   example?: unknown;
 }
 
-const RETENTION = 'Grandfather-father-son retention (`lifeboat prune`, and `serve` after each backup).';
+const RETENTION =
+  'Grandfather-father-son retention (`lifeboat prune`, and `serve` after each backup). The newest backup and the newest verified one always survive; a policy whose rules are all 0 is refused.';
 
 export const CONFIG_DOCS: Record<string, KeyDoc> = {
   cluster: { text: 'What the cluster is called.' },
@@ -207,8 +208,13 @@ export const CONFIG_DOCS: Record<string, KeyDoc> = {
     example: true,
   },
   'backups.s3.credentialsFile': {
-    text: 'AWS-format credentials file (never the keys themselves in lifeboat.yaml).',
+    text: 'AWS-format credentials file (never the keys themselves in lifeboat.yaml); relative to this file.',
     example: '/etc/lifeboat/s3-credentials',
+  },
+  'backups.s3.timeout': {
+    text: 'Deadline for every S3 request (connecting, each upload part, each download) to make progress; a server that stops answering fails the run, named, instead of hanging it. Between 1s and 1h.',
+    default: '30s',
+    example: '1m',
   },
 
   maintenance: { text: 'Quorum-safe reboots by `lifeboat agent`, one etcd member at a time.' },

@@ -4,7 +4,15 @@ import { databasesSchema } from './mysql/config.js';
 import { parseCalendar } from './schedule/calendar.js';
 import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
-import { count, durationText, isHttpUrl, issuePath, nonEmptyString, retentionPolicy } from './validation.js';
+import {
+  boundedDuration,
+  count,
+  durationText,
+  isHttpUrl,
+  issuePath,
+  nonEmptyString,
+  retentionPolicy,
+} from './validation.js';
 
 /**
  * The lifeboat.yaml schema (every key explained in docs/CONFIG.md, from src/domain/config-docs.ts: a new key needs
@@ -188,6 +196,8 @@ const backupsSchema = v.strictObject({
       forcePathStyle: v.optional(v.boolean()),
       /** AWS-format credentials file (never the keys themselves in lifeboat.yaml). */
       credentialsFile: v.optional(nonEmptyString),
+      /** Deadline for each S3 request to make progress (connect, every part, every download); default 30s. */
+      timeout: v.optional(boundedDuration(1_000, 3_600_000)),
     }),
   ),
 });

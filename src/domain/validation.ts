@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { keepsNothing } from './retention.js';
 
 /**
@@ -60,6 +60,20 @@ export const durationText = v.pipe(
   v.string(),
   v.check((s) => parseDuration(s) !== undefined, 'not a duration (examples: 30s, 10m, 1h30m, 7d)'),
 );
+
+/** A duration between `min` and `max` milliseconds (deadlines, intervals: a value outside makes no sense). */
+export function boundedDuration(min: number, max: number) {
+  return v.pipe(
+    durationText,
+    v.check(
+      (s) => {
+        const ms = parseDuration(s)!;
+        return ms >= min && ms <= max;
+      },
+      `out of range: between ${formatDuration(min)} and ${formatDuration(max)}`,
+    ),
+  );
+}
 
 /** A number of backups, days, runs: a whole number, 0 or more. */
 export const count = v.pipe(v.number(), v.integer(), v.minValue(0));

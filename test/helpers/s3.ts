@@ -25,6 +25,8 @@ export interface TestS3 {
   env: NodeJS.ProcessEnv;
   /** A client of our own for assertions. */
   client: S3Client;
+  /** The s3rver process (fault tests freeze it with SIGSTOP). */
+  pid: number;
   /** Multipart uploads started and neither completed nor aborted, under `prefix`. */
   pendingUploads(prefix?: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -122,6 +124,7 @@ export async function startS3(bucket = 'lifeboat-test'): Promise<TestS3> {
     bucket,
     accessKeyId,
     secretAccessKey,
+    pid: child.pid!,
     env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: 'us-east-1' },
     client,
     async pendingUploads(prefix = '') {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/adapters/config-file.js';
+import { etcdPod, node } from '../fixtures/kube-api/cluster.js';
 import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
 /**
@@ -177,6 +179,29 @@ describe('lifeboat init on a simulated kubeadm control-plane host', () => {
     expect(json<{ state: string }>(doctor).state).toBe('healthy');
     const backup = await runCli(['-c', output, 'backup', 'etcd'], { timeoutMs: 120_000 });
     expect(backup.code, backup.stderr).toBe(0);
+  });
+
+  it('names nodes as Kubernetes does when the API answers, and adds its workers', async () => {
+    const kube = await startKubeApi();
+    try {
+      for (const [i, m] of cluster.members.entries()) {
+        kube.create(node(`node-${i + 1}`, `10.1.1.${i + 1}`, true));
+        kube.create(etcdPod(`node-${i + 1}`, `10.1.1.${i + 1}`, m.spec.name));
+      }
+      kube.create(node('w1', '10.1.2.1', false));
+      const out = join(root, 'with-kube.yaml');
+      const result = await runCli(['init', '--root', root, '-o', out, '--kubeconfig', kube.kubeconfig, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      const { config } = loadConfigFile(out);
+      expect(config.nodes?.map((n) => [n.name, n.roles, n.etcdMember])).toEqual([
+        ...cluster.members.map((m, i) => [`node-${i + 1}`, ['control-plane', 'etcd'], m.spec.name]),
+        ['w1', ['worker'], undefined],
+      ]);
+      // This host's reboot rules go to its own node.
+      expect(config.nodes?.[0]?.reboot).toHaveLength(2);
+    } finally {
+      await kube.close();
+    }
   });
 
   it('never replaces an existing file without --force', async () => {

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { parseDuration } from '../../domain/duration.js';
 import { UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
 import type { S3Options } from '../store/s3-client.js';
@@ -49,8 +50,12 @@ export async function openStoreAt(spec: string, loaded: LoadedConfig | undefined
 export function s3OptionsOf(loaded: LoadedConfig | undefined): S3Options | undefined {
   const s3 = loaded?.config.backups?.s3;
   if (!s3 || !loaded) return undefined;
-  const { credentialsFile, ...rest } = s3;
-  return { ...rest, ...(credentialsFile ? { credentialsFile: resolve(dirname(loaded.path), credentialsFile) } : {}) };
+  const { credentialsFile, timeout, ...rest } = s3;
+  return {
+    ...rest,
+    ...(credentialsFile ? { credentialsFile: resolve(dirname(loaded.path), credentialsFile) } : {}),
+    ...(timeout ? { timeoutMs: parseDuration(timeout) } : {}),
+  };
 }
 
 export interface Encryption {

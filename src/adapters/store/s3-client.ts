@@ -15,7 +15,15 @@ export interface S3Options {
   credentialsFile?: string;
   /** Environment to read (tests pass their own). Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Deadline of every S3 request, upload parts and downloads included: connecting, and each stretch without a byte
+   * moving. A server that stops answering fails the request (retried twice) instead of hanging the backup.
+   */
+  timeoutMs?: number;
 }
+
+/** Default S3 deadline: long enough for a slow link, short enough that a scheduled run fails before the next. */
+export const S3_TIMEOUT_MS = 30_000;
 
 export interface Credentials {
   accessKeyId: string;
@@ -44,6 +52,10 @@ export function makeS3Client(opts: S3Options = {}): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: Math.min(opts.timeoutMs ?? S3_TIMEOUT_MS, 10_000),
+      socketTimeout: opts.timeoutMs ?? S3_TIMEOUT_MS,
+    },
   });
 }
 
@@ -137,6 +149,7 @@ const EXPLAIN: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is the S3 endpoint right and up?)',
   ENOTFOUND: 'endpoint host name not found (DNS)',
   ETIMEDOUT: 'connection timed out',
+  TimeoutError: 'the S3 server stopped answering: no byte moved within the deadline (backups.s3.timeout)',
   ECONNRESET: 'connection reset by the server',
   CredentialsProviderError:
     'no S3 credentials (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or backups.s3.credentialsFile)',

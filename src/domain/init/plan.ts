@@ -62,14 +62,17 @@ export function planInitConfig(facts: HostFacts, choices: InitChoices): InitPlan
     return spec;
   });
 
-  const nodes: NonNullable<LifeboatConfig['nodes']> = memberNames.map((member) => {
-    const name = nodeOf(member);
-    return {
-      name,
-      roles: ['control-plane', 'etcd'],
-      ...(name !== member ? { etcdMember: member } : {}),
-    };
-  });
+  // Sorted by node name: etcd lists members by id, and the same cluster should give the same file.
+  const nodes: NonNullable<LifeboatConfig['nodes']> = memberNames
+    .map((member) => {
+      const name = nodeOf(member);
+      return {
+        name,
+        roles: ['control-plane' as const, 'etcd' as const],
+        ...(name !== member ? { etcdMember: member } : {}),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   for (const n of facts.kubeNodes ?? []) {
     if (!nodes.some((x) => x.name === n.name) && !n.controlPlane) nodes.push({ name: n.name, roles: ['worker'] });
   }
