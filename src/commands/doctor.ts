@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runDoctor } from '../app/doctor.js';
-import { renderDiagnosis } from '../render/cluster.js';
+import { renderBackupsSummary, renderDiagnosis } from '../render/cluster.js';
 import { action, parseTimeout } from './context.js';
 
 export function registerDoctor(program: Command): void {
@@ -29,7 +29,10 @@ unreachable.`,
         // The only clock read of doctor: the use case gets time as a parameter.
         const report = await runDoctor(ctx, parseTimeout(opts.timeout), Date.now());
         if (ctx.out.json) ctx.out.printJson(report);
-        else ctx.out.print(renderDiagnosis(report, ctx.out.color));
+        else
+          ctx.out.print(
+            `${renderDiagnosis(report, ctx.out.color)}\n\n${renderBackupsSummary(report.backups, ctx.out.color)}`,
+          );
         return report.exitCode;
       }),
     );

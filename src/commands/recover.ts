@@ -78,8 +78,7 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
   const target = ctx.etcdTarget();
   const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
   const assessment = await assessRecovery({
-    endpoints: target.endpoints,
-    connection: connectionOptions(target),
+    target,
     executor,
     choice: opts.plan,
     force: Boolean(opts.force),
@@ -127,7 +126,8 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
     if (!opts.yes && ctx.out.json) ctx.out.printJson(dryRunDocument(decision));
     say(describePlan(plan));
     if (blockers.length) ctx.out.warn(`lifeboat: ${describeBlockers(blockers, plan.name)}`);
-    if (!('run' in executor)) return runbook(executor, plan, opts, say);
+    // A refusal writes nothing: a runbook on disk would be run at 3 a.m. whatever this line said.
+    if (!('run' in executor)) return blockers.length ? 1 : runbook(executor, plan, opts, say);
     if (opts.runbook) ctx.out.warn('lifeboat: --runbook ignored: the lab executor runs the steps itself');
     if (!opts.yes) {
       if (!blockers.length) say('Nothing was changed. Run again with --yes to carry out this plan.');

@@ -45,3 +45,9 @@ export function formatDuration(ms: number): string {
   if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
   return sign + parts.join('');
 }
+
+/** An age as people say it: the two largest units, no milliseconds ("3d4h", "51m54s", "12s"). */
+export function formatAge(ms: number): string {
+  const parts = formatDuration(Math.max(0, Math.floor(ms / 1000) * 1000)).match(/\d+[dhms]/g) ?? ['0s'];
+  return parts.slice(0, 2).join('');
+}

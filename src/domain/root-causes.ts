@@ -1,6 +1,6 @@
 import type { LifeboatConfig } from './config.js';
 import type { Finding, Severity } from './diagnosis.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatAge, formatDuration, parseDuration } from './duration.js';
 import type { EndpointProbe } from './probe.js';
 import type { ClusterState } from './quorum.js';
 import type { CheckResult } from './schedule/check.js';
@@ -157,7 +157,7 @@ export function backupFindings(view: BackupsView, now: number): Finding[] {
       severity: 'error',
       code: 'backup-stale',
       message:
-        `The newest verified etcd backup is ${formatDuration(now - newest)} old (limit ${formatDuration(view.maxAgeMs)}): ` +
+        `The newest verified etcd backup is ${formatAge(now - newest)} old (limit ${formatDuration(view.maxAgeMs)}): ` +
         'a restore would lose every change since. First: check that scheduled backups run (`lifeboat serve`, or the ' +
         'backup timer), then `lifeboat backup etcd` and `lifeboat verify --latest`.',
     });

@@ -1,4 +1,5 @@
 import type { Diagnosis, Finding, MemberView } from '../domain/diagnosis.js';
+import { formatAge, formatDuration } from '../domain/duration.js';
 import type { ClusterState } from '../domain/quorum.js';
 import type { Colors } from './output.js';
 import { formatBytes, renderTable } from './table.js';
@@ -67,4 +68,35 @@ export function renderDiagnosis(d: Diagnosis, c: Colors): string {
     parts.push('', c.dim('Try the plans in this order; run `lifeboat doctor` again after each step.'));
   }
   return parts.join('\n');
+}
+
+/** What doctor's Backups table needs (src/app/doctor.ts fills it). */
+export interface BackupsSummary {
+  configured: boolean;
+  maxAgeMs: number;
+  newestVerifiedAgeMs: number | null;
+  destinations: Array<{
+    location: string;
+    backups: number;
+    offNode: boolean;
+    error?: string;
+    newestVerifiedAt: string | null;
+  }>;
+}
+
+/** doctor's Backups section: each destination, its count, the newest verified backup, whether it is off-node. */
+export function renderBackupsSummary(b: BackupsSummary, c: Colors): string {
+  if (!b.configured) return `${c.bold('Backups')}: none configured (backups.to)`;
+  const newest =
+    b.newestVerifiedAgeMs === null ? c.red('none verified') : `newest verified ${formatAge(b.newestVerifiedAgeMs)} ago`;
+  const rows = b.destinations.map((d) => [
+    d.location,
+    d.error ? c.red('unreadable') : String(d.backups),
+    d.newestVerifiedAt ? d.newestVerifiedAt.slice(0, 16).replace('T', ' ') : '-',
+    d.offNode ? 'yes' : c.yellow('no'),
+  ]);
+  return [
+    `${c.bold('Backups')}: ${newest} (limit ${formatDuration(b.maxAgeMs)})`,
+    renderTable(['DESTINATION', 'BACKUPS', 'NEWEST VERIFIED (UTC)', 'OFF-NODE'], rows),
+  ].join('\n');
 }

@@ -68,6 +68,9 @@ describe('doctor names the root causes: the reboot schedule, no verified backup,
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/ERROR\s+schedule-quorum-loss/);
     expect(text.stdout).toMatch(/ERROR\s+no-verified-backup/);
+    expect(text.stdout).toMatch(
+      /Backups: none verified \(limit 1d\)\nDESTINATION\s+BACKUPS\s+NEWEST VERIFIED \(UTC\)\s+OFF-NODE\n\.\/empty\s+0\s+-\s+no/,
+    );
   });
 
   it('a verified backup and a schedule that keeps members apart: exit 0; the local copy is a warning', async () => {

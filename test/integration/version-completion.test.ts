@@ -65,6 +65,14 @@ describe('lifeboat completion', () => {
   });
 });
 
+describe('root help', () => {
+  it('points at the configuration reference', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('docs/CONFIG.md');
+  });
+});
+
 describe('lifeboat version', () => {
   it('says the version, commit, node and platform, also as JSON', async () => {
     const text = await runCli(['version']);

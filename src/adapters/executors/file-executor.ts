@@ -24,13 +24,13 @@ export class FileRunbookExecutor implements RunbookExecutor {
     return undefined;
   }
 
-  runbook(plan: ExecutablePlan): RunbookScript[] {
+  runbook(plan: ExecutablePlan, writtenAt = new Date()): RunbookScript[] {
     let text: string;
     try {
       text = readFileSync(this.source, 'utf8');
     } catch {
       throw new UserError(`cannot read ${this.source}`, this.unreadableHint);
     }
-    return buildRunbook(plan, this.driverOf(text, this.source), (member) => nodeOf(this.nodes, member));
+    return buildRunbook(plan, this.driverOf(text, this.source), (member) => nodeOf(this.nodes, member), writtenAt);
   }
 }

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the prelude strings are bash, where ${...} is bash's own expansion
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse } from 'yaml';
@@ -50,7 +51,6 @@ export function parseKubeadmManifest(text: string, path: string): KubeadmManifes
 
 export function kubeadmDriver(manifestPath: string, manifest: KubeadmManifest): Driver {
   const pki = dirname(manifest.caFile);
-  const aside = '/etc/kubernetes/lifeboat';
   const local =
     manifest.flags
       .get('listen-client-urls')
@@ -66,20 +66,33 @@ export function kubeadmDriver(manifestPath: string, manifest: KubeadmManifest): 
     prelude: [
       ...MANIFEST_FLAGS_FN,
       `LB_MANIFEST=${m}`,
-      `LB_ASIDE=${q(aside)}`,
-      'mkdir -p "$LB_ASIDE"',
-      '# The original manifest is kept once, outside the manifests dir (the kubelet runs every file in it).',
-      '[ -e "$LB_ASIDE/etcd.yaml.orig" ] || cp "$LB_MANIFEST" "$LB_ASIDE/etcd.yaml.orig"',
-      "lb_etcd_gone() { ! crictl ps -q --name '^etcd$' 2>/dev/null | grep -q . && lb_silent https://127.0.0.1:2379; }",
+      // The original manifest of THIS recovery, kept outside the manifests dir (the kubelet runs every file in it).
+      // Taken fresh per recovery: a copy from an earlier one would undo a kubeadm upgrade made since.
+      'LB_ORIG="$LB_STATE/etcd.yaml.orig"',
+      'LB_STOPPED="$LB_STATE/etcd.yaml.stopped"',
+      'if [ ! -e "$LB_ORIG" ]; then',
+      '  if [ -e "$LB_MANIFEST" ]; then src="$LB_MANIFEST"',
+      '  elif [ -n "${LB_ORIGINAL_MANIFEST:-}" ] && [ -e "$LB_ORIGINAL_MANIFEST" ]; then src="$LB_ORIGINAL_MANIFEST"',
+      '  else',
+      '    echo "$LB_MANIFEST is missing (moved out by hand?): run again with LB_ORIGINAL_MANIFEST=FILE naming kubeadm\'s etcd.yaml for this node" >&2',
+      '    exit 1',
+      '  fi',
+      '  cp "$src" "$LB_ORIG.next" && mv "$LB_ORIG.next" "$LB_ORIG"',
+      'elif [ -e "$LB_MANIFEST" ] && ! cmp -s "$LB_MANIFEST" "$LB_ORIG" && ! cmp -s "$LB_MANIFEST" "$LB_STATE/etcd.yaml.edited"; then',
+      '  echo "$LB_MANIFEST changed since this recovery began (a kubeadm upgrade?): it is neither $LB_ORIG nor our edit; write a new runbook" >&2',
+      '  exit 1',
+      'fi',
+      `lb_etcd_gone() { [ -z "$(crictl ps -q --name '^etcd$' 2>/dev/null)" ] && lb_silent ${q(local)}; }`,
       'lb_stop_etcd() {',
-      '  if [ -e "$LB_MANIFEST" ]; then mv "$LB_MANIFEST" "$LB_ASIDE/etcd.yaml.stopped"; fi',
+      '  if [ -e "$LB_MANIFEST" ]; then mv "$LB_MANIFEST" "$LB_STOPPED"; fi',
       "  lb_wait 180 'the kubelet to stop the etcd pod' lb_etcd_gone",
       '}',
-      'lb_put_manifest() { cp "$1" "$LB_ASIDE/etcd.yaml.next" && mv "$LB_ASIDE/etcd.yaml.next" "$LB_MANIFEST"; }',
-      'lb_start_normal() { lb_put_manifest "$LB_ASIDE/etcd.yaml.orig"; }',
+      // Written beside the manifest under a dot name (the kubelet skips those), then renamed: never half a file.
+      'lb_put_manifest() { local next; next="$(dirname "$LB_MANIFEST")/.etcd.yaml.lifeboat-next"; cp "$1" "$next" && mv "$next" "$LB_MANIFEST"; }',
+      'lb_start_normal() { lb_put_manifest "$LB_ORIG"; }',
       'lb_start_with() {',
-      '  lb_manifest_flags "$LB_ASIDE/etcd.yaml.orig" "$LB_ASIDE/etcd.yaml.edited" "$@"',
-      '  lb_put_manifest "$LB_ASIDE/etcd.yaml.edited"',
+      '  lb_manifest_flags "$LB_ORIG" "$LB_STATE/etcd.yaml.edited" "$@"',
+      '  lb_put_manifest "$LB_STATE/etcd.yaml.edited"',
       '}',
     ],
     header: (plan: ExecutablePlan) => [
@@ -116,8 +129,28 @@ export class KubeadmExecutor implements RunbookExecutor {
     return this.manifest;
   }
 
+  /**
+   * The members this node's manifest knows (its --initial-cluster: every member when it joined after them), for when
+   * no member answers. Client URLs follow kubeadm's layout (the peer host on 2379). Hosts, processes and disks of
+   * other nodes are unknown from here.
+   */
   members(): ExecutorMember[] | undefined {
-    return undefined;
+    let manifest: KubeadmManifest;
+    try {
+      manifest = this.read();
+    } catch {
+      return undefined;
+    }
+    const entries = (manifest.flags.get('initial-cluster') ?? '').split(',').flatMap((pair) => {
+      const at = pair.indexOf('=');
+      return at > 0 ? [{ name: pair.slice(0, at), peerUrl: pair.slice(at + 1) }] : [];
+    });
+    return entries.map((e) => ({
+      ...e,
+      clientUrl: e.peerUrl.replace(/:2380$/, ':2379'),
+      running: null,
+      hasData: null,
+    }));
   }
 
   restoreTool(): RestoreTool | undefined {
@@ -127,8 +160,13 @@ export class KubeadmExecutor implements RunbookExecutor {
     return { tool: (major ?? 0) > 3 || (minor ?? 0) >= 5 ? 'etcdutl' : 'etcdctl', version: v };
   }
 
-  runbook(plan: ExecutablePlan): RunbookScript[] {
-    return buildRunbook(plan, kubeadmDriver(this.source, this.read()), (member) => nodeOf(this.nodes, member));
+  runbook(plan: ExecutablePlan, writtenAt = new Date()): RunbookScript[] {
+    return buildRunbook(
+      plan,
+      kubeadmDriver(this.source, this.read()),
+      (member) => nodeOf(this.nodes, member),
+      writtenAt,
+    );
   }
 }
 

@@ -29,8 +29,16 @@ export interface Driver {
   header?(plan: ExecutablePlan): string[];
 }
 
-export function planId(plan: ExecutablePlan): string {
-  return createHash('sha256').update(JSON.stringify(plan.steps)).digest('hex').slice(0, 10);
+/**
+ * A runbook's identity, which names its done-marker folder on every node: the steps, the members as they were (ids,
+ * URLs) and when it was written. A second incident gets a new runbook and so new markers, even when its steps read
+ * the same as the first one's (the old "every step of this script is done" while quorum was lost again).
+ */
+export function planId(plan: ExecutablePlan, writtenAt: Date): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ steps: plan.steps, members: plan.members, writtenAt: writtenAt.toISOString() }))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 /** Which nodes act on a step: most steps have one; stopping and starting everyone fans out. */
@@ -44,9 +52,25 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
   const m = (name: string): MemberRef =>
     plan.members.find((x) => x.name === name) ?? { name, peerUrl: '', clientUrl: '', id: '' };
   const url = (name: string) => q(m(name).clientUrl);
+  const oldId = (name: string) => q(m(name).id ? hexId(m(name).id) : 'none');
+  // A member that came back healthy by itself (its node booted, it resynced) is not re-added: the coordinator
+  // marks it, and the rest of its re-add is skipped.
+  const unlessBack = (member: string, lines: string[]) => [
+    `if lb_done ${q(`healthy-${member}`)}; then lb_say ${q(`${member} is a healthy member again: skipped`)}; else`,
+    ...lines.map((l) => `  ${l}`),
+    'fi',
+  ];
   switch (step.kind) {
     case 'ensure-stopped':
-      if (step.members.includes(node)) return ['lb_stop_etcd'];
+      if (step.members.includes(node)) {
+        return [
+          `if lb_voter_here ${url(step.node)} ${local}; then`,
+          `  echo ${q(`etcd on ${node} is a healthy voting member again (quorum is back): not stopping it; this plan is no longer needed, run lifeboat doctor`)} >&2`,
+          '  exit 3',
+          'fi',
+          'lb_stop_etcd',
+        ];
+      }
       return step.members.map(
         (n) => `lb_wait 3600 ${q(`etcd on ${n} to be stopped (run ${n}'s script)`)} lb_silent ${url(n)}`,
       );
@@ -58,9 +82,13 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
         `lb_wait 600 'every member to be healthy' lb_healthy ${q(step.members.map((n) => m(n).clientUrl).join(','))}`,
       ];
     case 'wait-caught-up':
-      return [`lb_wait 3600 ${q(`${step.member} to catch up`)} lb_caught_up ${url(step.member)} ${url(step.via)}`];
+      return unlessBack(step.member, [
+        `lb_wait 3600 ${q(`${step.member} to catch up`)} lb_caught_up ${url(step.member)} ${url(step.via)}`,
+      ]);
     case 'force-new-cluster':
       return [
+        // Re-checked right before the destructive step: if quorum came back meanwhile, forcing would throw it away.
+        `if lb_healthy ${local} >/dev/null 2>&1; then echo 'etcd here is healthy again (quorum is back): not forcing a new cluster; run lifeboat doctor' >&2; exit 3; fi`,
         'lb_stop_etcd',
         'lb_copy_data',
         'lb_start_with force-new-cluster=true',
@@ -73,34 +101,60 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
     case 'restart-normal':
       return ['lb_stop_etcd', 'lb_start_normal', `lb_wait 300 'etcd to be healthy here' lb_healthy ${local}`];
     case 'remove-member': {
-      const id = hexId(step.memberId);
+      const id = q(hexId(step.memberId));
+      const member = url(step.member);
       return [
-        `if lb_etcdctl --endpoints=${url(step.via)} member list | grep -q ${q(`^${id},`)}; then lb_etcdctl --endpoints=${url(step.via)} member remove ${id}; fi`,
-        `! lb_etcdctl --endpoints=${url(step.via)} member list | grep -q ${q(`^${id},`)}`,
+        `if lb_has_id ${url(step.via)} ${id}; then`,
+        // Re-checked: a member that came back healthy with its data is part of the quorum, not a stale entry.
+        `  if lb_healthy ${member} >/dev/null 2>&1 && [ "$(lb_local_id ${member})" = ${id} ]; then`,
+        `    lb_say ${q(`${step.member} answers healthy as member ${hexId(step.memberId)} again: not removing it, its re-add is not needed`)}`,
+        `    lb_mark ${q(`healthy-${step.member}`)}`,
+        '  else',
+        `    lb_member ${url(step.via)} remove ${id}`,
+        `    if lb_has_id ${url(step.via)} ${id}; then echo ${q(`member ${hexId(step.memberId)} is still listed after its removal`)} >&2; exit 1; fi`,
+        '  fi',
+        'fi',
       ];
     }
     case 'add-member':
-      return [
-        `lb_listed ${url(step.via)} ${q(step.peerUrl)} || lb_etcdctl --endpoints=${url(step.via)} member add ${q(step.member)} --learner --peer-urls=${q(step.peerUrl)}`,
-        `lb_listed ${url(step.via)} ${q(step.peerUrl)}`,
+      return unlessBack(step.member, [
+        `lb_new_id ${url(step.via)} ${q(step.peerUrl)} ${oldId(step.member)} >/dev/null || lb_member ${url(step.via)} add ${q(step.member)} --learner --peer-urls=${q(step.peerUrl)}`,
+        `lb_wait 60 ${q(`${step.member}'s new member entry`)} lb_new_id ${url(step.via)} ${q(step.peerUrl)} ${oldId(step.member)}`,
         `lb_say ${q(`${step.member} added: its script continues by itself (run it on ${step.member} if not yet started)`)}`,
-      ];
+      ]);
     case 'wipe':
       return [
-        `lb_wait 3600 ${q(`the coordinator to add ${step.member} (run ${step.via}'s script)`)} lb_listed ${url(step.via)} ${q(m(step.member).peerUrl)}`,
-        'lb_stop_etcd',
-        'lb_move_data_aside',
+        // The exact new entry (not the old one with the same peer URL): joining under the old id crashes etcd.
+        `lb_added() { lb_new_id ${url(step.via)} ${q(m(step.member).peerUrl)} ${oldId(step.member)} || lb_voter_here ${url(step.via)} ${local}; }`,
+        `lb_wait 3600 ${q(`the coordinator to add ${step.member} as a new member (run ${step.via}'s script)`)} lb_added`,
+        `if lb_voter_here ${url(step.via)} ${local} || lb_joined ${url(step.via)} ${q(m(step.member).peerUrl)} ${oldId(step.member)} ${local}; then`,
+        `  lb_say 'etcd here already runs as a member of the recovering cluster: nothing to wipe'`,
+        'else',
+        '  lb_stop_etcd',
+        '  lb_move_data_aside',
+        'fi',
       ];
     case 'join':
       return [
-        `lb_start_with initial-cluster=${q(step.initialCluster)} initial-cluster-state=existing`,
-        `lb_wait 300 'etcd to answer here' lb_answers ${local}`,
+        `if ! lb_voter_here ${url(step.via)} ${local} && ! lb_joined ${url(step.via)} ${q(m(step.member).peerUrl)} ${oldId(step.member)} ${local}; then`,
+        `  lb_start_with initial-cluster=${q(step.initialCluster)} initial-cluster-state=existing`,
+        `  lb_wait 300 'etcd to answer here' lb_answers ${local}`,
+        'fi',
+        // Once a voter, back to the node's own manifest (the join flags are ignored with data in place): the node
+        // ends exactly as it was configured, and a later kubeadm upgrade edits the file it knows.
+        `lb_wait 3600 ${q(`${step.member} to be promoted (by ${step.via}'s script)`)} lb_is_voter ${url(step.via)} ${q(m(step.member).peerUrl)}`,
+        'lb_start_normal',
+        `lb_wait 300 'etcd to be healthy here' lb_healthy ${local}`,
       ];
     case 'promote':
-      return [`lb_wait 3600 ${q(`${step.member} to be promoted`)} lb_promote ${url(step.via)} ${q(step.peerUrl)}`];
+      return unlessBack(step.member, [
+        `lb_wait 3600 ${q(`${step.member} to be promoted`)} lb_promote ${url(step.via)} ${q(step.peerUrl)}`,
+      ]);
     case 'restore':
       return [
+        // Everything the restore needs is checked before anything is stopped or moved.
         `[ -r ${q(step.file)} ] || { echo ${q(`copy the snapshot to ${step.file} on this node first`)} >&2; exit 1; }`,
+        'lb_restore_tool >/dev/null',
         `lb_restore ${q(step.file)} ${q(step.member)} ${q(m(step.member).peerUrl)} ${q(step.initialCluster)} ${q(step.token)}${step.bumpRevision ? ` ${step.bumpRevision}` : ''}`,
         'lb_stop_etcd',
         'lb_swap_in',
@@ -108,12 +162,32 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
   }
 }
 
+/**
+ * The first block of a script whose node will be wiped and re-joined: etcd is taken out of the kubelet's (or
+ * systemd's) hands before anything else, so a node that boots while the recovery runs cannot start its old member
+ * by itself and join as the just-added learner, only to be wiped afterwards. A healthy voter is left alone.
+ */
+function takeOverLines(steps: PlanStep[], node: string, plan: ExecutablePlan, local: string): string[] {
+  const wipe = steps.find((s): s is PlanStep & { kind: 'wipe' } => s.kind === 'wipe' && s.node === node);
+  if (!wipe) return [];
+  const via = q(plan.members.find((x) => x.name === wipe.via)?.clientUrl ?? '');
+  return [
+    '',
+    '# Before any step: etcd here must not start by itself while the cluster is rebuilt.',
+    "if lb_done take-over; then lb_say 'etcd here already taken over'; else",
+    `  if lb_voter_here ${via} ${local}; then lb_say 'etcd here is a healthy voting member: left running'; else lb_stop_etcd; fi`,
+    '  lb_mark take-over',
+    'fi',
+  ];
+}
+
 export function buildRunbook(
   plan: ExecutablePlan,
   driver: Driver,
   nodeOf: (member: string) => string,
+  writtenAt: Date = new Date(),
 ): RunbookScript[] {
-  const id = planId(plan);
+  const id = planId(plan, writtenAt);
   const byNode = new Map<string, string[]>();
   const total = plan.steps.length;
   plan.steps.forEach((step, i) => {
@@ -148,6 +222,7 @@ export function buildRunbook(
     const body = [
       ...commonPrelude({ stateDir: `/var/lib/lifeboat/recover-${id}`, tls: driver.tls, dataDir: driver.dataDir }),
       ...driver.prelude,
+      ...takeOverLines(plan.steps, member, plan, q(driver.localUrl)),
       ...byNode.get(member)!,
       '',
       `lb_say ${q(`${node}: every step of this script is done`)}`,

@@ -33,5 +33,6 @@ export interface RunbookExecutor {
   members(): ExecutorMember[] | undefined;
   /** The cluster's restore tool and version, when the node's files tell (decides --bump-revision). */
   restoreTool?(): RestoreTool | undefined;
-  runbook(plan: ExecutablePlan): RunbookScript[];
+  /** `writtenAt` is part of the runbook's identity (its done-marker folder): a new incident, new markers. */
+  runbook(plan: ExecutablePlan, writtenAt?: Date): RunbookScript[];
 }

@@ -89,11 +89,15 @@ describe('kubeadm executor (static pod manifest as kubeadm 1.30 writes it)', () 
     expect(c.indexOf('member add cp1')).toBeLessThan(c.indexOf('member add cp2'));
     const a = script(scripts, 'node-a');
     expect(a).toContain(`LB_MANIFEST=${KUBEADM}`);
-    expect(a).toContain('lb_listed https://10.0.0.13:2379 https://10.0.0.11:2380');
+    expect(a).toContain('lb_new_id https://10.0.0.13:2379 https://10.0.0.11:2380');
     expect(a).toContain(
       'lb_start_with initial-cluster=cp3=https://10.0.0.13:2380,cp1=https://10.0.0.11:2380 initial-cluster-state=existing',
     );
-    expect(a.indexOf('lb_stop_etcd\n')).toBeLessThan(a.indexOf('lb_move_data_aside\n'));
+    // etcd is taken out of the kubelet's hands first; the wipe waits for the new member id, then stops and moves.
+    const wipeAt = a.indexOf('lb_added()');
+    expect(a.indexOf('lb_mark take-over')).toBeGreaterThan(0);
+    expect(a.indexOf('lb_mark take-over')).toBeLessThan(wipeAt);
+    expect(a.slice(wipeAt)).toMatch(/lb_stop_etcd\n\s+lb_move_data_aside\n/);
     expect(a).not.toContain('force-new-cluster=true');
     expect(a).toMatch(/^# Run as root on node-a\./m);
   });
@@ -215,8 +219,38 @@ describe('k3s executor (embedded etcd)', () => {
 });
 
 it('writes nothing but scripts: a runbook can be regenerated at will', () => {
-  const a = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor());
-  const b = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor());
+  const at = new Date('2026-12-02T03:00:00Z');
+  const a = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor(), at);
+  const b = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor(), at);
   expect(a).toEqual(b);
+  // A later runbook (a second incident, even one that reads the same) never reuses the first one's done markers.
+  const later = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor(), new Date('2026-12-09T03:00:00Z'));
+  const stateDir = (text: string) => /^LB_STATE=(\S+)$/m.exec(text)?.[1];
+  expect(stateDir(later[0]!.text)).toMatch(/^\/var\/lib\/lifeboat\/recover-[0-9a-f]{10}$/);
+  expect(stateDir(later[0]!.text)).not.toBe(stateDir(a[0]!.text));
   writeFileSync(join(tmp, 'a.sh'), a[0]!.text);
+});
+
+describe('total loss on kubeadm: no member answers', () => {
+  it('the members come from the manifest, so a snapshot plan has every node to restore on', () => {
+    const text = readFileSync(KUBEADM, 'utf8').replace(
+      '--initial-cluster=cp1=https://10.0.0.11:2380',
+      '--initial-cluster=cp3=https://10.0.0.13:2380,cp1=https://10.0.0.11:2380,cp2=https://10.0.0.12:2380',
+    );
+    const path = join(tmp, 'joined-etcd.yaml');
+    writeFileSync(path, text);
+    const known = new KubeadmExecutor(path, nodes).members();
+    expect(known?.map((m) => [m.name, m.peerUrl, m.clientUrl])).toEqual([
+      ['cp3', 'https://10.0.0.13:2380', 'https://10.0.0.13:2379'],
+      ['cp1', 'https://10.0.0.11:2380', 'https://10.0.0.11:2379'],
+      ['cp2', 'https://10.0.0.12:2380', 'https://10.0.0.12:2379'],
+    ]);
+    expect(new KubeadmExecutor(join(tmp, 'missing.yaml'), nodes).members()).toBeUndefined();
+  });
+
+  it('with no member list at all the snapshot plan says why it cannot apply (it used to crash)', () => {
+    const d = planRecovery(input('unreachable', [], { snapshot: SNAPSHOT }), 'snapshot');
+    expect(d.kind).toBe('no-plan');
+    expect(d.kind === 'no-plan' && d.reason).toMatch(/cannot list the members/);
+  });
 });
