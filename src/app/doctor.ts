@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LoadedConfig } from '../adapters/config-file.js';
-import { type Diagnosis, diagnose, type Finding } from '../domain/diagnosis.js';
+import { openExecutor } from '../adapters/executors/open.js';
+import type { RunbookExecutor, StepExecutor } from '../adapters/executors/types.js';
+import type { Diagnosis, Finding } from '../domain/diagnosis.js';
 import type { EndpointProbe } from '../domain/probe.js';
+import { rankedPlans } from '../domain/recover/plan.js';
 import {
   type BackupsView,
   backupFindings,
@@ -16,7 +22,8 @@ import {
 import { type CheckResult, runCheck } from '../domain/schedule/check.js';
 import { configInventory } from '../domain/schedule/inventory.js';
 import { DAY } from '../domain/schedule/types.js';
-import { probeWithDiscovery } from './probe.js';
+import { UserError } from '../errors.js';
+import { assessRecovery } from './recover/assess.js';
 import { diagnosisOptions, type Settings } from './settings.js';
 
 /** How far ahead doctor runs the schedule check: the same year `lifeboat check` looks at. */
@@ -29,9 +36,52 @@ const MIN_STORE_DEADLINE_MS = 5000;
  * reboot schedule, no verified backup, no off-node copy). `now` is the one clock read, by the caller.
  */
 export async function runDoctor(settings: Settings, deadlineMs: number, now: number): Promise<DoctorReport> {
-  const probes = await probeWithDiscovery(settings.etcdTarget(), deadlineMs);
-  const d = diagnose(probes, diagnosisOptions(settings));
-  return withRootCauses(d, probes, settings.config(), now, Math.max(deadlineMs, MIN_STORE_DEADLINE_MS));
+  const { diagnosis, probes } = await diagnoseAndPlan(settings, deadlineMs);
+  return withRootCauses(diagnosis, probes, settings.config(), now, Math.max(deadlineMs, MIN_STORE_DEADLINE_MS));
+}
+
+/**
+ * etcd's diagnosis with its recovery plans ranked by the one planner `recover` uses: the same assessment, with what
+ * the configured executor sees of each machine (none configured: disks are unknown, and the plans say so) and, when
+ * nothing answers, the newest verified snapshot in backups.to. Nothing is planned to run; nothing is changed.
+ */
+async function diagnoseAndPlan(
+  settings: Settings,
+  deadlineMs: number,
+): Promise<{ diagnosis: Diagnosis; probes: EndpointProbe[] }> {
+  const loaded = settings.config();
+  // A snapshot that must be fetched or decrypted to be checked goes here, and is gone when doctor is.
+  const workDir = mkdtempSync(join(tmpdir(), 'lifeboat-doctor-'));
+  try {
+    const assessment = await assessRecovery({
+      target: settings.etcdTarget(),
+      executor: executorIfConfigured(loaded),
+      choice: 'auto',
+      force: false,
+      backupTargets: loaded?.config.backups?.to,
+      loaded,
+      workDir,
+      fresh: true,
+      probeTimeoutMs: deadlineMs,
+      ...diagnosisOptions(settings),
+    });
+    if (assessment.kind !== 'decision') throw new Error('a fresh assessment never resumes a journal');
+    const { diagnosis, input, probes } = assessment;
+    return { diagnosis: { ...diagnosis, plans: diagnosis.state === 'healthy' ? [] : rankedPlans(input) }, probes };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The configured executor, when there is one that can look (a lab that is gone is no executor: disks unknown). */
+function executorIfConfigured(loaded: LoadedConfig | undefined): StepExecutor | RunbookExecutor | undefined {
+  if (!loaded?.config.etcd?.executor) return undefined;
+  try {
+    return openExecutor(loaded, {});
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 export interface DoctorReport extends Diagnosis {

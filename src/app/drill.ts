@@ -148,8 +148,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     const r0 = Date.now();
     const executor = new LabExecutor(readLabState(opts.dir)!, { force: failure.force });
     const assessment = await assessRecovery({
-      endpoints,
-      connection: {},
+      target: { endpoints },
       executor,
       choice: 'auto',
       force: failure.force,

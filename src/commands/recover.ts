@@ -78,8 +78,7 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
   const target = ctx.etcdTarget();
   const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
   const assessment = await assessRecovery({
-    endpoints: target.endpoints,
-    connection: connectionOptions(target),
+    target,
     executor,
     choice: opts.plan,
     force: Boolean(opts.force),

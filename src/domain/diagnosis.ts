@@ -1,6 +1,8 @@
-import { type RecoveryPlan, recoveryPlans } from './plans/recovery.js';
 import type { EndpointProbe, MemberEntry } from './probe.js';
 import { type ClusterState, classifyQuorum, type QuorumSummary, summarizeQuorum } from './quorum.js';
+import { mergeMembers } from './recover/members.js';
+import { rankedPlans } from './recover/plan.js';
+import type { RecoveryPlan } from './recover/types.js';
 import { formatBytes } from './units.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -132,8 +134,16 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
     leader: leaderView?.name ?? null,
     members: views,
     findings,
-    plans: state === 'healthy' ? [] : recoveryPlans({ state, members: views }),
+    plans: state === 'healthy' ? [] : rankedPlans(planInput(state, views, members)),
   };
+}
+
+/**
+ * What the recovery planner knows from probes alone: no executor sees the machines, so every missing member's disk
+ * is unknown and no snapshot is known. `doctor` plans again with what its executor and the backup store add.
+ */
+function planInput(state: ClusterState, views: MemberView[], members: MemberEntry[]) {
+  return { state, members: mergeMembers(views, members, undefined), force: false, newToken: '', now: 0 };
 }
 
 /** Union of member lists, by id. The first list that names a member wins its details. */

@@ -1,6 +1,6 @@
 import type { ActiveAlert } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
-import type { RecoveryPlan } from '../domain/plans/recovery.js';
+import type { RecoveryPlan } from '../domain/recover/types.js';
 import type { Calendar, ScheduleReport } from './calendar.js';
 import type { ServeEvent } from './events.js';
 import type { LockInfo } from './locks.js';

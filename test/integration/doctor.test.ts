@@ -98,7 +98,10 @@ describe('status and doctor against a real 3-member etcd cluster', () => {
     expect(doctor.stdout).toMatch(/no change is applied/);
     const d = json<DoctorJson>(await runCli(['--endpoints', endpoints, 'doctor', '--json']));
     expect(d).toMatchObject({ state: 'quorum-lost', margin: -1, reachableVoting: 1 });
-    expect(d.plans.map((p) => p.name)).toEqual(['restart', 'survivor', 'snapshot']);
+    // No executor and no backup store: the disks are unknown (and the plans say so), no snapshot is known.
+    expect(d.plans.map((p) => p.name)).toEqual(['restart', 'survivor']);
+    expect(d.plans[0]!.steps.join('\n')).toMatch(/if its disk survived \(unknown/);
+    expect(d.plans[0]!.steps.join('\n')).not.toMatch(/do not wipe/);
 
     // The symptom the message describes, proven on the live survivor.
     const survivor = new EtcdEndpointClient(cluster.members[0]!.spec.clientUrl, {});

@@ -84,9 +84,13 @@ describe('diagnose', () => {
     expect(lost.message).toMatch(/no change is applied/);
     expect(lost.message).toMatch(/kube-vip/);
     expect(lost.message).toMatch(/First: bring back cp2 and cp3/);
-    expect(d.plans.map((p) => p.name)).toEqual(['restart', 'survivor', 'snapshot']);
+    // Probes alone know no snapshot and nothing of the disks: no snapshot plan, and restart says the disks are unknown.
+    expect(d.plans.map((p) => p.name)).toEqual(['restart', 'survivor']);
     expect(d.plans[1]!.title).toContain('cp1');
     expect(d.plans.map((p) => p.dataLoss)[0]).toBe('none');
+    expect(d.plans[0]!.when).toMatch(/still have their data is unknown/);
+    expect(d.plans[0]!.steps.join('\n')).not.toMatch(/do not wipe/);
+    expect(d.plans[1]!.command).toBe('lifeboat recover --plan survivor');
   });
 
   it('nobody answers: unreachable', () => {

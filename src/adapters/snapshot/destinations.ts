@@ -1,10 +1,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { newestVerified } from '../../domain/backup/catalog.js';
+import { type Catalog, newestVerified } from '../../domain/backup/catalog.js';
 import type { DestinationView } from '../../domain/root-causes.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
+import type { BackupStore } from '../store/types.js';
 import { readCatalog } from './catalog.js';
 import { openStoreAt } from './setup.js';
 
@@ -15,25 +16,46 @@ import { openStoreAt } from './setup.js';
  */
 export async function observeDestinations(loaded: LoadedConfig, deadlineMs: number): Promise<DestinationView[]> {
   const cwd = dirname(loaded.path);
+  const specs = loaded.config.backups?.to ?? [];
+  const catalogs = await readDestinationCatalogs(specs, loaded, cwd, deadlineMs);
+  return catalogs.map((c): DestinationView => {
+    const kind = /^s3:\/\//i.test(c.spec.trim()) ? 's3' : 'directory';
+    const fsType = kind === 'directory' ? filesystemOf(resolve(cwd, c.spec.trim())) : undefined;
+    const base = { location: c.spec, kind, ...(fsType ? { fsType } : {}) } as const;
+    if (!c.catalog) return { ...base, backups: 0, error: c.error };
+    const newest = newestVerified(c.catalog);
+    return { ...base, backups: c.catalog.entries.length, ...(newest ? { newestVerifiedAt: newest.createdAt } : {}) };
+  });
+}
+
+/** One destination's etcd snapshot catalog, or why it could not be read. */
+export type DestinationCatalog =
+  | { spec: string; store: BackupStore; catalog: Catalog; error?: undefined }
+  | { spec: string; store?: undefined; catalog?: undefined; error: string };
+
+/**
+ * The catalog of every destination (as written in backups.to; relative directories relative to `cwd`), read in
+ * parallel, each within `deadlineMs` when given. Never throws: a store that cannot be read is an answer too. The
+ * one way doctor and recover look into several stores at once.
+ */
+export async function readDestinationCatalogs(
+  specs: string[],
+  loaded: LoadedConfig | undefined,
+  cwd: string,
+  deadlineMs?: number,
+): Promise<DestinationCatalog[]> {
   return Promise.all(
-    (loaded.config.backups?.to ?? []).map(async (location): Promise<DestinationView> => {
-      const kind = /^s3:\/\//i.test(location.trim()) ? 's3' : 'directory';
-      const fsType = kind === 'directory' ? filesystemOf(resolve(cwd, location.trim())) : undefined;
-      const base = { location, kind, ...(fsType ? { fsType } : {}) } as const;
+    specs.map(async (spec): Promise<DestinationCatalog> => {
       try {
-        const catalog = await withDeadline(
-          (async () => readCatalog(await openStoreAt(location.trim(), loaded, cwd)))(),
-          deadlineMs,
-          `no answer within ${deadlineMs} ms`,
-        );
-        const newest = newestVerified(catalog);
-        return {
-          ...base,
-          backups: catalog.entries.length,
-          ...(newest ? { newestVerifiedAt: newest.createdAt } : {}),
-        };
+        const read = (async () => {
+          const store = await openStoreAt(spec.trim(), loaded, cwd);
+          return { spec, store, catalog: await readCatalog(store) };
+        })();
+        return deadlineMs === undefined
+          ? await read
+          : await withDeadline(read, deadlineMs, `no answer within ${deadlineMs} ms`);
       } catch (err) {
-        return { ...base, backups: 0, error: errorMessage(err) };
+        return { spec, error: errorMessage(err) };
       }
     }),
   );

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LoadedConfig } from '../../adapters/config-file.js';
-import type { EtcdConnectionOptions } from '../../adapters/etcd/client.js';
-import { probeCluster } from '../../adapters/etcd/probe.js';
 import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/types.js';
 import { restoreToolVersion } from '../../adapters/verify/restore.js';
-import { type Diagnosis, diagnose, sameUrl } from '../../domain/diagnosis.js';
+import { type Diagnosis, diagnose } from '../../domain/diagnosis.js';
 import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
 import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
 import { mergeMembers } from '../../domain/recover/members.js';
@@ -12,15 +10,17 @@ import { planRecovery } from '../../domain/recover/plan.js';
 import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
+import { probeWithDiscovery } from '../probe.js';
+import type { EtcdTarget } from '../settings.js';
 import { readJournal } from './runner.js';
 import { newestVerifiedSnapshot, snapshotFromFile } from './snapshots.js';
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
 export interface AssessRequest {
-  endpoints: string[];
-  connection: EtcdConnectionOptions;
-  executor: StepExecutor | RunbookExecutor;
+  target: EtcdTarget;
+  /** None: nothing sees the machines, so every missing member's disk is unknown (and the plans say so). */
+  executor: StepExecutor | RunbookExecutor | undefined;
   choice: PlanChoice;
   force: boolean;
   snapshotFile?: string;
@@ -41,34 +41,35 @@ export interface AssessRequest {
 
 export type Assessment =
   | { kind: 'resume'; journal: Journal }
-  | { kind: 'decision'; decision: PlanDecision; diagnosis: Diagnosis; input: RecoverInput };
+  | { kind: 'decision'; decision: PlanDecision; diagnosis: Diagnosis; input: RecoverInput; probes: EndpointProbe[] };
 
 export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
-  if ('journalPath' in req.executor && !req.fresh) {
+  if (req.executor && 'journalPath' in req.executor && !req.fresh) {
     const journal = readJournal(req.executor.journalPath);
     // A journal whose steps all failed changed nothing: plan again from the cluster as it is (and check the snapshot
     // again), rather than repeat a plan that failed until the user thinks of --fresh.
     if (isUnfinished(journal) && Object.values(journal.steps).some((s) => s?.ok)) return { kind: 'resume', journal };
   }
-  const probes = await probeAll(req.endpoints, req.connection, req.probeTimeoutMs);
+  const probes = await probeWithDiscovery(req.target, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });
   const entries: MemberEntry[] = probes.flatMap((p) => (p.error ? [] : (p.members ?? [])));
-  const members = mergeMembers(diagnosis.members, entries, req.executor.members() ?? undefined).map((m) =>
+  const members = mergeMembers(diagnosis.members, entries, req.executor?.members() ?? undefined).map((m) =>
     req.lost?.includes(m.name) ? { ...m, hasData: false } : m,
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
   if (unknown?.length) throw new UserError(`--lost names no member: ${unknown.join(', ')}`);
-  const local = restoreToolVersion();
-  const tool = 'restoreTool' in req.executor && req.executor.restoreTool ? req.executor.restoreTool() : local;
   const input: RecoverInput = {
     state: diagnosis.state,
     members,
     force: req.force,
     newToken: `lifeboat-restore-${randomBytes(6).toString('hex')}`,
     now: Date.now(),
-    ...(tool ? { restoreTool: { tool: tool.tool, version: tool.version } } : {}),
   };
   if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable') {
+    // Only a snapshot restore depends on the tool's version (--bump-revision): ask it (a process spawn) only then.
+    const fromExecutor = req.executor && 'restoreTool' in req.executor ? req.executor.restoreTool?.() : undefined;
+    const tool = fromExecutor ?? restoreToolVersion();
+    if (tool) input.restoreTool = { tool: tool.tool, version: tool.version };
     const found = await findSnapshot(req);
     if (found.info) {
       // Proved before anything is planned on it: the snapshot belongs to this cluster (or --force says restore it
@@ -89,7 +90,7 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
     }
     if (found.problem) input.snapshotProblem = found.problem;
   }
-  return { kind: 'decision', decision: planRecovery(input, req.choice), diagnosis, input };
+  return { kind: 'decision', decision: planRecovery(input, req.choice), diagnosis, input, probes };
 }
 
 async function findSnapshot(
@@ -118,13 +119,4 @@ async function findSnapshot(
     return { info: found.info, ...(found.manifest?.clusterName ? { clusterName: found.manifest.clusterName } : {}) };
   }
   return { problem: `no usable verified snapshot in ${req.backupTargets.join(', ')} (${tried.join('; ')})` };
-}
-
-/** The given endpoints, then any member client URL they reveal: one endpoint is enough to see every member. */
-async function probeAll(endpoints: string[], conn: EtcdConnectionOptions, ms: number): Promise<EndpointProbe[]> {
-  const first = await probeCluster(endpoints, conn, ms);
-  const more = [...new Set(first.flatMap((p) => p.members ?? []).flatMap((m) => m.clientURLs))].filter(
-    (url) => !first.some((p) => sameUrl(p.endpoint, url)),
-  );
-  return more.length ? [...first, ...(await probeCluster(more, conn, ms))] : first;
 }

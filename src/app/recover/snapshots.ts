@@ -1,8 +1,9 @@
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LoadedConfig } from '../../adapters/config-file.js';
-import { readCatalog, readManifest } from '../../adapters/snapshot/catalog.js';
-import { decryptionFor, openStoreAt } from '../../adapters/snapshot/setup.js';
+import { readManifest } from '../../adapters/snapshot/catalog.js';
+import { readDestinationCatalogs } from '../../adapters/snapshot/destinations.js';
+import { decryptionFor } from '../../adapters/snapshot/setup.js';
 import type { ByteTransform } from '../../adapters/snapshot/stream.js';
 import type { BackupStore } from '../../adapters/store/types.js';
 import { prepareSnapshot } from '../../adapters/verify/prepare.js';
@@ -47,16 +48,14 @@ export async function newestVerifiedSnapshot(search: SnapshotSearch): Promise<Sn
   const tried: string[] = [];
   const candidates: Array<{ store: BackupStore; entry: CatalogEntry }> = [];
   const cwd = search.loaded ? dirname(search.loaded.path) : process.cwd();
-  for (const spec of search.destinations) {
-    try {
-      const store = await openStoreAt(spec, search.loaded, cwd);
-      const catalog = await readCatalog(store);
-      const verified = catalog.entries.filter((e) => e.verified === true);
-      if (verified.length === 0) tried.push(`${store.location}: no snapshot with a passed restore drill`);
-      for (const entry of verified) candidates.push({ store, entry });
-    } catch (err) {
-      tried.push(`${spec}: ${errorMessage(err)}`);
+  for (const d of await readDestinationCatalogs(search.destinations, search.loaded, cwd)) {
+    if (!d.catalog) {
+      tried.push(`${d.spec}: ${d.error}`);
+      continue;
     }
+    const verified = d.catalog.entries.filter((e) => e.verified === true);
+    if (verified.length === 0) tried.push(`${d.store.location}: no snapshot with a passed restore drill`);
+    for (const entry of verified) candidates.push({ store: d.store, entry });
   }
   candidates.sort((a, b) => b.entry.createdAt - a.entry.createdAt);
   let decrypt: ByteTransform | undefined;

@@ -10,6 +10,7 @@ import type {
   PlanName,
   RecoverInput,
   RecoverMember,
+  RecoveryPlan,
   StepAction,
 } from './types.js';
 import { PLAN_NAMES } from './types.js';
@@ -57,10 +58,13 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
       if (gone.length) return no(`${listNames(gone)} lost ${gone.length === 1 ? 'its' : 'their'} data`);
       const hung = missing.filter((m) => m.running === true).map((m) => m.name);
       if (hung.length) return no(`${listNames(hung)} run${hung.length === 1 ? 's' : ''} but do not answer (frozen?)`);
-      const unsure = missing.some((m) => m.hasData === null);
-      return yes(
-        `${listNames(missing.map((m) => m.name))} ${unsure ? 'may still have' : 'still have'} their data: starting them loses nothing`,
-      );
+      const unsure = missing.filter((m) => m.hasData === null).map((m) => m.name);
+      if (unsure.length) {
+        return yes(
+          `whether ${listNames(unsure)} still ${unsure.length === 1 ? 'has its' : 'have their'} data is unknown (nothing here sees ${unsure.length === 1 ? 'its disk' : 'their disks'}); if ${unsure.length === 1 ? 'it does' : 'they do'}, starting ${listNames(missing.map((m) => m.name))} loses nothing`,
+        );
+      }
+      return yes(`${listNames(missing.map((m) => m.name))} still have their data: starting them loses nothing`);
     }
     case 'replace': {
       if (gone.length === 0) return no('no missing member is known to have lost its disk');
@@ -117,6 +121,32 @@ function blockersOf(name: PlanName, input: RecoverInput): Blocker[] {
     }));
 }
 
+function startAction(m: RecoverMember): StepAction {
+  return { kind: 'start', member: m.name, dataKnown: m.hasData === true };
+}
+
+/**
+ * Every plan that applies, safest first (the order `auto` tries them), as doctor and serve show them: the same
+ * decisions and step titles `lifeboat recover` prints, so the screens agree.
+ */
+export function rankedPlans(input: RecoverInput): RecoveryPlan[] {
+  const decision = planRecovery(input, 'auto');
+  if (decision.kind !== 'plan') return [];
+  return decision.candidates
+    .filter((c) => c.applies)
+    .map((c) => {
+      const plan = c.name === decision.plan.name ? decision.plan : build(c.name, input, c.reason);
+      return {
+        name: plan.name,
+        title: plan.title,
+        dataLoss: plan.dataLoss,
+        when: plan.why,
+        steps: plan.steps.map((s) => s.title),
+        command: `lifeboat recover --plan ${plan.name}${plan.snapshot ? ` --snapshot ${plan.snapshot.file}` : ''}`,
+      };
+    });
+}
+
 function ref(m: RecoverMember): MemberRef {
   return { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, id: m.id };
 }
@@ -135,7 +165,7 @@ function build(name: PlanName, input: RecoverInput, why: string): ExecutablePlan
     coordinator = voting.find((m) => m.reachable)?.name ?? missing[0]!.name;
     const via = coordinator;
     actions = [
-      ...missing.map((m) => ({ kind: 'start' as const, member: m.name })),
+      ...missing.map((m) => startAction(m)),
       { kind: 'wait-healthy', members: voting.map((m) => m.name) },
       ...missing.map((m) => ({ kind: 'wait-caught-up' as const, member: m.name, via })),
     ];
@@ -148,7 +178,7 @@ function build(name: PlanName, input: RecoverInput, why: string): ExecutablePlan
     const gone = missing.filter((m) => m.hasData === false);
     actions = intact.length
       ? [
-          ...intact.map((m) => ({ kind: 'start' as const, member: m.name })),
+          ...intact.map((m) => startAction(m)),
           { kind: 'wait-healthy', members: voting.filter((m) => m.hasData !== false).map((m) => m.name) },
         ]
       : [];

@@ -28,7 +28,9 @@ function titleOf(a: StepAction): string {
     case 'ensure-stopped':
       return `Make sure ${listNames(a.members)} ${a.members.length === 1 ? 'is' : 'are'} stopped and stay stopped (an old member that comes back would fight the rebuilt cluster)`;
     case 'start':
-      return `Start ${a.member} with its existing data dir (do not wipe it)`;
+      return a.dataKnown
+        ? `Start ${a.member} with its existing data dir (do not wipe it)`
+        : `Start ${a.member} with its existing data dir if its disk survived (unknown from here; if it is gone, plan replace: lifeboat recover --lost ${a.member})`;
     case 'wait-healthy':
       return `Wait until a leader is elected and ${listNames(a.members)} answer`;
     case 'wait-caught-up':

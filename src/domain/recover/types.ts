@@ -72,7 +72,8 @@ export interface RecoverInput {
 /** What a step does. `via` names the member whose client URL carries cluster API calls. */
 export type StepAction =
   | { kind: 'ensure-stopped'; members: string[] }
-  | { kind: 'start'; member: string }
+  /** `dataKnown`: the executor saw the data dir; false: nothing here can see the member's disk. */
+  | { kind: 'start'; member: string; dataKnown: boolean }
   | { kind: 'wait-healthy'; members: string[] }
   | { kind: 'wait-caught-up'; member: string; via: string }
   | { kind: 'force-new-cluster'; member: string }
@@ -93,8 +94,6 @@ export type StepAction =
       bumpRevision: number | null;
     }
   | { kind: 'start-all'; members: string[]; token: string };
-
-export type StepKind = StepAction['kind'];
 
 export type PlanStep = StepAction & {
   /** Unique in the plan: `3:force-new-cluster:cp3`. */
@@ -128,6 +127,22 @@ export interface ExecutablePlan {
   members: MemberRef[];
   notes: string[];
   snapshot?: SnapshotInfo;
+}
+
+/**
+ * A plan as doctor and serve show it: one of recover's plans, summarized. `steps` are the titles of recover's steps,
+ * `when` the reason the plan applies, `command` what runs it.
+ */
+export interface RecoveryPlan {
+  name: PlanName;
+  title: string;
+  /** Plain words: what is lost if this plan runs. */
+  dataLoss: string;
+  /** Why this plan applies to the cluster as it is. */
+  when: string;
+  steps: string[];
+  /** The command that shows this plan's exact steps and, with --yes, walks them. */
+  command: string;
 }
 
 /** An old member that must not run while the plan rebuilds the cluster. */

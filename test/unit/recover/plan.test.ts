@@ -35,7 +35,22 @@ describe('planRecovery', () => {
     const ms = members(3, { cp1: down({ running: null, hasData: null }), cp2: down({ running: null, hasData: null }) });
     const d = planRecovery(input('quorum-lost', ms), 'auto');
     expect(planOf(d).name).toBe('restart');
-    expect(d.candidates.find((c) => c.name === 'restart')!.reason).toContain('may still have');
+    expect(d.candidates.find((c) => c.name === 'restart')!.reason).toMatch(
+      /whether cp1 and cp2 still have their data is unknown/,
+    );
+    // Nothing saw the disks: the start steps say so instead of promising the data is there.
+    const starts = planOf(d).steps.filter((s) => s.kind === 'start');
+    expect(starts.map((s) => s.member)).toEqual(['cp1', 'cp2']);
+    for (const s of starts) {
+      expect(s.title).toMatch(/if its disk survived \(unknown/);
+      expect(s.title).not.toMatch(/do not wipe/);
+    }
+  });
+
+  it('a member whose disk is known to be intact is started with "do not wipe it"', () => {
+    const ms = members(3, { cp1: down({ running: false, hasData: true }) });
+    const start = planOf(planRecovery(input('degraded', ms), 'auto')).steps.find((s) => s.kind === 'start')!;
+    expect(start.title).toBe('Start cp1 with its existing data dir (do not wipe it)');
   });
 
   it('one disk lost while quorum holds: replace re-adds it as a learner through the working cluster', () => {
