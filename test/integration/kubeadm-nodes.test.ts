@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { setTimeout as after } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as after } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeadmSim, type ShResult, simulatorUnavailable, startKubeadmSim } from '../helpers/kubeadm-sim.js';
 
