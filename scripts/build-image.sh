@@ -29,8 +29,8 @@ version="$(node -p 'require("./package.json").version' 2>/dev/null || sed -n 's/
 tag="$version-linux-$arch"
 
 # What the image holds besides Lifeboat: libstdc++6 (Node needs it), etcd-server (the scratch member of restore
-# drills, `verify`), etcd-client (etcdctl for an operator in `kubectl exec`), util-linux (nsenter: the agent reboots its node through PID 1),
-# ca-certificates (S3 over TLS), tini (PID 1 that reaps the drills' etcd).
+# drills, `verify`), etcd-client (etcdctl for an operator in `kubectl exec`), util-linux (nsenter: the agent
+# reboots its node through PID 1), ca-certificates (S3 over TLS), tini (PID 1 that reaps the drills' etcd).
 packages="libstdc++6,etcd-server,etcd-client,util-linux,ca-certificates,tini"
 suite=bookworm
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/lifeboat-build"
@@ -73,4 +73,5 @@ umoci config --image "$out/oci:$tag" --architecture "$debarch" --os linux \
   --config.label "org.opencontainers.image.source=https://github.com/lifeboat-dev/lifeboat"
 umoci gc --layout "$out/oci"
 tar -C "$out/oci" -cf "$out/lifeboat-$tag.oci.tar" .
-echo "$out/oci:$tag and $out/lifeboat-$tag.oci.tar ($(du -m "$out/lifeboat-$tag.oci.tar" | cut -f1) MiB) in $((SECONDS - started)) s"
+size="$(du -m "$out/lifeboat-$tag.oci.tar" | cut -f1)"
+echo "$out/oci:$tag and $out/lifeboat-$tag.oci.tar ($size MiB) in $((SECONDS - started)) s"

@@ -22,6 +22,9 @@ const PACKAGES = [
   { command: 'qemu-aarch64', pkg: 'qemu-user' },
   { file: '/usr/aarch64-linux-gnu/lib/libc.so.6', pkg: 'libc6-arm64-cross' },
   { file: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', pkg: 'libstdc++6-arm64-cross' },
+  // The container image is built with Debian's tools only (scripts/build-image.sh).
+  { command: 'mmdebstrap', pkg: 'mmdebstrap' },
+  { command: 'umoci', pkg: 'umoci' },
 ];
 const LAB_DIR = '.lab';
 

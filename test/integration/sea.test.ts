@@ -1,15 +1,18 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, runCli, runProgram } from '../helpers/cli.js';
+import { startS3 } from '../helpers/s3.js';
 
 /**
  * The single-file executables (ADR 011, scripts/build-sea.mjs) on a machine path without Node: the x64 one runs the
  * commands a control-plane host needs against a real lab (check, lab, doctor, backup etcd, verify, recover); the
  * arm64 one is an aarch64 ELF with the blob injected, and runs `check` under qemu-user where it is installed (CI
- * installs it, .ci/run).
+ * installs it, .ci/run). Then the container image built from it (scripts/build-image.sh: mmdebstrap + umoci, no
+ * registry, no container engine): its rootfs, unpacked by umoci, runs the image's own entrypoint with chroot in new
+ * mount and PID namespaces (this VM cannot run containers) and `lifeboat doctor` answers about the lab.
  */
 
 const root = resolve(import.meta.dirname, '../..');
@@ -68,18 +71,19 @@ describe('single-file executable, linux-x64, without node on the PATH', () => {
     const up = await lifeboat(['lab', 'up', '--dir', labDir, '--keys', '500']);
     expect(up.code, up.stderr).toBe(0);
 
-    const healthy = await lifeboat(['-c', config, 'doctor']);
-    expect(healthy.code, healthy.stderr).toBe(0);
-    expect(healthy.stdout).toMatch(/^etcd is HEALTHY/);
-
-    const backup = await lifeboat(['-c', config, '--json', 'backup', 'etcd', '--to', join(work, 'backups')]);
+    // Into the lab's own backups.to, and verified: doctor counts a missing verified backup as a finding.
+    const backup = await lifeboat(['-c', config, '--json', 'backup', 'etcd']);
     expect(backup.code, backup.stderr).toBe(0);
     const snapshot = json<{ location: string }>(backup).location;
     expect(existsSync(snapshot)).toBe(true);
 
-    const verify = await lifeboat(['-c', config, '--json', 'verify', snapshot]);
+    const verify = await lifeboat(['-c', config, '--json', 'verify', '--latest']);
     expect(verify.code, verify.stderr).toBe(0);
     expect(json<{ ok: boolean }>(verify).ok).toBe(true);
+
+    const healthy = await lifeboat(['-c', config, 'doctor']);
+    expect(healthy.code, healthy.stdout + healthy.stderr).toBe(0);
+    expect(healthy.stdout).toMatch(/^etcd is HEALTHY/);
 
     for (const member of ['cp2', 'cp3'])
       expect((await lifeboat(['lab', 'kill', member, '--dir', labDir])).code).toBe(0);
@@ -103,6 +107,40 @@ describe('single-file executable, linux-x64, without node on the PATH', () => {
     const status = await lifeboat(['-c', config, '--json', 'status']);
     expect(json<{ state: string }>(status).state).toBe('healthy');
   }, 300_000);
+});
+
+describe('single-file executable, linux-x64: the libraries loaded on demand (AWS SDK, typage)', () => {
+  it('backs the lab up to S3 age-encrypted, and verifies that backup from S3 with the identity', async () => {
+    const s3 = await startS3('lifeboat-sea');
+    try {
+      const key = join(work, 'age.key');
+      execFileSync('age-keygen', ['-o', key], { stdio: 'ignore' });
+      const recipient = execFileSync('age-keygen', ['-y', key], { encoding: 'utf8' }).trim();
+      const endpoints = readFileSync(config, 'utf8').match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [];
+      const s3Config = join(work, 's3.yaml');
+      writeFileSync(
+        s3Config,
+        `etcd: { endpoints: [${endpoints.join(', ')}] }
+backups:
+  to: [s3://${s3.bucket}/etcd]
+  s3: { endpoint: "${s3.endpoint}", forcePathStyle: true }
+  encryption: { recipients: [${recipient}] }
+`,
+      );
+      const s3Env = { ...env, ...s3.env };
+      const backup = await runProgram(sea('x64'), ['-c', s3Config, '--json', 'backup', 'etcd'], { env: s3Env });
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(json<{ location: string }>(backup).location).toMatch(/^s3:\/\/lifeboat-sea\/etcd\/.*\.age$/);
+      const verify = await runProgram(sea('x64'), ['-c', s3Config, '--json', 'verify', '--latest', '--identity', key], {
+        env: s3Env,
+        timeoutMs: 120_000,
+      });
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      expect(json<{ ok: boolean }>(verify).ok).toBe(true);
+    } finally {
+      await s3.stop();
+    }
+  }, 240_000);
 });
 
 describe('single-file executable, linux-arm64', () => {
@@ -131,3 +169,54 @@ describe('single-file executable, linux-arm64', () => {
     200_000,
   );
 });
+
+const imageTools = ['mmdebstrap', 'umoci', 'unshare', 'chroot'].filter((tool) => which(tool) === undefined);
+
+describe.skipIf(imageTools.length > 0 || process.getuid?.() !== 0)(
+  `container image (skipped without root or ${imageTools.join(', ') || 'nothing'}: .ci/run installs them)`,
+  () => {
+    it('builds with Debian tools only, and its rootfs runs lifeboat doctor against the lab', async () => {
+      const build = spawnSync('bash', ['scripts/build-image.sh', 'x64'], { cwd: root, encoding: 'utf8' });
+      expect(build.status, build.stdout + build.stderr).toBe(0);
+      const tag = `${version}-linux-x64`;
+      expect(existsSync(join(root, 'dist/image', `lifeboat-${tag}.oci.tar`))).toBe(true);
+
+      const bundle = join(work, 'bundle');
+      const unpack = spawnSync('umoci', ['unpack', '--image', `${join(root, 'dist/image/oci')}:${tag}`, bundle], {
+        encoding: 'utf8',
+      });
+      expect(unpack.status, unpack.stderr).toBe(0);
+      // What a container runtime would run: the image's entrypoint, with our arguments instead of its default --help.
+      const runtime = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] } };
+      const entrypoint = runtime.process.args.slice(0, -1);
+      expect(entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/lifeboat']);
+      const rootfs = join(bundle, 'rootfs');
+      expect(existsSync(join(rootfs, 'usr/bin/etcd')), 'the image carries etcd for restore drills').toBe(true);
+      const inImage = (args: string[]) =>
+        runProgram(
+          'unshare',
+          [
+            '--mount',
+            '--pid',
+            '--fork',
+            `--mount-proc=${join(rootfs, 'proc')}`,
+            'sh',
+            '-c',
+            // /dev from the host (the image has none); exec: tini is PID 1 of the new PID namespace.
+            'mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"',
+            rootfs,
+            ...entrypoint,
+            ...args,
+          ],
+          { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timeoutMs: 60_000 },
+        );
+      const v = await inImage(['--version']);
+      expect(v.stdout.trim(), v.stderr).toBe(version);
+      const endpoint = readFileSync(config, 'utf8').match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
+      expect(endpoint).toBeDefined();
+      const doctor = await inImage(['--endpoints', endpoint as string, 'doctor']);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/^etcd is HEALTHY: 3 of 3 voting members answer/);
+    }, 1_200_000);
+  },
+);
