@@ -7,7 +7,6 @@ import type { RunbookExecutor } from '../adapters/executors/types.js';
 import { IDENTITY_ENV } from '../adapters/snapshot/setup.js';
 import { assessRecovery } from '../app/recover/assess.js';
 import { runInteractive } from '../app/recover/runner.js';
-import { connectionOptions } from '../app/settings.js';
 import {
   describeBlockers,
   describeCandidates,
