@@ -109,7 +109,6 @@ export const rebootSchema = v.union([cronReboot, calendarReboot, windowReboot]);
 export type RebootSpec = v.InferOutput<typeof rebootSchema>;
 
 export const nodeRoleSchema = v.picklist(['control-plane', 'etcd', 'worker']);
-export type NodeRole = v.InferOutput<typeof nodeRoleSchema>;
 
 /**
  * What `lifeboat agent --node NAME` does on this node (the replacement for a reboot cron job). Reboot is wanted when
@@ -133,7 +132,6 @@ const nodeSchema = v.strictObject({
   reboot: v.optional(v.array(rebootSchema)),
   maintenance: v.optional(nodeMaintenanceSchema),
 });
-export type NodeConfig = v.InferOutput<typeof nodeSchema>;
 
 export const executorSchema = v.picklist(['lab', 'systemd', 'kubeadm', 'k3s']);
 
