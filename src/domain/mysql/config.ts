@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { RetentionPolicy } from '../retention.js';
-import { durationText, everyText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
+import { everyText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
 import { safeSourceName } from './manifest.js';
 import { parseMysqlUrl } from './url.js';
 
