@@ -159,7 +159,7 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
   const everyMs = everyText ? parseDuration(everyText) : undefined;
   if (!everyMs || everyMs < EVERY_LIMITS.min || everyMs > EVERY_LIMITS.max)
     throw new UserError(
-      `--every needs a duration between 1m and 366d, like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`,
+      `--every needs a duration between 1s and 366d, like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`,
     );
   const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
   if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');

@@ -46,7 +46,7 @@ describe('bad input is one line and exit 2', { timeout: 120_000 }, () => {
   it('--every 1ms', async () => {
     expectOneLineUsageError(
       await runCli(['--endpoints', 'http://127.0.0.1:1', 'backup', 'etcd', '--to', dir, '--every', '1ms']),
-      /--every needs a duration between 1m and 366d/,
+      /--every needs a duration between 1s and 366d/,
     );
   });
 });
