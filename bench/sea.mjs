@@ -60,7 +60,9 @@ ${rows.map(([name, s, size]) => `| ${name} | ${s.toFixed(3)} s | ${size === unde
 
 The executable is Node's official binary (98 MiB of it, unstripped) with the whole CLI in one script (\`dist/sea/lifeboat.cjs\`,
 ${mib(statSync(join(root, 'dist/sea/lifeboat.cjs')).size)} minified) and V8's code cache for it built in (\`useCodeCache\`); the npm install loads only the chunks of the
-command being run and keeps its code cache in ~/.cache/lifeboat (ADR 009).
+command being run and keeps its code cache in ~/.cache/lifeboat (ADR 009). So the executable starts slower: it
+loads every command's libraries (the AWS SDK and Kubernetes client included) before running any; splitting the
+script per command would need a module loader inside the executable (Node 20's can require only builtins there).
 `;
 console.log(section);
 if (process.argv.includes('--write'))

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
-// The tests whose outcome depends on etcd's version: backup, verify, recover, drills, the agent, the kubeadm nodes.
+// The tests whose outcome depends on etcd's version: backup, verify, recover, drills, the agent, the kubeadm nodes,
+// the change log (Watch).
 // (Kept small: the whole suite must stay within CI's ~20 minutes on two cores.)
 const ETCD_VERSION_TESTS = [
   'test/integration/backup.test.ts',
@@ -17,6 +18,7 @@ const ETCD_VERSION_TESTS = [
   'test/integration/drill.test.ts',
   'test/integration/agent-incident.test.ts',
   'test/integration/kubeadm-nodes.test.ts',
+  'test/integration/etcdlog.test.ts',
 ];
 
 const fetched = spawnSync('bash', [new URL('etcd-3.5.sh', import.meta.url).pathname], {

@@ -180,15 +180,26 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UserError) {
       const hint = err.hint ? ` (${err.hint})` : '';
-      process.stderr.write(`lifeboat: error: ${err.message}${hint}\n`);
+      process.stderr.write(`lifeboat: error: ${printable(`${err.message}${hint}`)}\n`);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`lifeboat: error: ${errorMessage(err).split('\n')[0]}\n`);
+    process.stderr.write(`lifeboat: error: ${printable(errorMessage(err).split('\n')[0] ?? '')}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     else process.stderr.write('lifeboat: run again with --debug for details\n');
     return 1;
   }
+}
+
+/**
+ * One line a terminal shows as it is: control and non-printable characters (a binary file's bytes echoed by a parser)
+ * become \xNN escapes, and a runaway message is cut.
+ */
+export function printable(text: string, max = 600): string {
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) =>
+    c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return escaped.length > max ? `${escaped.slice(0, max)}... (${escaped.length - max} more characters)` : escaped;
 }
 
 function applyToSubcommands(command: Command, fn: (cmd: Command) => void): void {

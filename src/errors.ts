@@ -15,7 +15,7 @@ export class UserError extends Error {
   }
 }
 
-/** The cluster could not be reached at all (every endpoint failed): exit 3 per DESIGN.md. */
+/** The cluster could not be reached at all (every endpoint failed): exit 3 per docs/ARCHITECTURE.md. */
 export class UnreachableError extends UserError {
   constructor(message: string, hint?: string) {
     super(message, hint, 3);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LoadedConfig } from '../adapters/config-file.js';
 import { openExecutor } from '../adapters/executors/open.js';
 import type { RunbookExecutor, StepExecutor } from '../adapters/executors/types.js';
+import { localHost } from '../adapters/host/local.js';
 import type { Diagnosis, Finding } from '../domain/diagnosis.js';
 import type { EndpointProbe } from '../domain/probe.js';
 import { rankedPlans } from '../domain/recover/plan.js';
@@ -19,8 +20,7 @@ import {
   verifiedBackupMaxAge,
   worstSeverity,
 } from '../domain/root-causes.js';
-import { type CheckResult, runCheck } from '../domain/schedule/check.js';
-import { configInventory } from '../domain/schedule/inventory.js';
+import type { CheckResult } from '../domain/schedule/check.js';
 import { DAY } from '../domain/schedule/types.js';
 import { UserError } from '../errors.js';
 import { assessRecovery } from './recover/assess.js';
@@ -111,7 +111,7 @@ export async function withRootCauses(
   now: number,
   storeDeadlineMs: number,
 ): Promise<DoctorReport> {
-  const schedule = scheduleCheck(loaded, now);
+  const schedule = await scheduleCheck(loaded, now);
   const backups = await backupsView(loaded, probes, storeDeadlineMs);
   const findings = [...d.findings, ...(schedule ? scheduleFindings(schedule) : []), ...backupFindings(backups, now)];
   const newest = Math.max(...backups.destinations.map((x) => x.newestVerifiedAt ?? Number.NEGATIVE_INFINITY));
@@ -141,8 +141,13 @@ export async function withRootCauses(
   };
 }
 
-function scheduleCheck(loaded: LoadedConfig | undefined, now: number): CheckResult | undefined {
+/** The schedule check of the config's nodes; its modules load only when there are reboot rules to check. */
+async function scheduleCheck(loaded: LoadedConfig | undefined, now: number): Promise<CheckResult | undefined> {
   if (!loaded?.config.nodes?.some((n) => n.reboot?.length)) return undefined;
+  const [{ runCheck }, { configInventory }] = await Promise.all([
+    import('../domain/schedule/check.js'),
+    import('../domain/schedule/inventory.js'),
+  ]);
   const inventory = configInventory(loaded.config, loaded.path);
   return runCheck({ ...inventory, from: now, to: now + SCHEDULE_DAYS * DAY });
 }
@@ -152,12 +157,14 @@ async function backupsView(
   probes: EndpointProbe[],
   deadlineMs: number,
 ): Promise<BackupsView> {
-  const { localHost, observeDestinations } = await import('../adapters/snapshot/destinations.js');
   const configured = Boolean(loaded?.config.backups?.to.length);
+  // The store adapters (S3 client and all) load only when there is a store to read: doctor at 3 a.m. must be quick.
+  const observe =
+    configured && loaded ? (await import('../adapters/snapshot/destinations.js')).observeDestinations : undefined;
   return {
     configured,
     maxAgeMs: verifiedBackupMaxAge(loaded?.config),
     hostIsEtcdMember: hostIsMember(memberHosts(probes), localHost()),
-    destinations: configured && loaded ? await observeDestinations(loaded, deadlineMs) : [],
+    destinations: observe && loaded ? await observe(loaded, deadlineMs) : [],
   };
 }

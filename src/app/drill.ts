@@ -3,16 +3,20 @@ import { join } from 'node:path';
 import { LabExecutor } from '../adapters/executors/lab.js';
 import { type DrillBackup, takeDrillBackup } from '../adapters/lab/drill-backup.js';
 import { confirmRecovered, dbSize, detect, presentKeys } from '../adapters/lab/drill-checks.js';
+import { DrillFollower } from '../adapters/lab/drill-follower.js';
 import { DrillWriter, readAcks } from '../adapters/lab/drill-writer.js';
 import { choosePorts, createLabFiles, newToken, requireEtcd, startMembers, stopLab } from '../adapters/lab/lab.js';
 import { killMember, strayPids, waitForMembers, wipeMember } from '../adapters/lab/members.js';
 import { findLeader, seedSampleData } from '../adapters/lab/seed.js';
 import { readLabState, writeLabState } from '../adapters/lab/state.js';
 import { signal } from '../adapters/proc/process.js';
+import { waitFor } from '../adapters/proc/wait.js';
+import { LocalStore } from '../adapters/store/local.js';
 import { planLab } from '../domain/lab-plan.js';
 import { judgeWrites, planFailure, type Scenario, type WriteVerdict } from '../domain/recover/drill.js';
 import { newJournal } from '../domain/recover/journal.js';
 import { errorMessage, UserError } from '../errors.js';
+import { chainWindows, pointSnapshotForRecovery } from './etcdlog/restore.js';
 import { assessRecovery } from './recover/assess.js';
 import { type RunReport, runPlan } from './recover/runner.js';
 
@@ -28,6 +32,8 @@ export interface DrillOptions {
   keys: number;
   dir: string;
   keep: boolean;
+  /** Run `backup etcd --follow` beside the cluster; the snapshot plan then restores the log's newest point. */
+  follow?: boolean;
   progress: (line: string) => void;
 }
 
@@ -52,6 +58,15 @@ export interface DrillReport {
   story: string;
   failure: { victims: string[]; wiped: string[]; writer: string; force: boolean };
   backup: DrillBackup | null;
+  /** With the follower: what the change log saved (RPO as writes lost and the age of the newest write kept). */
+  followed: {
+    pointRevision: number;
+    replayedRevisions: number;
+    lostWrites: number;
+    newestKeptAgeSeconds: number | null;
+    /** Age at the failure of the oldest acknowledged write the restore does not have (<= cadence + 1 s wanted). */
+    oldestLostAgeSeconds: number | null;
+  } | null;
   steps: RunReport['steps'];
   problems: string[];
   /** Worth knowing, not a failure (e.g. the backup fell back to a plain snapshot stream). */
@@ -79,6 +94,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
   const problems: string[] = [];
   const notes: string[] = [];
   let writer: DrillWriter | undefined;
+  let follower: DrillFollower | undefined;
   const report: DrillReport = {
     ok: false,
     scenario: opts.scenario,
@@ -99,6 +115,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     story: '',
     failure: { victims: [], wiped: [], writer: '', force: false },
     backup: null,
+    followed: null,
     steps: [],
     problems,
     notes,
@@ -131,12 +148,19 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     if (report.backup.problem) notes.push(report.backup.problem);
     say(`backup at revision ${report.backup.revision} (${report.backup.how}; verified: ${report.backup.verified})`);
     report.dbSizeBytes = await dbSize(url(failure.writer));
+    if (opts.follow) {
+      follower = new DrillFollower(endpoints, join(opts.dir, 'backups'));
+      await follower.start();
+      // The cluster lives on with its follower for a while before the loss: the log must hold writes of its own.
+      const logged = await logHolds(join(opts.dir, 'backups'), 20, 60_000);
+      say(`change log: backup etcd --follow running, durable up to revision ${logged}`);
+    }
     await writer.waitForAcks(20, 30_000);
 
     writer.mark('failure');
     const t0 = Date.now();
     const victims = state.members.filter((m) => failure.victims.includes(m.name));
-    await Promise.all(victims.map((m) => killMember(m)));
+    await Promise.all([...victims.map((m) => killMember(m)), follower?.kill()]);
     writeLabState(state);
     for (const m of victims) if (failure.wiped.includes(m.name)) wipeMember(m);
     say(`failure: ${failure.story}`);
@@ -146,13 +170,33 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     say(`doctor: ${detected.state} after ${report.detectSeconds} s`);
 
     const r0 = Date.now();
+    let snapshotFile = failure.needsSnapshot ? report.backup.file : undefined;
+    let snapshotRevision = report.backup.revision;
+    if (follower && failure.needsSnapshot) {
+      const point = await pointSnapshotForRecovery({
+        store: new LocalStore(join(opts.dir, 'backups')),
+        workDir: join(opts.dir, 'recover-snapshots'),
+      });
+      if (point) {
+        snapshotFile = point.file;
+        snapshotRevision = point.revision;
+        report.followed = {
+          pointRevision: point.revision,
+          replayedRevisions: point.replayedRevisions,
+          lostWrites: 0,
+          newestKeptAgeSeconds: null,
+          oldestLostAgeSeconds: null,
+        };
+        say(`change log: etcd rebuilt at revision ${point.revision} (${point.replayedRevisions} revisions replayed)`);
+      }
+    }
     const executor = new LabExecutor(readLabState(opts.dir)!, { force: failure.force });
     const assessment = await assessRecovery({
       target: { endpoints },
       executor,
       choice: 'auto',
       force: failure.force,
-      snapshotFile: failure.needsSnapshot ? report.backup.file : undefined,
+      snapshotFile,
       workDir: join(opts.dir, 'recover-snapshots'),
       fresh: true,
       probeTimeoutMs: 2000,
@@ -191,8 +235,15 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
       acks.map((a) => a.key),
     );
     const oldCluster = writer.acks[0]?.clusterId ?? '';
-    const snapshot = failure.needsSnapshot ? { revision: report.backup.revision, clusterId: oldCluster } : undefined;
+    const snapshot = failure.needsSnapshot ? { revision: snapshotRevision, clusterId: oldCluster } : undefined;
     report.writes = judgeWrites(acks, (k) => present.has(k), snapshot);
+    if (report.followed) {
+      const kept = writer.acks.filter((a) => a.clusterId === oldCluster && a.revision <= snapshotRevision).at(-1);
+      report.followed.lostWrites = report.writes.lost;
+      report.followed.newestKeptAgeSeconds = kept ? secs(t0 - kept.at) : null;
+      const lost = writer.acks.find((a) => a.clusterId === oldCluster && a.revision > snapshotRevision && a.at <= t0);
+      report.followed.oldestLostAgeSeconds = lost ? secs(t0 - lost.at) : null;
+    }
     Object.assign(report, {
       ackedWrites: report.writes.acked,
       lostWrites: report.writes.lost,
@@ -211,6 +262,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (writer) await writer.stop().catch(() => undefined);
+    await follower?.kill().catch(() => undefined);
     if (!opts.keep) {
       const final = readLabState(opts.dir) ?? state;
       await stopLab(final, 5000);
@@ -221,3 +273,15 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
 }
 
 const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Waits until the newest chain holds at least `revisions` revisions past its snapshot; returns its last one. */
+async function logHolds(store: string, revisions: number, timeoutMs: number): Promise<number> {
+  return waitFor(
+    `the change log to hold ${revisions} revisions`,
+    async () => {
+      const newest = (await chainWindows(new LocalStore(store))).chains.at(-1);
+      return newest && newest.toRevision - newest.fromRevision >= revisions ? newest.toRevision : undefined;
+    },
+    { timeoutMs },
+  );
+}

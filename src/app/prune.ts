@@ -21,7 +21,15 @@ export async function pruneStore(
   dryRun: boolean,
   read: CatalogReader = readCatalog,
 ): Promise<{ plan: PrunePlan; deleted: string[] }> {
-  const plan = planPrune(await read(store), policy, now);
+  const catalog = await read(store);
+  const plan = planPrune(catalog, policy, now);
   const deleted = dryRun ? [] : await executePrune(store, plan);
+  if (!dryRun && store.reclaimLeftovers) {
+    // Temp files of killed runs, beside the backups of this kind (they are never listed, so never in the plan).
+    const kinds = new Set(
+      catalog.entries.map((e) => (e.name.includes('/') ? e.name.slice(0, e.name.indexOf('/') + 1) : '')),
+    );
+    for (const prefix of kinds.size ? kinds : ['etcd/']) deleted.push(...(await store.reclaimLeftovers(prefix)).names);
+  }
   return { plan, deleted };
 }

@@ -7,6 +7,7 @@ import { backupCluster } from '../app/backup/etcd.js';
 import { parseDuration } from '../domain/duration.js';
 import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
 import type { RetentionPolicy } from '../domain/retention.js';
+import { EVERY_LIMITS } from '../domain/validation.js';
 import { errorMessage, UserError } from '../errors.js';
 import {
   backupDocument,
@@ -156,8 +157,10 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
   }
   const everyText = opts.every === true ? backups?.etcd?.every : opts.every;
   const everyMs = everyText ? parseDuration(everyText) : undefined;
-  if (!everyMs)
-    throw new UserError(`--every needs a duration like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`);
+  if (!everyMs || everyMs < EVERY_LIMITS.min || everyMs > EVERY_LIMITS.max)
+    throw new UserError(
+      `--every needs a duration between 1s and 366d, like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`,
+    );
   const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
   if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');
   // Only --every prunes and drills: one-shot backups do not load that code.

@@ -7,6 +7,7 @@ import { configInventory } from '../domain/schedule/inventory.js';
 import { suggestSchedule } from '../domain/schedule/suggest.js';
 import { DAY } from '../domain/schedule/types.js';
 import { isKnownTimeZone } from '../domain/schedule/tz.js';
+import { DOWNTIME_LIMITS } from '../domain/validation.js';
 import { UserError } from '../errors.js';
 import { renderReport, reportJson } from '../render/check.js';
 import { action } from './context.js';
@@ -69,8 +70,8 @@ Exit codes: 0 no error finding, 1 an error finding (quorum loss, boot loop), 2 b
           throw new UserError(`unknown time zone "${opts.timezone}" in --timezone`, 'examples: UTC, Europe/Berlin');
         }
         const downtimeMs = parseDuration(opts.downtime);
-        if (downtimeMs === undefined || downtimeMs <= 0) {
-          throw new UserError(`invalid --downtime "${opts.downtime}" (examples: 10m, 1h)`);
+        if (downtimeMs === undefined || downtimeMs < DOWNTIME_LIMITS.min || downtimeMs > DOWNTIME_LIMITS.max) {
+          throw new UserError(`invalid --downtime "${opts.downtime}" (between 1s and 7d; examples: 10m, 1h)`);
         }
         const loaded = ctx.config();
         if (!loaded?.config.nodes?.length) {

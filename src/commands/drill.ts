@@ -12,6 +12,7 @@ interface DrillOpts {
   keys: number;
   dir?: string;
   keep?: boolean;
+  follow?: boolean;
 }
 
 /** `lifeboat lab drill`: the timed practice run of an incident, from failure to a proven recovery. */
@@ -24,6 +25,8 @@ export function registerDrill(lab: Command): void {
     .addOption(new Option('--keys <n>', 'sample keys to load first').argParser(parseKeys).default(2000))
     .option('--dir <dir>', 'lab directory for the drill (default: a new temp dir)')
     .option('--keep', 'leave the recovered lab running (stop it with lab down --purge --dir DIR)')
+    .option('--follow', 'run backup etcd --follow beside the cluster (default for total-loss)')
+    .option('--no-follow', 'no change log: total-loss restores the last snapshot only')
     .addHelpText(
       'after',
       `
@@ -47,6 +50,7 @@ async function drill(ctx: CommandContext, opts: DrillOpts): Promise<number> {
     keys: opts.keys,
     dir,
     keep: Boolean(opts.keep),
+    follow: opts.follow ?? opts.scenario === 'total-loss',
     progress: (line) => (ctx.out.json ? ctx.out.warn(line) : ctx.out.print(line)),
   });
   if (ctx.out.json) ctx.out.printJson(report);
@@ -65,6 +69,11 @@ function summary(r: DrillReport): string {
     `  time to recover   ${n(r.recoverSeconds)} (recover), RTO ${n(r.rtoSeconds)} from the failure to all members healthy`,
     `  writes refused    ${n(r.writeOutageSeconds)} in total after the failure`,
     `  writes lost (RPO) ${r.lostWrites} of ${r.ackedWrites} acknowledged${r.scenario === 'total-loss' ? ` (${r.expectedLostWrites} were after the snapshot)` : ''}`,
+    ...(r.followed
+      ? [
+          `  change log        restored to revision ${r.followed.pointRevision} (${r.followed.replayedRevisions} replayed); newest write kept was ${r.followed.newestKeptAgeSeconds ?? '-'} s old at the failure, oldest lost ${r.followed.oldestLostAgeSeconds ?? '-'} s`,
+        ]
+      : []),
     `  data              ${r.keys} sample keys, db ${r.dbSizeBytes === null ? '-' : `${(r.dbSizeBytes / 1048576).toFixed(1)} MiB`}`,
     `  writer log        ${r.writerLog}${r.kept ? '' : ' (removed with the lab; --keep keeps it)'}`,
   ];

@@ -7,7 +7,7 @@ import type { RunbookExecutor } from '../adapters/executors/types.js';
 import { IDENTITY_ENV } from '../adapters/snapshot/setup.js';
 import { assessRecovery } from '../app/recover/assess.js';
 import { runInteractive } from '../app/recover/runner.js';
-import { connectionOptions } from '../app/settings.js';
+import { type PointInTime, parsePoint } from '../domain/etcdlog/replay.js';
 import {
   describeBlockers,
   describeCandidates,
@@ -17,7 +17,7 @@ import {
 } from '../domain/recover/describe.js';
 import { type Journal, newJournal } from '../domain/recover/journal.js';
 import { type ExecutablePlan, PLAN_NAMES, type PlanChoice } from '../domain/recover/types.js';
-import { UserError } from '../errors.js';
+import { errorMessage, UserError } from '../errors.js';
 import { action, type CommandContext, parseTimeout } from './context.js';
 
 interface RecoverOpts {
@@ -33,6 +33,7 @@ interface RecoverOpts {
   unit?: string;
   k3sConfig?: string;
   lost?: string;
+  at?: string;
 }
 
 export function registerRecover(program: Command): void {
@@ -43,6 +44,7 @@ export function registerRecover(program: Command): void {
     .option('--yes', 'run the plan (without --yes: print it and exit 0)')
     .option('--force', 'stop old members that still run instead of refusing (survivor, snapshot)')
     .option('--snapshot <file>', 'snapshot to restore (default: newest verified backup in any of backups.to)')
+    .option('--at <revision|time>', 'snapshot plan: etcd as it was then, rebuilt from the change log (default: newest)')
     .option('--identity <file>', `age identity for encrypted snapshots (default: $${IDENTITY_ENV})`)
     .option('--runbook <dir>', 'write one shell script per node (systemd, kubeadm, k3s executors)')
     .option('--lost <members>', 'members whose disk is gone, comma-separated (for executors that cannot look)')
@@ -63,7 +65,9 @@ Plans, safest first (--plan auto picks the first that applies):
   snapshot  no usable member: restore one snapshot on every member       loses changes after the snapshot
 The snapshot plan takes the newest snapshot whose restore drill passed from any store in backups.to (directories,
 NFS, S3; age-encrypted ones with --identity), and checks it as verify does (trailer, sha256 and size against its
-manifest, revision) before anything stops; a snapshot of another cluster is refused unless --force.
+manifest, revision) before anything stops; a snapshot of another cluster is refused unless --force. When the first
+of backups.to holds a change log (backup etcd --follow) newer than that snapshot, the plan restores etcd as of the
+log's newest point (or --at REVISION|TIME) instead, rebuilt first as restore etcd does.
 The lab executor runs the plan; systemd, kubeadm and k3s get a per-node runbook. An interrupted recovery
 continues where it stopped when run again (the journal is in the lab dir).
 
@@ -77,7 +81,7 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
   const executor = openExecutor(config, opts);
   const target = ctx.etcdTarget();
   const say = (lines: string[] | string) => (ctx.out.json ? ctx.out.warn : ctx.out.print)([lines].flat().join('\n'));
-  const assessment = await assessRecovery({
+  const request = {
     target,
     executor,
     choice: opts.plan,
@@ -95,7 +99,32 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
     lost: opts.lost?.split(',').map((n) => n.trim()),
     probeTimeoutMs: parseTimeout(opts.timeout),
     maxRaftLag: config?.config.maintenance?.maxRaftLag,
-  });
+  };
+  const point = opts.at === undefined ? undefined : parsePoint(opts.at);
+  if (point && 'error' in point) throw new UserError(`--at: ${point.error}`);
+  if (point && opts.snapshot) throw new UserError('--at and --snapshot go separately', 'pick one');
+  let assessment = point ? undefined : await assessRecovery(request);
+  const snapshotPlan =
+    assessment?.kind !== 'resume' &&
+    assessment?.decision.kind === 'plan' &&
+    assessment.decision.plan.name === 'snapshot';
+  if (point || (snapshotPlan && !opts.snapshot && config?.config.backups?.to.length)) {
+    // The change log can bring the snapshot plan closer to the moment of loss (ADR 010): build that point first.
+    // Without --at a broken or unreadable log must not stand in the way of the ordinary snapshot: say so, go on.
+    const built = await pointInTimeSnapshot(ctx, point, request.workDir, opts.identity).catch((err: unknown) => {
+      if (point || err instanceof UserError) throw err;
+      ctx.out.warn(`lifeboat: change log not used: ${errorMessage(err)}`);
+      return undefined;
+    });
+    if (built) {
+      say(
+        `Change log: etcd rebuilt at revision ${built.revision} (${built.replayedRevisions} revisions after ${built.base}).`,
+      );
+      request.snapshotFile = built.file;
+      assessment = undefined; // planned again on the rebuilt snapshot
+    }
+  }
+  assessment ??= await assessRecovery(request);
   let journal: Journal;
   if (assessment.kind === 'resume') {
     journal = assessment.journal;
@@ -169,4 +198,24 @@ function runbook(
     );
   }
   return 0;
+}
+
+async function pointInTimeSnapshot(
+  ctx: CommandContext,
+  at: PointInTime | undefined,
+  workDir: string,
+  identity: string | undefined,
+) {
+  const [{ pointSnapshotForRecovery }, { openDestination, decryptionFor }] = await Promise.all([
+    import('../app/etcdlog/restore.js'),
+    import('../adapters/snapshot/setup.js'),
+  ]);
+  const store = await openDestination(undefined, ctx.config());
+  const encrypted = (await store.list('etcd')).some((o) => o.name.endsWith('.age'));
+  return pointSnapshotForRecovery({
+    store,
+    ...(at ? { at } : {}),
+    workDir,
+    decrypt: encrypted ? await decryptionFor(identity) : undefined,
+  });
 }

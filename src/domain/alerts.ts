@@ -94,16 +94,34 @@ export interface Observations {
   etcd?: { state: ClusterState; margin: number; votingMembers: number; reachableVoting: number; down: string[] };
   backups: BackupObservation[];
   findings: FindingObservation[];
+  /** The change-log follower, when serve runs one (backups.etcd.follow). */
+  follow?: FollowObservation;
 }
+
+export interface FollowObservation {
+  lagSeconds: number;
+  lagRevisions: number;
+  /** The newest gap (history lost to a compaction, a broken chain): when, and in words. */
+  lastGap?: { at: number; message: string };
+}
+
+/** How long a gap in the change log stays an alert: long enough for someone to see it. */
+const GAP_ALERT_MS = 3_600_000;
 
 export interface AlertOptions {
   /** Probe observations needed to confirm an etcd change (default 2). */
   confirm: number;
   /** How late a backup may be past its schedule before it is stale (default: half the interval, at least 10 min). */
   staleGraceMs: (everyMs: number) => number;
+  /** Follower lag (seconds behind the cluster) that raises an alert (default 30). */
+  followLagSeconds: number;
 }
 
-const DEFAULTS: AlertOptions = { confirm: 2, staleGraceMs: (every) => Math.max(every / 2, 10 * 60_000) };
+const DEFAULTS: AlertOptions = {
+  confirm: 2,
+  staleGraceMs: (every) => Math.max(every / 2, 10 * 60_000),
+  followLagSeconds: 30,
+};
 
 export function evaluateAlerts(
   previous: AlertState,
@@ -184,6 +202,25 @@ function currentConditions(obs: Observations, opts: AlertOptions): Map<string, C
         confirm: opts.confirm,
       });
     }
+  }
+  const f = obs.follow;
+  if (f && f.lagSeconds > opts.followLagSeconds) {
+    out.set('etcdlog-lag', {
+      level: 'lagging',
+      severity: 'warning',
+      title: 'the etcd change log is falling behind',
+      detail: `The follower is ${Math.round(f.lagSeconds)} s (${f.lagRevisions} revisions) behind etcd: a total loss now would cost that much.`,
+      confirm: opts.confirm,
+    });
+  }
+  if (f?.lastGap && obs.at - f.lastGap.at < GAP_ALERT_MS) {
+    out.set('etcdlog-gap', {
+      level: 'gap',
+      severity: 'critical',
+      title: 'the etcd change log has a gap',
+      detail: `${f.lastGap.message}. Points in time inside the gap cannot be restored; a new chain began.`,
+      confirm: 1,
+    });
   }
   for (const b of obs.backups) {
     if (b.lastRun && !b.lastRun.ok) {

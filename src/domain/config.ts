@@ -7,7 +7,9 @@ import { isKnownTimeZone } from './schedule/tz.js';
 import {
   boundedDuration,
   count,
+  downtimeText,
   durationText,
+  everyText,
   isHttpUrl,
   issuePath,
   nonEmptyString,
@@ -77,13 +79,13 @@ function parsedBy(parse: (text: string) => unknown) {
 const cronReboot = v.strictObject({
   cron: parsedBy(parseCron),
   timezone: v.optional(timezone),
-  downtime: v.optional(durationText),
+  downtime: v.optional(downtimeText),
 });
 const calendarReboot = v.strictObject({
   calendar: parsedBy(parseCalendar),
   timezone: v.optional(timezone),
-  downtime: v.optional(durationText),
-  randomizedDelay: v.optional(durationText),
+  downtime: v.optional(downtimeText),
+  randomizedDelay: v.optional(downtimeText),
 });
 /**
  * kured-style window: the node may reboot at any moment between start and end (end <= start runs past midnight).
@@ -100,14 +102,13 @@ const windowReboot = v.strictObject({
   window: rebootWindow,
   every: v.optional(durationText),
   period: v.optional(durationText),
-  downtime: v.optional(durationText),
+  downtime: v.optional(downtimeText),
 });
 
 export const rebootSchema = v.union([cronReboot, calendarReboot, windowReboot]);
 export type RebootSpec = v.InferOutput<typeof rebootSchema>;
 
 export const nodeRoleSchema = v.picklist(['control-plane', 'etcd', 'worker']);
-export type NodeRole = v.InferOutput<typeof nodeRoleSchema>;
 
 /**
  * What `lifeboat agent --node NAME` does on this node (the replacement for a reboot cron job). Reboot is wanted when
@@ -131,7 +132,6 @@ const nodeSchema = v.strictObject({
   reboot: v.optional(v.array(rebootSchema)),
   maintenance: v.optional(nodeMaintenanceSchema),
 });
-export type NodeConfig = v.InferOutput<typeof nodeSchema>;
 
 export const executorSchema = v.picklist(['lab', 'systemd', 'kubeadm', 'k3s']);
 
@@ -172,7 +172,7 @@ const backupsSchema = v.strictObject({
   to: someOf(nonEmptyString),
   etcd: v.optional(
     v.strictObject({
-      every: v.optional(durationText),
+      every: v.optional(everyText),
       /** With a schedule: run the restore drill after every Nth backup (0 = never; default 1). */
       verifyEvery: v.optional(count),
       /** `serve` (and `backup etcd --follow`) keeps the change log for point-in-time restore (ADR 010). */
@@ -184,7 +184,7 @@ const backupsSchema = v.strictObject({
   /** GFS retention of the etcd snapshots (MySQL dumps and Helm captures have their own; without one, all are kept). */
   retention: v.optional(retentionPolicy),
   /** Whole-release Helm captures scheduled by `lifeboat serve` (`lifeboat backup helm` runs them by hand). */
-  helm: v.optional(v.strictObject({ every: v.optional(durationText), retention: v.optional(retentionPolicy) })),
+  helm: v.optional(v.strictObject({ every: v.optional(everyText), retention: v.optional(retentionPolicy) })),
   encryption: v.optional(v.strictObject({ recipients: someOf(ageRecipient) })),
   /** How to reach s3:// destinations in `to`. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or this file. */
   s3: v.optional(

@@ -95,3 +95,10 @@ export const retentionPolicy = v.pipe(
     'this policy keeps no backup at all: give at least one rule a count of 1 or more (example: { keepLast: 24 }), or remove it to keep every backup',
   ),
 );
+
+/** How long a node may be down per reboot: past a week it is not a reboot (and the schedule sweep would not end). */
+export const DOWNTIME_LIMITS = { min: 1_000, max: 7 * 86_400_000 } as const;
+/** How often a scheduled backup may run: a second at least (labs and tests run that fast), a year at most. */
+export const EVERY_LIMITS = { min: 1_000, max: 366 * 86_400_000 } as const;
+export const downtimeText = boundedDuration(DOWNTIME_LIMITS.min, DOWNTIME_LIMITS.max);
+export const everyText = boundedDuration(EVERY_LIMITS.min, EVERY_LIMITS.max);

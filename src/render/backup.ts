@@ -7,7 +7,7 @@ import { renderTable } from './table.js';
 
 /** How backup, list, prune and verify show themselves. (Presentation only; nothing else renders backups.) */
 
-/** `backup etcd --json`: DESIGN.md's shape first, then the rest of the manifest. */
+/** `backup etcd --json`: docs/ARCHITECTURE.md's shape first, then the rest of the manifest. */
 export function backupDocument(m: BackupManifest) {
   return {
     location: m.location,

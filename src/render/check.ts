@@ -7,7 +7,7 @@ import { DAY } from '../domain/schedule/types.js';
 
 /**
  * `lifeboat check` output: the human report (worst finding first, in plain words) and the stable JSON document
- * (DESIGN.md: { ok, horizon: { from, to }, findings: [{ severity, code, nodes, first: { start, end }, occurrences,
+ * (docs/ARCHITECTURE.md: { ok, horizon: { from, to }, findings: [{ severity, code, nodes, first: { start, end }, occurrences,
  * message }] }, plus description, timezone, sources and suggestion fields). Pure text; colours come in as functions.
  */
 export interface Paint {

@@ -6,7 +6,7 @@ import type { Output } from './output.js';
 import { renderTable } from './table.js';
 
 /**
- * How `lab up` and `lab status` show a lab: the JSON document of DESIGN.md, or a short table and the next step.
+ * How `lab up` and `lab status` show a lab: the JSON document of docs/ARCHITECTURE.md, or a short table and the next step.
  * (Presentation only; it sits with the lab because nothing else renders a lab.)
  */
 

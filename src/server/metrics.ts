@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { FollowStatus } from '../app/etcdlog/follow.js';
 import type { ActiveAlert } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
 import type { LockInfo } from './locks.js';
@@ -20,6 +21,8 @@ export interface MetricsView {
   locks: LockInfo[] | null;
   alerts: ActiveAlert[];
   configOk: boolean;
+  /** The change-log follower, when serve runs one. */
+  follow?: FollowStatus;
 }
 
 const STATES = ['healthy', 'degraded', 'quorum-lost', 'unreachable'] as const;
@@ -120,6 +123,36 @@ export class ServeMetrics {
     gauge('lifeboat_config_valid', '1 when the config file last read is valid.', [], (g, v) =>
       g.set(v.configOk ? 1 : 0),
     );
+    gauge(
+      'lifeboat_etcdlog_lag_seconds',
+      'How long the oldest change not yet durable in the log has waited.',
+      [],
+      (g, v) => {
+        if (v.follow) g.set(v.follow.lagSeconds);
+      },
+    );
+    gauge('lifeboat_etcdlog_lag_revisions', 'Revisions etcd has that the change log does not hold yet.', [], (g, v) => {
+      if (v.follow) g.set(v.follow.lagRevisions);
+    });
+    gauge(
+      'lifeboat_etcdlog_durable_revision',
+      'Newest revision the change log holds: the end of the restorable window.',
+      [],
+      (g, v) => {
+        if (v.follow) g.set(v.follow.durableRevision);
+      },
+    );
+    gauge(
+      'lifeboat_etcdlog_durable_timestamp_seconds',
+      'When the change log last made revisions durable.',
+      [],
+      (g, v) => {
+        if (v.follow) g.set(v.follow.durableAt / 1000);
+      },
+    );
+    gauge('lifeboat_etcdlog_gaps', 'Gaps (history lost, a new chain begun) since serve started.', [], (g, v) => {
+      if (v.follow) g.set(v.follow.gaps);
+    });
     this.jobRuns = new Counter({
       name: 'lifeboat_job_runs_total',
       help: 'Scheduled job runs, by job and result.',

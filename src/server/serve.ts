@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { type ScheduleReport, scheduleReport } from './calendar.js';
 import { EMPTY_TRACK, type EtcdTrack, trackDiagnosis } from './etcd-tracker.js';
 import { EventLog, type ServeEvent } from './events.js';
+import { ServeFollower } from './follow.js';
 import { startHttp } from './http.js';
 import { InventoryCache } from './inventory.js';
 import type { LockInfo } from './locks.js';
@@ -71,6 +72,7 @@ export class Serve {
   private scheduleError: string | null = null;
   private readonly inventory = new InventoryCache();
   private alertState: AlertState = EMPTY_ALERT_STATE;
+  private readonly follow: ServeFollower;
   private firstProbe!: Promise<void>;
   private firstProbeDone!: () => void;
 
@@ -78,6 +80,10 @@ export class Serve {
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.events = new EventLog(() => this.clock.now(), opts.log);
+    this.follow = new ServeFollower(
+      (level, message) => this.events.add(level, 'etcd-log', message),
+      () => this.clock.now(),
+    );
     this.metrics = new ServeMetrics(() => ({
       diagnosis: this.diagnosis,
       probeSeconds: this.probedAt ? this.probeMs / 1000 : undefined,
@@ -86,6 +92,7 @@ export class Serve {
       locks: this.locks,
       alerts: Object.values(this.alertState.active),
       configOk: this.configError === null,
+      follow: this.follow.status(),
     }));
     this.scheduler = new Scheduler((r) => {
       this.metrics.jobRecorded(r);
@@ -133,6 +140,7 @@ export class Serve {
     every(this.opts.checkEveryMs ?? 3_600_000, () => this.recheck());
     every(this.opts.inventoryEveryMs ?? 120_000, () => this.refreshInventory());
     this.startJobs();
+    await this.follow.start(this.runtime, signal);
     if (this.opts.configPath) {
       this.watcher = new ConfigWatcher(this.opts.configPath, () => void this.reload());
       this.watcher.start();
@@ -229,6 +237,8 @@ export class Serve {
       kinds: this.kinds(),
       check: this.schedule?.check ?? null,
     });
+    const follow = this.follow.observation();
+    if (follow) obs.follow = follow;
     const { alerts, state } = evaluateAlerts(this.alertState, obs, this.opts.alerts);
     this.alertState = state;
     if (alerts.length === 0) return;
@@ -289,6 +299,7 @@ export class Serve {
     this.controller.abort();
     this.watcher?.stop();
     await this.scheduler.stop();
+    await this.follow.stopped();
     await Promise.allSettled(this.loops);
     await this.inventory.idle();
     await this.notifier.stop();

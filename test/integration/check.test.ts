@@ -44,7 +44,7 @@ describe('lifeboat check', () => {
     expect(result.stderr).toBe('');
   });
 
-  it('--json keeps the DESIGN.md shape', async () => {
+  it('--json keeps the docs/ARCHITECTURE.md shape', async () => {
     const result = await runCli(['-c', 'examples/incident.yaml', 'check', ...FROM, '--json']);
     expect(result.code).toBe(1);
     const doc = json<Report>(result);

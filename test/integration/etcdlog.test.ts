@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdConnection } from '../../src/adapters/etcd/connection.js';
+import { freePort } from '../../src/adapters/proc/ports.js';
 import { waitFor } from '../../src/adapters/proc/wait.js';
 import { LocalStore } from '../../src/adapters/store/local.js';
 import { restoreSnapshot } from '../../src/adapters/verify/restore.js';
@@ -220,6 +221,53 @@ describe('continuous etcd backup and point-in-time restore', () => {
     const text = await runCli(['backup', 'list', '--to', storeDir]);
     expect(text.stdout).toMatch(/gap before .*revisions \d+\.\. were lost/);
     await stopFollower('SIGTERM');
+  }, 120_000);
+
+  it('serve with backups.etcd.follow runs the follower and exports its lag and window in /metrics', async () => {
+    const serveStore = join(dir, 'serve-store');
+    const config = join(dir, 'serve.yaml');
+    writeFileSync(
+      config,
+      `etcd:\n  endpoints: [${cluster.endpoints[0]}]\nbackups:\n  to: [${serveStore}]\n  etcd:\n    follow: true\n`,
+    );
+    const port = await freePort();
+    const serve = spawn(process.execPath, [BIN, '-c', config, 'serve', '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    serve.stdout!.on('data', (d) => (log += d));
+    serve.stderr!.on('data', (d) => (log += d));
+    try {
+      const metric = async (name: string) => {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+        return m ? Number(m[1]) : undefined;
+      };
+      await waitFor(
+        'serve to start its chain',
+        async () => (await metric('lifeboat_etcdlog_durable_revision')) !== undefined,
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      const written = await txn([put('/serve/probe', 'x')]);
+      await waitFor(
+        `the log to hold revision ${written}`,
+        async () => ((await metric('lifeboat_etcdlog_durable_revision')) ?? 0) >= written,
+        { timeoutMs: 30_000 },
+      );
+      expect(await metric('lifeboat_etcdlog_lag_revisions')).toBeGreaterThanOrEqual(0);
+      expect(await metric('lifeboat_etcdlog_gaps')).toBe(0);
+      expect(log).toMatch(/etcd-log.*chain .* starts from snapshot/);
+    } finally {
+      const exited = new Promise((r) => serve.once('exit', r));
+      serve.kill('SIGTERM');
+      await exited;
+    }
   }, 120_000);
 
   it('a deleted, cut or altered log object stops restore with a one-line reason', async () => {

@@ -58,7 +58,7 @@ describe('local store specifics', () => {
     pending.stream.write(Buffer.from('abc'));
     const files = allFiles(store.location, 'temp');
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^temp\/\.x\.db\.tmp-[0-9a-f]{12}$/);
+    expect(files[0]).toMatch(/^temp\/\.x\.db\.tmp-[A-Za-z0-9-]+\.\d+-[0-9a-f]{12}$/);
     expect(await store.list('temp/')).toEqual([]);
     pending.stream.end();
     await new Promise((resolve) => pending.stream.once('finish', resolve));

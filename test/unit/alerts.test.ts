@@ -166,3 +166,26 @@ describe('alerts config', () => {
     expect(v.safeParse(alertsConfigSchema, { webhook: [] }).success).toBe(false);
   });
 });
+
+describe('evaluateAlerts: the change-log follower', () => {
+  const lag = (seconds: number) => ({ follow: { lagSeconds: seconds, lagRevisions: seconds * 10 } });
+
+  it('warns when the follower lags past 30 s (confirmed twice), and resolves when it catches up', () => {
+    const { sent, alerts } = run([lag(5), lag(31), lag(45), lag(0.5), lag(0.2)]);
+    expect(sent).toEqual(['etcdlog-lag firing/lagging', 'etcdlog-lag resolved/lagging']);
+    expect(alerts[0]!.severity).toBe('warning');
+    expect(alerts[0]!.detail).toMatch(/45 s \(450 revisions\) behind/);
+  });
+
+  it('a gap fires at once (critical) and clears an hour later', () => {
+    const gap = { lagSeconds: 0, lagRevisions: 0, lastGap: { at: 0, message: 'etcd compacted its history' } };
+    const first = evaluateAlerts(EMPTY_ALERT_STATE, { at: 1000, since: 0, backups: [], findings: [], follow: gap });
+    expect(first.alerts.map((a) => `${a.key} ${a.status} ${a.severity}`)).toEqual(['etcdlog-gap firing critical']);
+    const later = evaluateAlerts(first.state, { at: HOUR + 1, since: 0, backups: [], findings: [], follow: gap });
+    expect(later.alerts.map((a) => `${a.key} ${a.status}`)).toEqual(['etcdlog-gap resolved']);
+  });
+
+  it('no follower, no opinion', () => {
+    expect(run([{}, {}]).sent).toEqual([]);
+  });
+});

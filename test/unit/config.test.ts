@@ -14,7 +14,7 @@ function errorOf(text: string): string {
 }
 
 describe('lifeboat.yaml', () => {
-  it('accepts the DESIGN.md example', () => {
+  it('accepts the docs/ARCHITECTURE.md example', () => {
     const config = parseConfigText(
       `cluster: { name: home }
 etcd:

@@ -15,7 +15,7 @@ describe('quorum arithmetic', () => {
     expect(toleranceOf(n)).toBe(tolerance);
   });
 
-  it('margin follows DESIGN.md: 3 up → 1, one down → 0, two down → −1', () => {
+  it('margin follows docs/ARCHITECTURE.md: 3 up → 1, one down → 0, two down → −1', () => {
     expect(quorumMargin(3, 3)).toBe(1);
     expect(quorumMargin(2, 3)).toBe(0);
     expect(quorumMargin(1, 3)).toBe(-1);

@@ -70,13 +70,6 @@ export interface RawHashKVResponse {
   compact_revision: Long;
 }
 
-export interface RawSnapshotResponse {
-  header: RawHeader | null;
-  remaining_bytes: Long;
-  blob: Buffer;
-  version: string;
-}
-
 export interface RawLeaseGrantResponse {
   header: RawHeader;
   ID: Long;

@@ -66,14 +66,6 @@ export async function cordonNode(api: KubeApi, node: string): Promise<boolean> {
   return true;
 }
 
-/** Make the node schedulable again after maintenance. Returns false when it already was. */
-export async function uncordonNode(api: KubeApi, node: string): Promise<boolean> {
-  const current = await api.getNode(node);
-  if (!current.spec?.unschedulable) return false;
-  await api.mergePatchNode(node, { spec: { unschedulable: null } });
-  return true;
-}
-
 export async function drainNode(api: KubeApi, node: string, opts: DrainOptions = {}): Promise<DrainReport> {
   const started = performance.now();
   const deadline = started + (opts.timeoutMs ?? 300_000);

@@ -23,15 +23,6 @@ export function nodeInfo(node: V1Node): NodeAddressInfo {
   };
 }
 
-/** Nodes labelled control-plane (kubeadm >= 1.20) or master (older clusters, some k3s setups). */
-export async function listControlPlaneNodes(api: KubeApi): Promise<NodeAddressInfo[]> {
-  const seen = new Map<string, NodeAddressInfo>();
-  for (const label of CONTROL_PLANE_LABELS) {
-    for (const n of await api.listNodes(label)) seen.set(n.metadata?.name ?? '', nodeInfo(n));
-  }
-  return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
 /** kubeadm's etcd static pods (mirror pods in kube-system labelled component=etcd). */
 export async function listEtcdPods(api: KubeApi): Promise<EtcdPodInfo[]> {
   return (await api.listPods('kube-system', 'component=etcd')).map(parseEtcdPod);

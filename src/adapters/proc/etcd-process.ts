@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isAlive } from './process.js';
 
 export interface EtcdTlsFiles {
   certFile: string;
@@ -75,8 +74,4 @@ export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean }): nu
   } finally {
     closeSync(log);
   }
-}
-
-export function isEtcdAlive(pid: number): boolean {
-  return isAlive(pid, 'etcd');
 }

@@ -1,5 +1,4 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { type Catalog, newestVerified } from '../../domain/backup/catalog.js';
 import type { DestinationView } from '../../domain/root-causes.js';
@@ -59,14 +58,6 @@ export async function readDestinationCatalogs(
       }
     }),
   );
-}
-
-/** This host's addresses and name, to tell whether it is one of the etcd members. */
-export function localHost(): { addresses: string[]; hostname: string } {
-  const addresses = Object.values(networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .map((i) => i.address);
-  return { addresses, hostname: hostname() };
 }
 
 /**

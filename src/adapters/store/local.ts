@@ -1,20 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { formatBytes } from '../../domain/units.js';
+import { isAlive } from '../proc/process.js';
 import { checkName, checkPrefix, exitCodeFor, StoreError } from './errors.js';
 import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
 
-/** `.NAME.tmp-<hex>`: hidden, beside the final file (same filesystem, so rename is atomic), and easy to skip. */
-const TEMP_PATTERN = /^\..+\.tmp-[0-9a-f]{12}$/;
+/**
+ * `.NAME.tmp-<host>.<pid>-<hex>`: hidden, beside the final file (same filesystem, so rename is atomic), easy to skip,
+ * and saying who writes it, so a dead writer's leftovers can be reclaimed. (`.NAME.tmp-<hex>` from older versions.)
+ */
+const TEMP_PATTERN = /^\..+\.tmp-(?:(.+)\.(\d+)-)?[0-9a-f]{12}$/;
+/** A temp file nobody has written to for this long belongs to a dead (or hopelessly stuck) run. */
+export const TEMP_IDLE_MS = 3_600_000;
 
 /** Bytes left free beyond expectedSize: a snapshot may grow a little while it streams, and a full disk hurts etcd. */
 const SPACE_MARGIN = 16 * 1024 * 1024;
 
 function tempName(file: string): string {
-  return join(dirname(file), `.${basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+  return join(dirname(file), `.${basename(file)}.tmp-${safeHost()}.${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+function safeHost(): string {
+  return hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host';
+}
+
+/** Whether a temp file's writer is gone: its process on this host has exited, or it has not written for an hour. */
+function abandoned(name: string, modifiedAt: number, now: number): boolean {
+  const m = TEMP_PATTERN.exec(name);
+  if (!m) return false;
+  if (now - modifiedAt > TEMP_IDLE_MS) return true;
+  return m[1] === safeHost() && m[2] !== undefined && Number(m[2]) !== process.pid && !isAlive(Number(m[2]));
 }
 
 /**
@@ -36,6 +55,8 @@ export class LocalStore implements BackupStore {
   async create(name: string, opts: { expectedSize?: number } = {}): Promise<PendingObject> {
     const file = this.locate(name);
     await this.mkdirs(dirname(file));
+    // Before the free-space check: a killed run's half-written snapshot must not count against this one.
+    await this.reclaimLeftovers(name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : '');
     if (opts.expectedSize !== undefined) await this.checkSpace(file, opts.expectedSize);
     const temp = tempName(file);
     const handle = await this.io(file, () => open(temp, 'wx', 0o600));
@@ -91,6 +112,37 @@ export class LocalStore implements BackupStore {
     const out: ObjectInfo[] = [];
     await this.walk(base, prefix, out);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Removes temp files of dead runs in the directory `prefix` names (`etcd/`): their writer's process on this host is
+   * gone, or nobody wrote to them for an hour (another host's run, on NFS). Returns the names and bytes reclaimed.
+   */
+  async reclaimLeftovers(prefix = '', now = Date.now()): Promise<{ names: string[]; bytes: number }> {
+    checkPrefix(this.location, prefix);
+    const rel = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const dir = rel ? join(this.location, rel) : this.location;
+    const reclaimed = { names: [] as string[], bytes: 0 };
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return reclaimed; // no such directory yet: nothing left over
+    }
+    for (const entry of entries) {
+      if (!entry.isFile() || !TEMP_PATTERN.test(entry.name)) continue;
+      const path = join(dir, entry.name);
+      try {
+        const st = await stat(path);
+        if (!abandoned(entry.name, st.mtimeMs, now)) continue;
+        await unlink(path);
+        reclaimed.names.push(rel ? `${rel}/${entry.name}` : entry.name);
+        reclaimed.bytes += st.size;
+      } catch {
+        // gone meanwhile (another run reclaimed it): fine
+      }
+    }
+    return reclaimed;
   }
 
   async delete(name: string): Promise<void> {

@@ -39,4 +39,6 @@ export interface BackupStore {
   readSmall(name: string): Promise<Buffer | undefined>;
   list(prefix?: string): Promise<ObjectInfo[]>;
   delete(name: string): Promise<void>;
+  /** Removes what dead runs left behind under `prefix` (local temp files); stores without such leftovers omit it. */
+  reclaimLeftovers?(prefix?: string): Promise<{ names: string[]; bytes: number }>;
 }

@@ -13,7 +13,7 @@ import { probeWithDiscovery } from '../probe.js';
 import { connectionOptions, type Settings } from '../settings.js';
 
 /**
- * One backup: snapshot one member into the store, prove the bytes, commit, write the manifest.
+ * One backup: snapshot one member into the store, prove the bytes, write the manifest, commit.
  *
  * What a restore must show is fixed before the stream starts. One serializable count-only Range on the source member
  * gives the key count and the revision R it was counted at (same response, so they belong together); HashKV(R) on the
@@ -115,16 +115,13 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    // The compaction check is a network round trip and the commit a disk flush: neither waits for the other.
-    const validity = beforePromise.then((before) => stillValid(reader, before, point.revision));
+    let hashKV: Awaited<ReturnType<typeof stillValid>>;
     try {
-      await pending.commit();
+      hashKV = await beforePromise.then((before) => stillValid(reader, before, point.revision));
     } catch (err) {
-      await validity;
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    const hashKV = await validity;
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
       name,
@@ -152,7 +149,21 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
       ...(req.encryption ? { recipients: req.encryption.recipients } : {}),
       verified: null,
     };
-    await req.store.putSmall(manifestNameFor(name), renderManifest(manifest));
+    // Manifest first, then the snapshot under its name: a crash (or a full disk) in between leaves a manifest without
+    // a snapshot, which nothing lists as a backup (prune removes it), never a snapshot listed "no manifest".
+    try {
+      await req.store.putSmall(manifestNameFor(name), renderManifest(manifest));
+    } catch (err) {
+      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    try {
+      await pending.commit();
+    } catch (err) {
+      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      await req.store.delete(manifestNameFor(name)).catch(() => undefined);
+      throw err;
+    }
     return manifest;
   } finally {
     client.close();

@@ -1,4 +1,5 @@
-import { basename, dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { EtcdConnection } from '../../adapters/etcd/connection.js';
 import { toNumber } from '../../adapters/etcd/mapping.js';
 import type { RawRangeResponse } from '../../adapters/etcd/proto.js';
@@ -337,4 +338,38 @@ export async function verifyChains(req: {
     }
   }
   return verdicts;
+}
+
+/**
+ * For `recover --plan snapshot`: etcd at `at` (default: the newest point the log holds) as a snapshot file in the
+ * recovery's work dir, or undefined when the store has no change log or its newest point is no newer than the
+ * newest snapshot. Written by temp + rename: a file under the name is whole.
+ */
+export async function pointSnapshotForRecovery(req: {
+  store: BackupStore;
+  at?: PointInTime;
+  workDir: string;
+  decrypt?: ByteTransform;
+  signal?: AbortSignal;
+}): Promise<PointRestoreResult | undefined> {
+  const { chains } = await chainWindows(req.store);
+  const usable = chains.filter((c) => c.toRevision > c.fromRevision);
+  if (usable.length === 0) {
+    if (req.at) throw new UserError(`no change log in ${req.store.location} to restore --at from`);
+    return undefined;
+  }
+  if (!req.at) {
+    const newestLogged = Math.max(...usable.map((c) => c.toRevision));
+    const catalog = await readCatalog(req.store);
+    const newestSnapshot = Math.max(0, ...catalog.entries.map((e) => e.manifest?.revision ?? 0));
+    if (newestLogged <= newestSnapshot) return undefined;
+  }
+  mkdirSync(req.workDir, { recursive: true, mode: 0o700 });
+  return restoreToPoint({
+    store: req.store,
+    ...(req.at ? { point: req.at } : {}),
+    to: join(req.workDir, 'point-in-time.db'),
+    decrypt: req.decrypt,
+    signal: req.signal,
+  });
 }

@@ -1,6 +1,6 @@
 import { applyRetention, type KeepReason, type RetentionPolicy } from '../retention.js';
 import type { BackupManifest } from './manifest.js';
-import { manifestNameFor, parseSnapshotName, snapshotOfManifest } from './naming.js';
+import { manifestNameFor, parseSnapshotName, parseStamp, snapshotOfManifest } from './naming.js';
 
 /**
  * The backups of one kind in a store (etcd snapshots, MySQL dumps; Helm captures through helm/captures.ts), from a
@@ -123,7 +123,11 @@ export function planPrune<M extends Drilled>(
     if (group) group.push(e);
     else groups.set(e.group, [e]);
   }
-  const plan: PrunePlan = { keep: [], remove: [], orphanManifests: catalog.orphanManifests };
+  const plan: PrunePlan = {
+    keep: [],
+    remove: [],
+    orphanManifests: catalog.orphanManifests.filter((n) => !inProgress(n, now)),
+  };
   for (const [group, entries] of groups) {
     const decision = applyRetention(
       entries.map((e) => ({ id: e.name, createdAt: e.createdAt, verified: e.verified === true })),
@@ -138,4 +142,16 @@ export function planPrune<M extends Drilled>(
     }
   }
   return plan;
+}
+
+/**
+ * A backup writes its manifest just before it commits the backup itself, so a manifest without its backup may be one
+ * being written right now: prune leaves it alone for an hour (an interrupted backup's is removed after that).
+ */
+export const ORPHAN_GRACE_MS = 3_600_000;
+
+function inProgress(manifest: string, now: number): boolean {
+  const stamp = /(\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z)/.exec(manifest)?.[1];
+  const at = stamp ? parseStamp(stamp) : undefined;
+  return at === undefined || at > now - ORPHAN_GRACE_MS;
 }

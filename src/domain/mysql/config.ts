@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { RetentionPolicy } from '../retention.js';
-import { durationText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
+import { everyText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
 import { safeSourceName } from './manifest.js';
 import { PROGRAMS, type ProgramKey } from './tools.js';
 import { parseMysqlUrl } from './url.js';
@@ -38,7 +38,7 @@ export const databaseSchema = v.pipe(
     passwordSecret: v.optional(
       v.strictObject({ namespace: nonEmptyString, name: nonEmptyString, key: nonEmptyString }),
     ),
-    every: v.optional(durationText),
+    every: v.optional(everyText),
     /** GFS retention of this database's dumps (`prune`, and serve after each dump). */
     retention: v.optional(retentionPolicy),
   }),

@@ -1,5 +1,5 @@
 /**
- * Database errors in one line the operator can act on, with the exit code DESIGN.md asks for: 2 when the input is
+ * Database errors in one line the operator can act on, with the exit code docs/ARCHITECTURE.md asks for: 2 when the input is
  * wrong (credentials, a database that does not exist, a host name that does not resolve, missing privileges), 1 when
  * the world failed at run time (nothing answers, the connection dropped, the dump died). Pure.
  */
