@@ -6,7 +6,7 @@
 # The root gets wrappers in ROOT/lifeboat-bin/ (mysqld, mysqldump, mysql) that run its programs on the host's file
 # system through the root's own dynamic loader and libraries (no chroot: option files, data directories and sockets
 # keep their host paths). Lifeboat takes such wrappers like any binary (LIFEBOAT_MYSQLD, LIFEBOAT_MYSQLDUMP,
-# LIFEBOAT_MYSQL or mysqlTools in lifeboat.yaml; docs/adr/012-mysql-programs.md).
+# LIFEBOAT_MYSQL or mysqlTools in lifeboat.yaml; docs/adr/014-mysql-programs.md).
 #
 #   scripts/mysql-root.sh            # build if missing, print the root
 #   MYSQL_ROOT_MIRROR=http://... scripts/mysql-root.sh

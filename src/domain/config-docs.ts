@@ -297,7 +297,7 @@ export const CONFIG_DOCS: Record<string, KeyDoc> = {
     example: { keepLast: 4, daily: 14, monthly: 6 },
   },
   mysqlTools: {
-    text: 'MySQL/MariaDB programs by path, when the ones on PATH are not the right engine or version (a wrapper script is fine; ADR 012). LIFEBOAT_MYSQLDUMP, LIFEBOAT_MYSQLD... override each.',
+    text: 'MySQL/MariaDB programs by path, when the ones on PATH are not the right engine or version (a wrapper script is fine; ADR 014). LIFEBOAT_MYSQLDUMP, LIFEBOAT_MYSQLD... override each.',
     example: { mysqldump: '/opt/mysql-9.1/bin/mysqldump', mysqld: '/opt/mysql-9.1/bin/mysqld' },
   },
   'mysqlTools.mysqldump': {

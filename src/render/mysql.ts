@@ -161,7 +161,7 @@ Runs the server engine's own dump tool (MySQL: mysqldump; MariaDB: mariadb-dump)
 the dump exited 0, wrote its end marker and holds every table, view, trigger, routine and event information_schema
 lists. A backup user lacking a privilege that hides objects (SHOW_ROUTINE, SHOW VIEW, TRIGGER, EVENT) is refused
 before dumping. A MySQL server with only mariadb-dump here is refused (MySQL cannot load what it writes) unless
---allow-other-dump-tool. Programs: $LIFEBOAT_MYSQLDUMP / mysqlTools.mysqldump etc. (ADR 012). Per-table row counts
+--allow-other-dump-tool. Programs: $LIFEBOAT_MYSQLDUMP / mysqlTools.mysqldump etc. (ADR 014). Per-table row counts
 and checksums are read from the dump stream itself (ADR 005) into NAME.manifest.json. ${PASSWORD_HELP}
 
 Examples:

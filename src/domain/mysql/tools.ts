@@ -57,7 +57,7 @@ export function parseHelpOptions(help: string): Set<string> {
 /**
  * The programs Lifeboat runs, each configurable (`mysqlTools` in lifeboat.yaml, or the environment variable, which
  * wins). A "program" may be a wrapper script (a MySQL built into another root, a container's client): Lifeboat only
- * runs it with arguments and reads its output. docs/adr/012-mysql-programs.md.
+ * runs it with arguments and reads its output. docs/adr/014-mysql-programs.md.
  */
 export const PROGRAMS = {
   mysqldump: { env: 'LIFEBOAT_MYSQLDUMP', commands: ['mysqldump'], flavor: 'mysql' },
