@@ -214,7 +214,7 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
     expect(navigations).toBe(before);
     await expect(seen(page.locator('#members tr', { hasText: 'cp2' }))).resolves.toMatch(/DOWN/);
     await expect(seen(page.locator('#plan-body'))).resolves.toMatch(
-      /Restart the missing members[\s\S]*Start etcd on cp2/,
+      /Restart cp2 with its data[\s\S]*Start cp2 with its existing data dir/,
     );
     expect(await poll('margin 0', 5000, async () => ((await margin()) === 0 ? 0 : undefined))).toBe(0);
     await hook.waitFor((all) => quorumMessages(all).length >= 1, 10_000, 'the zero-margin alert');
