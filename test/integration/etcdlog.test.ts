@@ -169,6 +169,21 @@ describe('continuous etcd backup and point-in-time restore', () => {
     const compactAt = last - 20;
     await conn.unary('KV', 'Compact', { revision: String(compactAt), physical: true }, 10_000);
     last = await workload(60, 4);
+    // The damage test below needs three sealed segments in this chain. Sealing is by time (--seal-every 1s), and on
+    // a quiet machine the workload can finish inside fewer periods: keep writing until sealing has made them.
+    let extra = 0;
+    await waitFor(
+      'three sealed segments',
+      async () => {
+        const [first] = (await chainWindows(new LocalStore(storeDir))).chains;
+        const dirOf = first && join(storeDir, 'etcd-log', first.chain);
+        const sealed = dirOf ? readdirSync(dirOf).filter((f) => f.startsWith('segment-')).length : 0;
+        if (sealed >= 3) return true;
+        last = await workload(5, 100 + extra++);
+        return false;
+      },
+      { timeoutMs: 120_000, intervalMs: 300 },
+    );
     await durableTo(last, 'the log to hold everything');
 
     const { chains } = await chainWindows(new LocalStore(storeDir));
