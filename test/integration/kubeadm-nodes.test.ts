@@ -95,6 +95,7 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
   function expectAllDone(results: ShResult[]): string {
     const report = results.map((r, i) => `--- cp${i + 1} (exit ${r.code})\n${r.stdout}${r.stderr}`).join('\n');
     const codes = results.map((r) => r.code);
+    if (process.env.KUBEADM_SIM_KEEP) console.log(report);
     expect(
       codes,
       codes.some((c) => c !== 0) ? `${report}\n${sim.nodes.map((n) => sim.logs(n.name)).join('\n')}` : '',
