@@ -101,7 +101,7 @@ export async function* readChain(
 ): AsyncGenerator<{ object: LogObjectName; decoded: DecodedSegment }> {
   // Starting in the middle (a follower's restart): the first object's own `prev` is taken as given.
   const from = opts.fromObject ?? 0;
-  let prev: string | undefined = from > 0 ? undefined : layout.startHash;
+  let prev: string | undefined = from > 0 ? undefined : (layout.startHash ?? undefined);
   let sealedPrev = prev;
   let last = from > 0 ? layout.objects[from]!.first - 1 : layout.baseRevision;
   let current = layout;

@@ -70,7 +70,7 @@ export class LogWriter {
     now: number,
   ): Promise<LogWriter> {
     const w = new LogWriter(store, stored.manifest.chain, policy, crypto.encrypt, {
-      prev: stored.layout.startHash,
+      prev: stored.layout.startHash ?? GENESIS_HASH,
       lastRevision: stored.layout.baseRevision,
       at: now,
     });

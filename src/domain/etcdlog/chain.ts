@@ -80,13 +80,14 @@ export interface ChainManifest {
   encrypted: boolean;
   /**
    * Set by retention once it deleted the chain's first segments: the chain now starts after revision `through`,
-   * replayed from snapshot `base` (created `at`, epoch ms); `prev` is the hash the first remaining object links to.
+   * replayed from snapshot `base` (created `at`, epoch ms); `prev` is the hash the first remaining object links to
+   * (null when retention could not read it: an age-encrypted chain; then that object's own link is taken as given).
    */
-  pruned?: { through: number; prev: string; base: string; at: number };
+  pruned?: { through: number; prev: string | null; base: string; at: number };
 }
 
 /** Where a chain's objects start: after its base revision, or after what retention cut. */
-export function chainStart(m: ChainManifest): { revision: number; prev: string } {
+export function chainStart(m: ChainManifest): { revision: number; prev: string | null } {
   return m.pruned
     ? { revision: m.pruned.through, prev: m.pruned.prev }
     : { revision: m.baseRevision, prev: GENESIS_HASH };
@@ -96,8 +97,8 @@ export interface ChainLayout {
   chain: string;
   /** The objects start after this revision (the base revision, or where retention cut the chain). */
   baseRevision: number;
-  /** The hash the first object links to (GENESIS_HASH unless retention cut the chain). */
-  startHash: string;
+  /** The hash the first object links to (GENESIS_HASH unless retention cut the chain; null: not known). */
+  startHash: string | null;
   /** The objects to read, in revision order: sealed segments, then the open segment's chunks. */
   objects: LogObjectName[];
   /**
@@ -116,7 +117,7 @@ export function chainLayout(
   chain: string,
   baseRevision: number,
   names: LogObjectName[],
-  startHash: string = GENESIS_HASH,
+  startHash: string | null = GENESIS_HASH,
 ): ChainLayout {
   const mine = names.filter((n) => n.chain === chain);
   const cut = mine.filter((n) => n.last <= baseRevision);

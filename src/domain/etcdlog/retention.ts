@@ -1,3 +1,4 @@
+import { parseDuration } from '../duration.js';
 import type { LogObjectName } from './chain.js';
 import type { BaseSnapshot } from './replay.js';
 
@@ -12,6 +13,15 @@ import type { BaseSnapshot } from './replay.js';
  * its layout and hash links still check out. A chain no window needs goes whole, manifest last. A chain with no
  * objects is left alone (a follower may have just begun it).
  */
+
+/** How far back point-in-time restore reaches unless backups.etcd.followKeep says otherwise. */
+export const DEFAULT_LOG_WINDOW_MS = 7 * 86_400_000;
+
+/** The window from the config (`backups.etcd.followKeep`), else the default. */
+export function logWindowOf(backups: { etcd?: { followKeep?: string } } | undefined): number {
+  const text = backups?.etcd?.followKeep;
+  return (text ? parseDuration(text) : undefined) ?? DEFAULT_LOG_WINDOW_MS;
+}
 
 export interface LogRetentionInput {
   now: number;
