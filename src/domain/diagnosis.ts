@@ -3,6 +3,7 @@ import { type ClusterState, classifyQuorum, type QuorumSummary, summarizeQuorum 
 import { mergeMembers } from './recover/members.js';
 import { rankedPlans } from './recover/plan.js';
 import type { RecoveryPlan } from './recover/types.js';
+import { listNames } from './text.js';
 import { formatBytes } from './units.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -199,11 +200,6 @@ function unknownMemberView(probe: EndpointProbe): MemberView {
 
 export function sameUrl(a: string, b: string): boolean {
   return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
-export function listNames(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 type Add = (f: Finding) => void;

@@ -1,10 +1,10 @@
 import type { LifeboatConfig } from '../domain/config.js';
-import { listNames } from '../domain/diagnosis.js';
 import { type CheckInput, runCheck } from '../domain/schedule/check.js';
 import { commonZone, formatSpan, isoInstant, localDays } from '../domain/schedule/describe.js';
 import { configInventory } from '../domain/schedule/inventory.js';
 import { planDowntime, planTimezone, unionOfSorted } from '../domain/schedule/occurrences.js';
 import { DAY, type Interval } from '../domain/schedule/types.js';
+import { listNames } from '../domain/text.js';
 import { reportJson } from '../render/check.js';
 
 /**

@@ -1,3 +1,4 @@
+import { parseCommonIso } from '../iso-time.js';
 import type { ChainWindow } from './chain.js';
 import type { RevisionGroup } from './segment.js';
 
@@ -22,7 +23,8 @@ export function parsePoint(text: string): PointInTime | { error: string } {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(t)) {
     return { error: `"${t}" is neither a revision nor an ISO time with a zone (example: 2026-12-02T14:02:00Z)` };
   }
-  const time = Date.parse(t);
+  // Date.parse would read 2026-02-30 as 2 March: a time that does not exist is an error.
+  const time = parseCommonIso(t) ?? Number.NaN;
   return Number.isNaN(time) ? { error: `"${t}" is not a valid time` } : { time };
 }
 

@@ -292,6 +292,8 @@ describe('points in time', () => {
     expect(parsePoint('0')).toHaveProperty('error');
     expect(parsePoint('2026-12-02 14:02')).toHaveProperty('error');
     expect(parsePoint('yesterday')).toHaveProperty('error');
+    // A date that does not exist is refused, not rolled over into March.
+    expect(parsePoint('2026-02-30T14:02:00Z')).toEqual({ error: '"2026-02-30T14:02:00Z" is not a valid time' });
   });
 
   it('the scratch etcd skips fsync only where etcd has the flag (3.5 and later)', () => {
