@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * Where a database password comes from, never the command line: a file, a Kubernetes Secret, or MYSQL_PWD in the
@@ -34,13 +34,10 @@ export async function resolvePassword(source: PasswordSource): Promise<string | 
 }
 
 function readPasswordFile(file: string): string {
-  try {
-    // One trailing newline is the editor's, not the password's.
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot read password file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
+  // One trailing newline is the editor's, not the password's.
+  return readInputFile(file, 'password file', { maxBytes: 64 * 1024 })
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**
