@@ -2,6 +2,7 @@ import type { Encryption } from '../../adapters/snapshot/setup.js';
 import type { BackupStore } from '../../adapters/store/types.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
 import { shouldVerify } from '../../domain/backup/schedule.js';
+import { logWindowOf } from '../../domain/etcdlog/retention.js';
 import type { RetentionPolicy } from '../../domain/retention.js';
 import { errorMessage } from '../../errors.js';
 import { pruneStore } from '../prune.js';
@@ -77,7 +78,11 @@ export function etcdCycleSteps(cycle: EtcdCycle, onSource?: Parameters<typeof ba
   const { settings, store } = cycle;
   return {
     backup: (signal) => backupCluster(settings, { store, encryption: cycle.encryption, signal }, onSource),
-    prune: async () => (await pruneStore(store, cycle.retention, cycle.now(), false)).plan.remove.map((r) => r.name),
+    prune: async () => {
+      const window = logWindowOf(settings.config()?.config.backups);
+      const done = await pruneStore(store, cycle.retention, cycle.now(), false, undefined, window);
+      return done.plan.remove.map((r) => r.name);
+    },
     verify: async (name, signal) =>
       (await verifyAndRecord({ store, name, identity: cycle.identity, signal, auth: drillAuth(settings) })).outcome,
   };
