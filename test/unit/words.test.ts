@@ -72,7 +72,7 @@ describe('the wording table: CLI, status page, event log and alerts agree', () =
     const other = diagnose(state === 'healthy' ? cluster(3, [0]) : cluster(3, []));
     const changed = trackDiagnosis(trackDiagnosis(EMPTY_TRACK, other).next, d).events.at(-1)?.message;
     expect(changed).toBe(cli.replace(/^etcd is /, 'etcd is now '));
-    expect(cli).toMatch(new RegExp(`^etcd is ${state.toUpperCase()}: .*; ${escape(stateMeaning(d))}$`));
+    expect(cli).toMatch(new RegExp(`^etcd is ${state.toUpperCase()}: .*; ${escapeRegExp(stateMeaning(d))}$`));
 
     // An alert fires for exactly the states that need a person, titled with the same words.
     const down = d.members.filter((m) => !m.reachable).map((m) => m.name);
@@ -112,6 +112,6 @@ describe('the wording table: CLI, status page, event log and alerts agree', () =
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
