@@ -5,7 +5,7 @@ import { defaultSourceName } from '../domain/mysql/manifest.js';
 import { errorMessage, UserError } from '../errors.js';
 import * as report from '../render/mysql.js';
 import { VERSION } from '../version.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, collect, commandGroup } from './context.js';
 
 /**
  * The adapters are loaded when a database command runs, not when the CLI starts: every other command would otherwise
@@ -38,13 +38,6 @@ interface StoredOpts {
   to?: string;
   identity?: string;
   source?: string;
-}
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-/** `lifeboat backup`, `verify`, `restore`, `guide`: the group with that name, created when nobody did yet. */
-export function commandGroup(program: Command, name: string, description: string): Command {
-  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
 function loginOptions(cmd: Command): Command {
@@ -322,7 +315,7 @@ async function restoreCommand(ctx: CommandContext, opts: StoredOpts & Login & { 
 }
 
 export function registerGuide(program: Command): void {
-  const guide = commandGroup(program, 'guide', 'recovery paths in plain words');
+  const guide = commandGroup(program, 'guide');
   guide
     .command('mysql')
     .description('how to get a MySQL/MariaDB database back, by what you still have')

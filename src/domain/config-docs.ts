@@ -173,6 +173,13 @@ export const CONFIG_DOCS: Record<string, KeyDoc> = {
     default: '1s',
     example: '1s',
   },
+  'backups.etcd.followKeep': {
+    text:
+      'How far back point-in-time restore reaches: retention (`prune`, scheduled backups) keeps every change-log ' +
+      'segment and the snapshot a restore of any moment in this window replays from; older log goes.',
+    default: '7d',
+    example: '7d',
+  },
   'backups.retention': {
     text: `${RETENTION} Applies to etcd snapshots; without it every snapshot is kept.`,
     example: { keepLast: 24, daily: 7, weekly: 4, monthly: 6 },

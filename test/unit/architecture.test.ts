@@ -13,7 +13,7 @@ const FORBIDDEN: Array<[layer: RegExp, imported: RegExp, why: string]> = [
     'domain is pure: no I/O',
   ],
   [/^adapters\//, /^(app|commands|server|render)\//, 'adapters do I/O only, for the layers above'],
-  [/^app\//, /^(commands|server)\//, 'use cases serve both front ends'],
+  [/^app\//, /^(commands|server|render)\//, 'use cases serve both front ends, which render'],
   [/^server\//, /^commands\//, 'serve is a front end beside the CLI, not on top of it'],
 ];
 

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Connection, RowDataPacket, SslOptions } from 'mysql2/promise';
 import { explainMysqlError } from '../../domain/mysql/errors.js';
 import type { HeldPrivileges, ServerObjects } from '../../domain/mysql/privileges.js';
 import type { MysqlTls } from '../../domain/mysql/tls.js';
 import { type ServerInfo, serverInfo } from '../../domain/mysql/tools.js';
 import { describeTarget, type MysqlTarget, userDatabases } from '../../domain/mysql/url.js';
-import { errorMessage, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * mysql2 connections for the checks around a dump or a load: can we log in, what server is it, which databases
@@ -61,11 +61,7 @@ function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
   const read = (part: 'ca' | 'cert' | 'key', what: string) => {
     const file = tls[part];
     if (!file) return tls.pem?.[part];
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UserError(`cannot read the TLS ${what} ${file}: ${errorMessage(err)}`);
-    }
+    return readInputFile(file, `the TLS ${what}`, { maxBytes: 1024 * 1024 }).toString('utf8');
   };
   const verify = tls.mode === 'VERIFY_CA' || tls.mode === 'VERIFY_IDENTITY';
   return {

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatabaseTlsConfig } from '../../domain/mysql/config.js';
 import { CONFIG_TLS_NAMES, type TlsPem, tlsPemFromSecret } from '../../domain/mysql/tls.js';
 import { type MysqlTarget, parseMysqlUrl } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * What a database login needs besides the URL, never from the command line: the password (a file, a Kubernetes
@@ -60,13 +60,10 @@ export async function resolvePassword(source: PasswordSource): Promise<string | 
 }
 
 function readPasswordFile(file: string): string {
-  try {
-    // One trailing newline is the editor's, not the password's.
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot read password file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
+  // One trailing newline is the editor's, not the password's.
+  return readInputFile(file, 'password file', { maxBytes: 64 * 1024 })
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { oneLine } from '../text.js';
 /**
  * Database errors in one line the operator can act on, with the exit code docs/ARCHITECTURE.md asks for: 2 when the input is
  * wrong (credentials, a database that does not exist, a host name that does not resolve, missing privileges), 1 when
@@ -150,8 +151,4 @@ function codeWords(code: string): string {
     EAI_AGAIN: 'temporary DNS failure',
   };
   return words[code] ?? code;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
