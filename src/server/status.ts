@@ -3,6 +3,7 @@ import type { ChainInfo } from '../app/etcdlog/restore.js';
 import type { ActiveAlert } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
 import type { RecoveryPlan } from '../domain/recover/types.js';
+import { marginWords, stateHeadline } from '../domain/words.js';
 import type { Calendar, ScheduleReport } from './calendar.js';
 import type { ServeEvent } from './events.js';
 import type { LockInfo } from './locks.js';
@@ -113,6 +114,8 @@ export interface EtcdPanel {
   headline: string;
   explanation: string;
   margin: number;
+  /** The margin in words, under the page's quorum gauge. */
+  marginWords: string;
   quorum: number;
   votingMembers: number;
   reachableVoting: number;
@@ -136,9 +139,10 @@ export function etcdPanel(
 ): EtcdPanel {
   return {
     state: d.state,
-    headline: headline(d),
+    headline: stateHeadline(d),
     explanation: d.findings[0]?.message ?? '',
     margin: d.margin,
+    marginWords: marginWords(d.margin),
     quorum: d.quorum,
     votingMembers: d.votingMembers,
     reachableVoting: d.reachableVoting,
@@ -160,20 +164,4 @@ export function etcdPanel(
     })),
     findings: d.findings,
   };
-}
-
-function headline(d: Diagnosis): string {
-  const counts = `${d.reachableVoting} of ${d.votingMembers} members answer`;
-  switch (d.state) {
-    case 'healthy':
-      return `Healthy: ${counts}; etcd can lose ${d.margin} and keep working`;
-    case 'degraded':
-      return d.margin === 0
-        ? `Degraded: ${counts}; one more failure stops etcd`
-        : `Degraded: ${counts}, but something needs attention`;
-    case 'quorum-lost':
-      return `Quorum lost: ${counts}, ${d.quorum} needed; etcd accepts no changes`;
-    case 'unreachable':
-      return 'Unreachable: no etcd member answers';
-  }
 }
