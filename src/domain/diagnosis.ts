@@ -1,4 +1,7 @@
-import type { EndpointProbe, MemberEntry } from './probe.js';
+import type { EndpointProbe, MemberEntry, MemberView } from './probe.js';
+
+export type { MemberView } from './probe.js';
+
 import { type ClusterState, classifyQuorum, type QuorumSummary, summarizeQuorum } from './quorum.js';
 import { mergeMembers } from './recover/members.js';
 import { rankedPlans } from './recover/plan.js';
@@ -16,21 +19,6 @@ export interface Finding {
   /** The first thing to do, in plain words (also appended to `message`). */
   action?: string;
   members?: string[];
-}
-
-export interface MemberView {
-  name: string;
-  id: string;
-  endpoint: string;
-  reachable: boolean;
-  leader: boolean;
-  learner: boolean;
-  raftIndex: number | null;
-  raftAppliedIndex: number | null;
-  raftTerm: number | null;
-  dbSize: number | null;
-  version: string | null;
-  error: string | null;
 }
 
 export interface Diagnosis extends QuorumSummary {
