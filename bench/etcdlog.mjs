@@ -198,7 +198,7 @@ try {
     const revRate = Math.round(restore.replayedRevisions / restore.replaySeconds);
     console.log(
       `replay (scratch on ${scratchDir ?? os.tmpdir()}): ${restore.replayedEvents} events / ${restore.replayedRevisions} revisions ` +
-        `in ${restore.replaySeconds} s = ${rate} events/s (${revRate} revisions/s); whole restore ${seconds.toFixed(1)} s`,
+        `in ${restore.replaySeconds} s = ${rate} events/s (${revRate} revisions/s, ${restore.replayResent} Txns resent); whole restore ${seconds.toFixed(1)} s`,
     );
     return { restore, seconds, rate, revRate, where: scratchDir ?? os.tmpdir() };
   };

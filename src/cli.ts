@@ -64,11 +64,14 @@ const COMMAND_MODULES: CommandModule[] = [
     commands: ['backup', 'verify', 'restore', 'guide'],
     subcommands: { backup: ['mysql'], verify: ['mysql'], restore: ['mysql'] },
     load: async () => {
-      const mysql = await import('./commands/mysql.js');
+      const [mysql, { commandGroup }] = await Promise.all([
+        import('./commands/mysql.js'),
+        import('./commands/context.js'),
+      ]);
       return (program) => {
-        mysql.registerBackupMysql(mysql.commandGroup(program, 'backup', 'take and list backups'));
-        mysql.registerVerifyMysql(mysql.commandGroup(program, 'verify', 'restore drills'));
-        mysql.registerRestoreMysql(mysql.commandGroup(program, 'restore', 'load a backup into a server'));
+        mysql.registerBackupMysql(commandGroup(program, 'backup'));
+        mysql.registerVerifyMysql(commandGroup(program, 'verify'));
+        mysql.registerRestoreMysql(commandGroup(program, 'restore'));
         mysql.registerGuide(program);
       };
     },

@@ -6,8 +6,16 @@ export function installProcessGuards(): void {
   // DEP0123 on every connection; it is noise to a user reading `doctor`. Every other warning still prints.
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string } | null)?.code : rest[1];
+    const options = typeof rest[0] === 'object' ? (rest[0] as { code?: string; type?: string } | null) : undefined;
+    const code = options ? options.code : rest[1];
     if (code === 'DEP0123') return;
+    // Our own warnings (LifeboatS3Warning...) are one line for the user, not Node's two-line diagnostic format.
+    const type = options ? options.type : rest[0];
+    if (typeof type === 'string' && type.startsWith('Lifeboat')) {
+      const text = warning instanceof Error ? warning.message : String(warning);
+      process.stderr.write(`lifeboat: warning: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
+      return;
+    }
     emitWarning(warning, ...rest);
   }) as typeof process.emitWarning;
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
 import * as v from 'valibot';
@@ -6,22 +5,22 @@ import type * as Yaml from 'yaml';
 import { configSchema, type LifeboatConfig } from '../domain/config.js';
 import { issueKeys } from '../domain/validation.js';
 import { UserError } from '../errors.js';
+import { readInputFile } from './host/input-file.js';
 
 export interface LoadedConfig {
   path: string;
   config: LifeboatConfig;
 }
 
+/** A 5,000-node config is about 1 MiB; anything past this is not a config (a snapshot or log given by mistake). */
+const CONFIG_MAX_BYTES = 32 * 1024 * 1024;
+
 /** Read and validate lifeboat.yaml. Every problem becomes one line: file:line:col: key.path: what is wrong. */
 export function loadConfigFile(path: string): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new UserError(`cannot read config ${path}: ${why}`, 'pass another file with -c/--config');
-  }
+  const text = readInputFile(path, 'config', {
+    maxBytes: CONFIG_MAX_BYTES,
+    hint: 'pass another file with -c/--config',
+  }).toString('utf8');
   return { path, config: parseConfigText(text, path) };
 }
 

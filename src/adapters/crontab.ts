@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { RebootSource } from '../domain/schedule/check.js';
 import { parseCrontab } from '../domain/schedule/crontab.js';
 import type { CheckFinding } from '../domain/schedule/findings.js';
@@ -7,6 +6,7 @@ import type { RebootPlan } from '../domain/schedule/occurrences.js';
 import { parseTimerUnit } from '../domain/schedule/timer.js';
 import { SourceLineError } from '../domain/schedule/types.js';
 import { UserError } from '../errors.js';
+import { readInputFile } from './host/input-file.js';
 
 /**
  * Reads the reboot schedules people really have: crontab files (user crontabs, /etc/crontab, /etc/cron.d) and
@@ -18,14 +18,17 @@ export interface Imported {
   notes: CheckFinding[];
 }
 
+/**
+ * Bounds on what one file may hold. Real crontabs and timer units are a few KiB with a handful of reboot lines; a
+ * 200k-line file (a log given by mistake, a generator gone wrong) overflowed the stack and would take minutes to
+ * simulate. Past these it is refused with one line; unrecognised lines are reported up to a count, then summed up.
+ */
+export const SCHEDULE_FILE_MAX_BYTES = 1024 * 1024;
+export const REBOOT_LINES_MAX = 200;
+const UNRECOGNISED_SHOWN = 20;
+
 function read(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new UserError(`cannot read ${what} ${path}: ${why}`);
-  }
+  return readInputFile(path, what, { maxBytes: SCHEDULE_FILE_MAX_BYTES }).toString('utf8');
 }
 
 function atLine<T>(path: string, body: () => T): T {
@@ -46,6 +49,7 @@ export function readCrontabFile(node: string, path: string, timezone: string, do
   const sources: RebootSource[] = [];
   const notes: CheckFinding[] = [];
   const jobs: number[] = [];
+  let unrecognised = 0;
   for (const l of lines) {
     if (l.kind === 'reboot') {
       const plan: RebootPlan = {
@@ -58,6 +62,7 @@ export function readCrontabFile(node: string, path: string, timezone: string, do
       };
       sources.push({ node, origin: `${path}:${l.line}`, text: `${l.text.trim()}  (${planText(plan)})`, plan });
     } else if (l.kind === 'unrecognised') {
+      if (++unrecognised > UNRECOGNISED_SHOWN) continue;
       notes.push(note('warning', 'unrecognised-line', node, `${path}:${l.line}: ${l.reason}: "${l.text.trim()}"`));
     } else if (l.kind === 'power-off') {
       notes.push(
@@ -70,6 +75,16 @@ export function readCrontabFile(node: string, path: string, timezone: string, do
         ),
       );
     } else if (l.kind === 'job') jobs.push(l.line);
+  }
+  if (sources.length > REBOOT_LINES_MAX) {
+    throw new UserError(
+      `${path}: ${sources.length} reboot lines; a schedule has at most ${REBOOT_LINES_MAX}`,
+      `is ${path} really ${node}'s crontab?`,
+    );
+  }
+  if (unrecognised > UNRECOGNISED_SHOWN) {
+    const more = unrecognised - UNRECOGNISED_SHOWN;
+    notes.push(note('warning', 'unrecognised-line', node, `${path}: ${more} more lines not understood (not shown).`));
   }
   if (jobs.length > 0) {
     const which = jobs.length > 8 ? `${jobs.slice(0, 8).join(', ')}...` : jobs.join(', ');
@@ -93,6 +108,11 @@ export function readTimerFile(node: string, path: string, timezone: string, down
   const unit = atLine(path, () => parseTimerUnit(read(path, 'timer')));
   if (unit.calendars.length === 0) {
     throw new UserError(`${path}: no OnCalendar= in the [Timer] section`, 'only calendar timers can be checked');
+  }
+  if (unit.calendars.length > REBOOT_LINES_MAX) {
+    throw new UserError(
+      `${path}: ${unit.calendars.length} OnCalendar= lines; a schedule has at most ${REBOOT_LINES_MAX}`,
+    );
   }
   const sources: RebootSource[] = unit.calendars.map(({ line, expr }) => {
     const plan: RebootPlan = {

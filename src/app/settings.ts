@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type LoadedConfig, loadConfigFile } from '../adapters/config-file.js';
 import type { EtcdConnectionOptions } from '../adapters/etcd/client.js';
+import { validateConnectionOptions } from '../adapters/etcd/connection.js';
 import { isEndpointUrl } from '../domain/config.js';
 import { UserError } from '../errors.js';
 
@@ -58,10 +59,7 @@ export class Settings {
     const endpoints = endpointsText
       ? parseEndpointList(endpointsText, hasTls)
       : (fileEtcd?.endpoints ?? [hasTls ? 'https://127.0.0.1:2379' : 'http://127.0.0.1:2379']);
-    for (const file of [tls.ca, tls.cert, tls.key]) {
-      if (file && !existsSync(file))
-        throw new UserError(`cannot read ${file}: no such file`, 'check --cacert/--cert/--key');
-    }
+    if (hasTls) validateConnectionOptions({ tls });
     if (this.opts.user?.includes(':')) {
       throw new UserError(
         'refusing a password on the command line (--user NAME:PASSWORD is visible in ps)',

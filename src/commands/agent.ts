@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { validateConnectionOptions } from '../adapters/etcd/connection.js';
 import { type AgentKubeOptions, openAgent } from '../app/agent/open.js';
 import { connectionOptions } from '../app/settings.js';
 import { parseDuration } from '../domain/duration.js';
@@ -74,8 +73,7 @@ async function runAgent(ctx: CommandContext, opts: AgentOpts): Promise<number> {
     throw err;
   }
   const target = ctx.etcdTarget();
-  const connection = connectionOptions(target);
-  validateConnectionOptions(connection);
+  const connection = connectionOptions(target); // its TLS files were checked by etcdTarget()
   const { agent, stop, close } = await openAgent({
     loaded,
     settings,

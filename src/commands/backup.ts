@@ -17,8 +17,10 @@ import {
   progressMeter,
   renderCaptureList,
   renderList,
+  scheduledRunDocument,
+  scheduledRunLine,
 } from '../render/backup.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, collect, commandGroup } from './context.js';
 
 interface EtcdOpts {
   to?: string;
@@ -32,9 +34,7 @@ interface EtcdOpts {
 }
 
 export function registerBackup(program: Command): void {
-  const backup =
-    program.commands.find((c) => c.name() === 'backup') ??
-    program.command('backup').description('take and list backups');
+  const backup = commandGroup(program, 'backup');
   backup
     .command('etcd')
     .description('stream a hash-verified etcd snapshot and its manifest into the backup store')
@@ -102,8 +102,6 @@ Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input.`,
       }),
     );
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 interface Setup {
   store: BackupStore;
@@ -176,8 +174,8 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
       everyMs,
       signal: controller.signal,
       run: async (n, signal) => {
-        const { line, ...report } = await scheduledRun(steps, n, verifyEvery, signal);
-        ctx.out.print(ctx.out.json ? JSON.stringify(report) : line);
+        const report = await scheduledRun(steps, n, verifyEvery, signal);
+        ctx.out.print(ctx.out.json ? JSON.stringify(scheduledRunDocument(report)) : scheduledRunLine(report));
       },
     });
   } finally {

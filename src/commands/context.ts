@@ -21,6 +21,24 @@ export class CommandContext extends Settings {
 }
 
 /** The --timeout flag of status/doctor/recover: a per-endpoint deadline. */
+/** The command groups several modules add subcommands to, and their one description. */
+const GROUPS = {
+  backup: 'take and list backups',
+  restore: 'restore from a backup',
+  verify: 'restore drills',
+  guide: 'recovery paths in plain words',
+} as const;
+
+/** `lifeboat backup`, `restore`, `verify`, `guide`: the group with that name, created when no module did yet. */
+export function commandGroup(program: Command, name: keyof typeof GROUPS): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(GROUPS[name]);
+}
+
+/** commander's argument parser for a repeatable option: every value, in the order given. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 export function parseTimeout(text: string): number {
   const ms = Number(text);
   if (!Number.isInteger(ms) || ms < 100 || ms > 60_000) {

@@ -15,7 +15,7 @@ import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy, parsePoint } from '../domain/etcdlog/replay.js';
 import { errorMessage, UserError } from '../errors.js';
 import { followEventLine, restoreLine } from '../render/etcdlog.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, commandGroup } from './context.js';
 
 /** `backup etcd --follow` and `restore etcd --at`: the change log's front ends (ADR 010). */
 
@@ -113,9 +113,7 @@ interface RestoreOpts {
 }
 
 export function registerRestoreEtcd(program: Command): void {
-  const restore =
-    program.commands.find((c) => c.name() === 'restore') ??
-    program.command('restore').description('restore from a backup');
+  const restore = commandGroup(program, 'restore');
   restore
     .command('etcd')
     .description('rebuild etcd as it was at a revision or a time: a snapshot plus the change log, replayed')

@@ -3,7 +3,7 @@ import type { CaptureResult } from '../adapters/kube/helm-capture.js';
 import type { StepOutcome } from '../adapters/kube/helm-restore.js';
 import type { RestoreStep } from '../domain/helm/restore.js';
 import { errorMessage, UserError } from '../errors.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, collect, commandGroup } from './context.js';
 
 /** `lifeboat backup helm` and `lifeboat restore helm`: whole-release capture and mechanical reinstall. */
 
@@ -22,8 +22,6 @@ interface RestoreOpts {
   identity?: string;
   workdir?: string;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Adds `helm` under an existing `backup` command. */
 export function registerBackupHelm(backup: Command): void {
@@ -53,9 +51,7 @@ Exit codes: 0 captured, 1 failed, 2 bad input.`,
 
 /** `lifeboat restore helm` (creates the `restore` group when absent). */
 export function registerRestore(program: Command): void {
-  const restore =
-    program.commands.find((c) => c.name() === 'restore') ??
-    program.command('restore').description('restore from a backup');
+  const restore = commandGroup(program, 'restore');
   restore
     .command('helm')
     .description('print (or run with --yes) the commands that reinstall captured Helm releases, in safe order')
@@ -80,9 +76,7 @@ Exit codes: 0 printed or all ran, 1 a command failed, 2 bad input.`,
 
 /** Both commands; `backup` is found (or created) on the program. Call after registerBackup. */
 export function registerHelm(program: Command): void {
-  const backup =
-    program.commands.find((c) => c.name() === 'backup') ??
-    program.command('backup').description('take and list backups');
+  const backup = commandGroup(program, 'backup');
   registerBackupHelm(backup);
   registerRestore(program);
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runInit } from '../app/init.js';
 import { UserError } from '../errors.js';
-import { action, parseTimeout } from './context.js';
+import { action, collect, parseTimeout } from './context.js';
 
 interface InitFlags {
   root: string;
@@ -76,8 +76,4 @@ Examples:
         return 0;
       }),
     );
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -25,9 +25,9 @@ import {
   decideWipe,
   LAB_MEMBER_COUNTS,
   planLab,
-  quorumOf,
   unknownMemberMessage,
 } from '../domain/lab-plan.js';
+import { quorumOf } from '../domain/quorum.js';
 import { UserError } from '../errors.js';
 import { labCommand, printLab, progressLine, show, type UpSummary } from '../render/lab.js';
 import { action, type CommandContext } from './context.js';

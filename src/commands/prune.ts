@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { openDestination } from '../adapters/snapshot/setup.js';
 import { pruneStore, readDumps, readHelmCaptures } from '../app/prune.js';
+import { logWindowOf } from '../domain/etcdlog/retention.js';
 import { dumpRetention } from '../domain/mysql/config.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import { renderPrune } from '../render/backup.js';
+import { logPruneLines } from '../render/etcdlog.js';
 import { action } from './context.js';
 
 interface PruneOpts {
@@ -40,7 +42,7 @@ Exit codes: 0 ok, 1 a deletion failed, 2 bad input.`,
         const helmPolicy: RetentionPolicy = config?.backups?.helm?.retention ?? {};
         const dryRun = Boolean(opts.dryRun);
         const now = Date.now();
-        const etcd = await pruneStore(store, policy, now, dryRun);
+        const etcd = await pruneStore(store, policy, now, dryRun, undefined, logWindowOf(config?.backups));
         const mysql = await pruneStore(store, dumpRetention(config?.databases), now, dryRun, readDumps);
         const helm = await pruneStore(store, helmPolicy, now, dryRun, readHelmCaptures);
         if (ctx.out.json) {
@@ -57,6 +59,8 @@ Exit codes: 0 ok, 1 a deletion failed, 2 bad input.`,
           if (Object.keys(policy).length === 0)
             ctx.out.warn('note: no backups.retention in the config: keeping every etcd snapshot');
           ctx.out.print(renderPrune(etcd.plan, dryRun));
+          const log = etcd.log && logPruneLines(etcd.log, dryRun);
+          if (log) ctx.out.print(log);
           // The other kinds are named only when the store holds some.
           for (const [result, noun] of [
             [mysql, 'MySQL dump'],

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { fileKind } from '../adapters/host/input-file.js';
 import { readCatalog } from '../adapters/snapshot/catalog.js';
 import { openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
@@ -101,8 +102,10 @@ async function resolveSnapshot(
   const backups = ctx.config()?.config.backups;
   if (file) {
     const path = resolve(file);
-    if (existsSync(path) && statSync(path).isFile()) {
-      return { store: await openDestination(dirname(path)), name: basename(path) };
+    if (existsSync(path)) {
+      const st = statSync(path);
+      if (st.isFile()) return { store: await openDestination(dirname(path)), name: basename(path) };
+      throw new UserError(`${file} is ${fileKind(st)}, not a snapshot file`, 'give a snapshot taken by backup etcd');
     }
     if (!opts.to && !backups?.to) throw new UserError(`cannot read ${file}: no such file`);
     const store = await openDestination(opts.to, ctx.config());

@@ -179,6 +179,8 @@ const backupsSchema = v.strictObject({
       follow: v.optional(v.boolean()),
       /** How often the follower makes new revisions durable: the RPO (default 1s). */
       followEvery: v.optional(durationText),
+      /** How far back point-in-time restore reaches: retention keeps every point of this window (default 7d). */
+      followKeep: v.optional(durationText),
     }),
   ),
   /** GFS retention of the etcd snapshots (MySQL dumps and Helm captures have their own; without one, all are kept). */

@@ -1,3 +1,4 @@
+import { quorumOf } from './quorum.js';
 /**
  * The practice lab, as decisions on plain data: which members, on which ports, with which etcd flags; what `up`,
  * `start` and `wipe` should do given what is running. No I/O, no clocks, no randomness (the token and free ports
@@ -71,10 +72,6 @@ export function planLab(input: { dir: string; members: number; ports: number[]; 
 
 export function initialClusterOf(members: Array<{ name: string; peerUrl: string }>): string {
   return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-}
-
-export function quorumOf(voting: number): number {
-  return Math.floor(voting / 2) + 1;
 }
 
 /**

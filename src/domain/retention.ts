@@ -28,14 +28,16 @@ export type KeepReason =
   | 'monthly'
   | 'newest-verified'
   | 'future'
-  | 'no-policy';
+  | 'no-policy'
+  /** A snapshot the change log's kept window replays from (etcdlog/retention.ts). */
+  | 'log-base';
 
 export interface RetentionDecision {
   keep: Array<{ id: string; reasons: KeepReason[] }>;
   remove: string[];
 }
 
-type Bucketed = Exclude<KeepReason, 'newest' | 'last' | 'newest-verified' | 'future' | 'no-policy'>;
+type Bucketed = Exclude<KeepReason, 'newest' | 'last' | 'newest-verified' | 'future' | 'no-policy' | 'log-base'>;
 
 const BUCKET: Record<Bucketed, (ms: number) => string> = {
   hourly: (ms) => new Date(ms).toISOString().slice(0, 13),

@@ -1,3 +1,4 @@
+import type { RunReport } from '../app/backup/scheduled.js';
 import type { CatalogEntry, Drilled, PrunePlan } from '../domain/backup/catalog.js';
 import type { BackupManifest } from '../domain/backup/manifest.js';
 import { manifestNameFor } from '../domain/backup/naming.js';
@@ -34,6 +35,29 @@ export function backupLine(m: BackupManifest): string {
   const enc = m.encrypted ? ', encrypted' : '';
   const from = m.memberName || m.endpoint;
   return `${m.location}: ${formatBytes(m.size)} at revision ${m.revision} (${m.keys} keys) from ${from}, sha256 checked${enc}, ${m.seconds}s`;
+}
+
+/** One scheduled run (`backup etcd --every`) as its log line: each step done, in order, then what failed. */
+export function scheduledRunLine(r: RunReport): string {
+  const parts: string[] = [];
+  if (r.manifest) parts.push(`backup ok ${backupLine(r.manifest)}`);
+  if (r.pruned) parts.push(`pruned ${r.pruned.length}`);
+  if (r.verify) parts.push(r.verify.ok ? 'verified ok' : `verify FAILED: ${r.verify.problems.join('; ')}`);
+  if (r.error) parts.push(`FAILED: ${r.error}`);
+  return `${r.at} run ${r.run}: ${parts.join('; ')}`;
+}
+
+/** One scheduled run as a JSON line: the backup as `backup etcd --json` shows it. */
+export function scheduledRunDocument(r: RunReport) {
+  return {
+    at: r.at,
+    run: r.run,
+    ok: r.ok,
+    ...(r.manifest ? { backup: backupDocument(r.manifest) } : {}),
+    ...(r.pruned ? { pruned: r.pruned } : {}),
+    ...(r.verify ? { verify: r.verify } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  };
 }
 
 /** A byte counter rewritten in place on a terminal (stderr), at most every 100 ms; silent otherwise. */

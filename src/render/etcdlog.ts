@@ -1,5 +1,7 @@
 import type { FollowEvent } from '../app/etcdlog/follow.js';
 import type { ChainInfo, PointRestoreResult } from '../app/etcdlog/restore.js';
+import type { LogPruneSummary } from '../app/prune.js';
+import { formatDuration } from '../domain/duration.js';
 import { formatBytes } from '../domain/units.js';
 import { renderTable } from './table.js';
 
@@ -43,4 +45,17 @@ export function restoreLine(r: PointRestoreResult): string {
     `${r.file}: etcd at revision ${r.revision} (${formatBytes(r.size)}), from ${r.base} (revision ${r.baseRevision}) ` +
     `+ ${r.replayedRevisions} revisions replayed from chain ${r.chain}${rate}, ${r.seconds.toFixed(1)}s`
   );
+}
+
+/** What the change log's retention did (or would do), in a few lines; empty when it touched nothing. */
+export function logPruneLines(log: LogPruneSummary, dryRun: boolean): string {
+  const verb = dryRun ? 'would delete' : 'deleted';
+  const lines = log.chains.map((c) =>
+    c.deleteChain
+      ? `  ${verb} chain ${c.chain} (${c.remove.length} log objects): no point of the window needs it`
+      : `  ${verb} ${c.remove.length} log objects of chain ${c.chain} up to revision ${c.cutThrough} (it now replays from ${c.base})`,
+  );
+  for (const k of log.keepSnapshots) lines.push(`  kept ${k.name}: chain ${k.chain} replays from it`);
+  if (lines.length === 0) return '';
+  return [`change log (point-in-time window ${formatDuration(log.windowMs)}):`, ...lines].join('\n');
 }

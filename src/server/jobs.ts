@@ -9,6 +9,7 @@ import { dumpRetention } from '../domain/mysql/config.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import { formatBytes } from '../domain/units.js';
 import { errorMessage } from '../errors.js';
+import { scheduledRunLine } from '../render/backup.js';
 
 /**
  * The scheduled work of `serve`, built from lifeboat.yaml with the same adapters the CLI commands use. An etcd run
@@ -151,8 +152,8 @@ async function etcdRun(jc: JobContext, run: number, verifyEvery: number, signal:
   const cycle = { settings: jc.settings, store, encryption, retention: backups.retention ?? {}, identity: jc.identity };
   const steps = etcdCycleSteps({ ...cycle, now: jc.now }, (source) => warnings.push(...source.warnings));
   const report = await scheduledRun(steps, run, verifyEvery, signal, jc.now);
-  const b = report.backup;
-  if (!b) return { ok: false, summary: report.line, error: report.error ?? 'backup failed' };
+  const b = report.manifest;
+  if (!b) return { ok: false, summary: scheduledRunLine(report), error: report.error ?? 'backup failed' };
   const parts = [
     `snapshot ${b.name}: ${formatBytes(b.size)} at revision ${b.revision} (${b.keys} keys) from ${b.memberName || b.endpoint}`,
   ];

@@ -13,7 +13,7 @@ import { waitFor } from '../../src/adapters/proc/wait.js';
  * s3rver 3.7 lacks two calls we rely on, AbortMultipartUpload (it answers 405) and ListMultipartUploads (501). The
  * child adds both in front of s3rver's router, with S3's semantics (204 / NoSuchUpload; the ListMultipartUploadsResult
  * XML), over s3rver's own on-disk upload directories. That lets the tests check what matters on a real S3: after
- * abort() no upload (and so no stored part) is left behind.
+ * abort() no upload (and so no stored part) is left behind. An upload's Initiated is its directory's mtime (real S3 says when it started; this is no earlier).
  */
 export interface TestS3 {
   endpoint: string;
@@ -64,10 +64,10 @@ server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
   const prefix = String(ctx.query.prefix || '');
   const ids = fs.existsSync(uploads) ? fs.readdirSync(uploads) : [];
   const items = ids
-    .map((id) => ({ id, key: fs.readFileSync(path.join(uploads, id, 'key'), 'utf8') }))
+    .map((id) => ({ id, key: fs.readFileSync(path.join(uploads, id, 'key'), 'utf8'), at: fs.statSync(path.join(uploads, id)).mtime }))
     .filter((u) => u.key.startsWith(prefix))
     .map((u) => '<Upload><Key>' + xml(u.key) + '</Key><UploadId>' + u.id + '</UploadId><Initiated>' +
-      new Date().toISOString() + '</Initiated></Upload>');
+      u.at.toISOString() + '</Initiated></Upload>');
   ctx.type = 'application/xml';
   ctx.body = '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>' + m[1] +
     '</Bucket><Prefix>' + xml(prefix) + '</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>' +

@@ -1,15 +1,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdConnection } from '../../src/adapters/etcd/connection.js';
+import { listChains } from '../../src/adapters/etcdlog/store.js';
 import { freePort } from '../../src/adapters/proc/ports.js';
 import { waitFor } from '../../src/adapters/proc/wait.js';
+import { readCatalog } from '../../src/adapters/snapshot/catalog.js';
 import { LocalStore } from '../../src/adapters/store/local.js';
 import { restoreSnapshot } from '../../src/adapters/verify/restore.js';
 import { chainWindows, readKeyspace, restoreToPoint } from '../../src/app/etcdlog/restore.js';
 import { keyspaceDigest } from '../../src/domain/etcdlog/keyspace.js';
+import type { StatusDocument } from '../../src/server/status.js';
 import { json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 
@@ -45,7 +58,7 @@ describe('continuous etcd backup and point-in-time restore', () => {
   const record = new Map<number, string>();
   let chain1Window: { from: number; to: number };
 
-  const startFollower = () => {
+  const startFollower = (to = storeDir) => {
     const child = spawn(
       process.execPath,
       [
@@ -56,7 +69,7 @@ describe('continuous etcd backup and point-in-time restore', () => {
         'etcd',
         '--follow',
         '--to',
-        storeDir,
+        to,
         '--follow-every',
         '200ms',
         '--seal-every',
@@ -78,12 +91,10 @@ describe('continuous etcd backup and point-in-time restore', () => {
     await exited;
     follower = undefined;
   };
-  const durableTo = async (revision: number, what: string) =>
-    waitFor(
-      what,
-      async () => (await chainWindows(new LocalStore(storeDir))).chains.some((c) => c.toRevision >= revision),
-      { timeoutMs: 60_000 },
-    );
+  const durableTo = async (revision: number, what: string, to = storeDir) =>
+    waitFor(what, async () => (await chainWindows(new LocalStore(to))).chains.some((c) => c.toRevision >= revision), {
+      timeoutMs: 60_000,
+    });
 
   const txn = async (success: unknown[]) =>
     Number(
@@ -238,7 +249,92 @@ describe('continuous etcd backup and point-in-time restore', () => {
     await stopFollower('SIGTERM');
   }, 120_000);
 
-  it('serve with backups.etcd.follow runs the follower and exports its lag and window in /metrics', async () => {
+  it('prune keeps every point of the window restorable: old segments go, the snapshot they need stays', async () => {
+    const pruneDir = join(dir, 'prune-store');
+    startFollower(pruneDir);
+    await waitFor('the chain', async () => (await chainWindows(new LocalStore(pruneDir))).chains.length > 0, {
+      timeoutMs: 60_000,
+    });
+    let last = await workload(20, 6);
+    const sealed = async () => (await listChains(new LocalStore(pruneDir))).chains[0]?.layout.objects ?? [];
+    await waitFor(
+      'a sealed segment before the mid snapshot',
+      async () => {
+        last = await workload(5, 300 + last);
+        return (await sealed()).some((o) => o.kind === 'segment');
+      },
+      { timeoutMs: 120_000, intervalMs: 300 },
+    );
+    // A scheduled snapshot in the middle of the chain: once the window starts after it, the replay starts from it.
+    const backup = await runCli(['--endpoints', cluster.endpoints[0]!, 'backup', 'etcd', '--to', pruneDir]);
+    expect(backup.code, backup.stderr).toBe(0);
+    const catalog = await readCatalog(new LocalStore(pruneDir));
+    const mid = catalog.entries[0]!;
+    const midRevision = mid.manifest!.revision;
+    // Enough sealed segments after it (sealing is by time: keep writing until there are).
+    await waitFor(
+      'two sealed segments after the mid snapshot',
+      async () => {
+        last = await workload(5, 200 + last);
+        return (await sealed()).filter((o) => o.kind === 'segment' && o.first > midRevision).length >= 2;
+      },
+      { timeoutMs: 120_000, intervalMs: 300 },
+    );
+    await durableTo(last, 'the log to hold everything', pruneDir);
+    await stopFollower('SIGTERM');
+
+    // Age the log: everything up to the first object after the mid snapshot was written 8 days ago.
+    const [stored] = (await listChains(new LocalStore(pruneDir))).chains;
+    const objects = stored!.layout.objects;
+    const k = objects.findIndex((o) => o.first > midRevision);
+    const old = Date.now() / 1000 - 8 * 86_400;
+    for (const [i, o] of objects.slice(0, k + 1).entries()) utimesSync(join(pruneDir, o.name), old + i, old + i);
+    const gone = objects.filter((o, i) => i < k && o.kind === 'segment' && o.last <= midRevision);
+    expect(gone.length).toBeGreaterThan(0);
+
+    const config = join(dir, 'prune.yaml');
+    writeFileSync(config, `backups:\n  to: [${pruneDir}]\n  retention:\n    keepLast: 1\n`);
+    const pruned = await runCli(['-c', config, 'prune', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const out = json<{ deleted: string[]; log: { chains: Array<{ cutThrough: number; base: string }> } }>(pruned);
+    expect(out.log.chains).toEqual([expect.objectContaining({ cutThrough: gone.at(-1)!.last, base: mid.name })]);
+    for (const o of gone) expect(out.deleted).toContain(o.name);
+    // The follower's own base snapshot went (GFS keeps one), the mid snapshot the window replays from stayed.
+    const after = await readCatalog(new LocalStore(pruneDir));
+    expect(after.entries.map((e) => e.name)).toEqual([mid.name]);
+    const [window] = (await chainWindows(new LocalStore(pruneDir))).chains;
+    expect(window!.problem).toBeUndefined();
+    expect(window!.fromRevision).toBe(gone.at(-1)!.last);
+
+    for (const revision of [midRevision, objects[k]!.first, last]) {
+      const result = await restoreToPoint({
+        store: new LocalStore(pruneDir),
+        point: { revision },
+        to: join(dir, `pruned-${revision}.db`),
+        compare: true,
+      });
+      expect(result.base).toBe(mid.name);
+      expect(result.digest!.restored, `revision ${revision}`).toBe(record.get(revision));
+      rmSync(join(dir, `pruned-${revision}.db`));
+    }
+    const v = await runCli(['verify', '--log', '--all-chains', '--to', pruneDir], { timeoutMs: 120_000 });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // A point before the window's replay base is no longer restorable, and restore says so in one line.
+    const before = await runCli([
+      'restore',
+      'etcd',
+      '--from',
+      pruneDir,
+      '--at',
+      String(midRevision - 1),
+      '--to',
+      join(dir, 'x.db'),
+    ]);
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toMatch(/no snapshot and chain reach revision/);
+  }, 300_000);
+
+  it('serve with backups.etcd.follow runs the follower; /metrics, /api/status and the page (Chromium) show lag and window', async () => {
     const serveStore = join(dir, 'serve-store');
     const config = join(dir, 'serve.yaml');
     writeFileSync(
@@ -278,6 +374,43 @@ describe('continuous etcd backup and point-in-time restore', () => {
       expect(await metric('lifeboat_etcdlog_lag_revisions')).toBeGreaterThanOrEqual(0);
       expect(await metric('lifeboat_etcdlog_gaps')).toBe(0);
       expect(log).toMatch(/etcd-log.*chain .* starts from snapshot/);
+
+      // The status page: the follower's lag and the window a restore can reach, in /api/status and on the page.
+      type Pitr = NonNullable<StatusDocument['pointInTime']>;
+      let pitr: Pitr | null = null;
+      await waitFor(
+        'the window in /api/status',
+        async () => {
+          const doc = (await fetch(`http://127.0.0.1:${port}/api/status`).then((r) => r.json())) as StatusDocument;
+          pitr = doc.pointInTime;
+          return (pitr?.windows.at(-1)?.toRevision ?? 0) >= written;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const shown = pitr as unknown as Pitr;
+      expect(shown.follower!.durableRevision).toBeGreaterThanOrEqual(written);
+      expect(shown.follower!.lagSeconds).toBeGreaterThanOrEqual(0);
+      expect(shown.windows).toHaveLength(1);
+      expect(shown.windows[0]!.reason).toBe('started');
+      expect(shown.windows[0]!.fromRevision).toBeLessThan(written);
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu'],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${port}/`);
+        const body = page.locator('#pitr-body');
+        await body.locator('.tag.ok', { hasText: 'following' }).waitFor({ timeout: 20_000 });
+        // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text
+        const text = await body.innerText();
+        expect(text).toMatch(/durable up to revision \d+/);
+        expect(text).toMatch(/lag \d+ revisions?, [\d.]+ s/);
+        expect(text).toMatch(new RegExp(`${shown.windows[0]!.fromRevision}\\.\\.\\d+`));
+        expect(text).toMatch(/restorable/);
+      } finally {
+        await browser.close();
+      }
     } finally {
       const exited = new Promise((r) => serve.once('exit', r));
       serve.kill('SIGTERM');

@@ -10,6 +10,8 @@ import { S3Store, type S3StoreOptions } from '../../src/adapters/store/s3.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 import { patternChunks, storeContract } from '../helpers/store-contract.js';
 
+const PART_SIZE = 5 * 1024 * 1024;
+const IN_FLIGHT = 2;
 let s3: TestS3;
 let store: S3Store;
 let dir: string;
@@ -23,7 +25,10 @@ beforeAll(async () => {
   s3 = await startS3();
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-test-s3creds-'));
   // 5 MiB parts (the S3 minimum): the contract's big objects take several parts.
-  store = new S3Store(`s3://${s3.bucket}/lifeboat/etcd-backups`, options({ partSize: 5 * 1024 * 1024 }));
+  store = new S3Store(
+    `s3://${s3.bucket}/lifeboat/etcd-backups`,
+    options({ partSize: PART_SIZE, maxInFlight: IN_FLIGHT }),
+  );
 });
 afterAll(async () => {
   await s3?.stop();
@@ -33,6 +38,8 @@ afterAll(async () => {
 storeContract('s3', () => ({
   store,
   bigBytes: 12 * 1024 * 1024,
+  // The part being filled plus the parts in flight (see S3Pending).
+  workingSetBytes: PART_SIZE * (IN_FLIGHT + 1),
   leftovers: (prefix) => s3.pendingUploads(`${store.prefix}/${prefix}`),
 }));
 

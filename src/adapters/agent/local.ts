@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import type { HostPort } from '../../domain/maintenance/ports.js';
+import { runToEnd } from '../proc/run.js';
 
 /** What the agent learns from its own host: the sentinel file, the sentinel command, the boot it runs in. */
 
@@ -23,42 +24,33 @@ export function clearSentinel(path: string, downAt: number): boolean {
   return true;
 }
 
+/** The agent's own machine, as the agent's host port: the sentinel file and command of its settings. */
+export class LocalHost implements HostPort {
+  constructor(
+    private readonly sentinel: string,
+    private readonly sentinelCommand?: string,
+  ) {}
+
+  async rebootWanted(): Promise<{ sentinel: boolean; sentinelCommand?: boolean }> {
+    const sentinel = sentinelMtime(this.sentinel) !== undefined;
+    if (!this.sentinelCommand) return { sentinel };
+    return { sentinel, sentinelCommand: await commandSucceeds(this.sentinelCommand) };
+  }
+
+  clearSentinel(downAt: number): void {
+    clearSentinel(this.sentinel, downAt);
+  }
+}
+
 /** Runs `command` with sh; true when it exits 0 within the deadline (like kured's --reboot-sentinel-command). */
-export function commandSucceeds(command: string, timeoutMs = 30_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code === 0);
-    });
-  });
+export async function commandSucceeds(command: string, timeoutMs = 30_000): Promise<boolean> {
+  return (await runToEnd('sh', ['-c', command], { timeoutMs, stdio: 'ignore' })).code === 0;
 }
 
 /** Runs `command` with sh; resolves with its exit code and the tail of its output. */
-export function runCommand(command: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (d: Buffer) => {
-      output = (output + d.toString('utf8')).slice(-2000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, output: err.message });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: output.trim() });
-    });
-  });
+export async function runCommand(command: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const run = await runToEnd('sh', ['-c', command], { timeoutMs, tailChars: 2000 });
+  return { code: run.code, output: run.error ?? run.output.trim() };
 }
 
 /** The kernel's id of this boot: it changes exactly when the machine rebooted. */

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 import { EtcdError, toEtcdError } from './errors.js';
 import { type MethodDescriptor, services } from './generated/etcd-descriptors.js';
 import { GrpcStatus } from './grpc-status.js';
@@ -15,16 +16,61 @@ export interface EtcdConnectionOptions {
 
 export type ServiceName = 'KV' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
 
+/** PEM files are a few KiB; a CA bundle a few hundred. Anything bigger is not one (a snapshot given by mistake). */
+const PEM_MAX_BYTES = 1024 * 1024;
+
 function readPem(path: string, what: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-    throw new UserError(`cannot read TLS ${what} file ${path}: ${why}`, `check ${flag}`);
-  }
+  const data = readInputFile(path, `TLS ${what} file`, { maxBytes: PEM_MAX_BYTES, hint: `check ${flag}` });
+  if (data.length === 0) throw new UserError(`TLS ${what} file ${path}: the file is empty`, `check ${flag}`);
+  return data;
 }
 
+/** The PEM blocks of one type in a file: `-----BEGIN <label>-----` ... `-----END <label>-----`. */
+function pemBlocks(data: Buffer, label: RegExp): string[] {
+  const text = data.toString('latin1');
+  const blocks: string[] = [];
+  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)) {
+    if (label.test(m[1]!)) blocks.push(m[0]);
+  }
+  return blocks;
+}
+
+function parseCertificates(data: Buffer, path: string, what: string, flag: string): X509Certificate[] {
+  const blocks = pemBlocks(data, /^CERTIFICATE$/);
+  if (blocks.length === 0) {
+    throw new UserError(
+      `TLS ${what} file ${path}: no PEM certificate in it (no "BEGIN CERTIFICATE" line)`,
+      `check ${flag}`,
+    );
+  }
+  return blocks.map((pem, i) => {
+    try {
+      return new X509Certificate(pem);
+    } catch {
+      const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : 'the certificate';
+      throw new UserError(`TLS ${what} file ${path}: ${which} is damaged (not valid X.509)`, `check ${flag}`);
+    }
+  });
+}
+
+function parseKey(data: Buffer, path: string): KeyObject {
+  if (pemBlocks(data, /PRIVATE KEY$/).length === 0) {
+    throw new UserError(
+      `TLS key file ${path}: no PEM private key in it (no "BEGIN ... PRIVATE KEY" line)`,
+      'check --key',
+    );
+  }
+  try {
+    return createPrivateKey(data);
+  } catch (err) {
+    const text = String((err as Error).message);
+    const why =
+      /passphrase|encrypted/i.test(text) || pemBlocks(data, /^ENCRYPTED PRIVATE KEY$/).length > 0
+        ? 'the key is encrypted (etcd client keys are not; decrypt it with openssl pkey)'
+        : 'the private key is damaged';
+    throw new UserError(`TLS key file ${path}: ${why}`, 'check --key');
+  }
+}
 /** `https://host:port` -> { target: 'host:port', secure: true }. No scheme: TLS when TLS files are given (etcdctl). */
 export function parseEndpoint(endpoint: string, opts: EtcdConnectionOptions): { target: string; secure: boolean } {
   const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)\/?$/i.exec(endpoint.trim());
@@ -44,8 +90,11 @@ export function parseEndpoint(endpoint: string, opts: EtcdConnectionOptions): { 
 /** The PEM files of an https endpoint, read once per connection. */
 export function tlsMaterial(opts: EtcdConnectionOptions): TlsMaterial {
   const tls = opts.tls ?? {};
-  if (Boolean(tls.cert) !== Boolean(tls.key)) {
-    throw new UserError('TLS client certificate and key go together', 'give both --cert and --key, or neither');
+  if (tls.cert && !tls.key) {
+    throw new UserError(`TLS certificate ${tls.cert} is given without its key`, 'give --key too (both or neither)');
+  }
+  if (tls.key && !tls.cert) {
+    throw new UserError(`TLS key ${tls.key} is given without its certificate`, 'give --cert too (both or neither)');
   }
   return {
     ca: tls.ca ? readPem(tls.ca, 'CA', '--cacert') : undefined,
@@ -55,11 +104,24 @@ export function tlsMaterial(opts: EtcdConnectionOptions): TlsMaterial {
 }
 
 /**
- * Reads the TLS files now and throws UserError naming the first unreadable one. Commands call this before probing:
- * a typo in --cacert is bad input (exit 2), not an unreachable cluster.
+ * Reads and parses the TLS files now and throws UserError naming the first bad one and what is wrong with it (missing,
+ * a directory, empty, not PEM, damaged, an encrypted key, a key that is not the certificate's). Commands call this
+ * before probing: a wrong --cacert is bad input (exit 2), not an unreachable cluster with OpenSSL's text per endpoint.
  */
 export function validateConnectionOptions(opts: EtcdConnectionOptions): void {
-  tlsMaterial(opts);
+  const tls = opts.tls ?? {};
+  const material = tlsMaterial(opts);
+  if (material.ca) parseCertificates(material.ca, tls.ca!, 'CA', '--cacert');
+  if (material.cert && material.key) {
+    const [cert] = parseCertificates(material.cert, tls.cert!, 'certificate', '--cert');
+    const key = parseKey(material.key, tls.key!);
+    if (!cert!.checkPrivateKey(key)) {
+      throw new UserError(
+        `TLS key file ${tls.key}: not the private key of certificate ${tls.cert}`,
+        'give the key that belongs to --cert',
+      );
+    }
+  }
 }
 
 /**

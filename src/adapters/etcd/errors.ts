@@ -1,3 +1,4 @@
+import { oneLine } from '../../domain/text.js';
 import { GrpcStatus } from './grpc-status.js';
 
 export type EtcdErrorKind = 'unreachable' | 'tls' | 'timeout' | 'auth' | 'server';
@@ -37,10 +38,6 @@ const UNKNOWN_CA = [
   'unable to verify the first certificate',
   'unable to get issuer certificate',
 ];
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
 
 /** The socket error is wrapped (grpc-js wording, kept by h2-channel.ts): "No connection established. Last error: <err>" */
 function lastError(details: string): string {

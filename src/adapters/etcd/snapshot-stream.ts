@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { oneLine } from '../../domain/text.js';
 import { type EtcdConnectionOptions, parseEndpoint, tlsMaterial } from './connection.js';
 import { EtcdError } from './errors.js';
 import { connectH2 } from './h2-channel.js';
@@ -101,10 +102,6 @@ export async function* rawSnapshot(
     session.close();
     session.destroy();
   }
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /**

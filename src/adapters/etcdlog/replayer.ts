@@ -6,33 +6,58 @@ import type { RawTxnResponse } from '../etcd/proto.js';
 
 /**
  * Applies logged revisions to a scratch etcd, each as one Txn, by the replay rule of ADR 010: the Txn of revision r
- * must come out as revision r exactly. Up to `window` Txns are in flight; each one compares a key the previous
- * revision put (mod revision == r-1), so one that overtakes its predecessor fails without writing and is resent once
- * the predecessor is in. Leases the log names are granted with their own id (TTL LEASE_TTL_S) before first use, and
- * every lease of the scratch member is kept alive while the replay runs: a lease expiring there would write a
- * revision the source never had.
+ * must come out as revision r exactly. Txns are pipelined; each compares a key the previous revision put (mod
+ * revision == r-1), so one that reaches etcd's raft log before its predecessor fails without writing.
+ *
+ * Go-back-N: etcd serves every request on a goroutine of its own, so pipelined Txns are sometimes proposed out of
+ * order. After one fails, every later one in flight fails too (its guard names a revision that is not there yet).
+ * The replayer then stops sending, lets what is in flight settle, and resends from the first failure, pipelined
+ * again; the window halves on each such rewind and grows by one per success (resending each failed Txn only after
+ * its predecessor, as a first version did, turned one reorder into a sequential replay: 450 instead of 3,000
+ * revisions/s). A group is never in flight twice and is resent only after etcd said it did not write it.
+ *
+ * Leases the log names are granted with their own id (TTL LEASE_TTL_S) before first use, and every lease of the
+ * scratch member is kept alive while the replay runs: a lease expiring there would write a revision the source
+ * never had.
  */
 
 const LEASE_TTL_S = 3600;
 const KEEPALIVE_EVERY_MS = 1000;
 const DEADLINE_MS = 30_000;
 
+interface Entry {
+  group: RevisionGroup;
+  guard: { key: Buffer; modRevision: number } | undefined;
+  state: 'queued' | 'sent' | 'failed' | 'done';
+  /** Sent when everything before it was already in: its guard cannot fail by overtaking. */
+  sentAtHead: boolean;
+}
+
 export class Replayer {
   private readonly conn: EtcdConnection;
   private readonly leases = new Set<string>();
-  private inflight = new Map<number, Promise<void>>();
+  /** Groups not yet confirmed, in revision order; `next` indexes the first not sent. */
+  private queue: Entry[] = [];
+  private next = 0;
+  private inflight = 0;
+  /** A Txn failed its guard: send nothing until every one in flight has settled, then go back. */
+  private rewinding = false;
+  private window: number;
   private previous: RevisionGroup | undefined;
-  private previousDone: Promise<void> = Promise.resolve();
   private failure: unknown;
   private keepAlive: NodeJS.Timeout | undefined;
+  private waiters: Array<() => void> = [];
   revisions = 0;
   events = 0;
+  /** Txns etcd refused because they overtook their predecessor (each was resent). */
+  resent = 0;
 
   constructor(
     endpoint: string,
-    private readonly window = 64,
+    private readonly maxWindow = 256,
   ) {
     this.conn = new EtcdConnection(endpoint, {});
+    this.window = Math.min(64, maxWindow);
   }
 
   /** Learns the leases the restored snapshot holds and starts keeping them (and any granted later) alive. */
@@ -41,9 +66,7 @@ export class Replayer {
     for (const l of res.leases) this.leases.add(String(l.ID));
     await this.keepAllAlive();
     this.keepAlive = setInterval(() => {
-      this.keepAllAlive().catch((err: unknown) => {
-        this.failure ??= err;
-      });
+      this.keepAllAlive().catch((err: unknown) => this.fail(err));
     }, KEEPALIVE_EVERY_MS);
   }
 
@@ -62,55 +85,28 @@ export class Replayer {
   /** Queues revision `g` (revisions must come in order, consecutive from the restored snapshot's). */
   async apply(g: RevisionGroup): Promise<void> {
     if (this.failure) throw this.failure;
-    for (const e of g.events) {
-      if (e.type === 'put' && e.lease !== '0' && !this.leases.has(e.lease)) await this.grant(e.lease);
+    const leases = g.events.filter((e) => e.type === 'put' && e.lease !== '0' && !this.leases.has(e.lease));
+    if (leases.length) {
+      await this.drain(); // granting writes no revision, but keep it out of the middle of a resend
+      for (const e of leases) if (e.type === 'put' && !this.leases.has(e.lease)) await this.grant(e.lease);
     }
-    const guard = this.previous ? guardAfter(this.previous) : undefined;
-    // A revision of deletes only gives nothing to compare against: wait for it before sending the next.
-    if (this.previous && !guard) await this.previousDone;
-    while (this.inflight.size >= this.window) await Promise.race(this.inflight.values());
-    const predecessor = this.previousDone;
-    const compare = guard
-      ? [{ result: 'EQUAL', target: 'MOD', key: guard.key, mod_revision: String(guard.modRevision) }]
-      : [];
-    const success = g.events.map((e) =>
-      e.type === 'put'
-        ? { request_put: { key: e.key, value: e.value, lease: e.lease } }
-        : { request_delete_range: { key: e.key } },
-    );
-    const done = (async () => {
-      let res = await this.txn(compare, success);
-      if (!res.succeeded) {
-        await predecessor; // overtook its predecessor: no write happened; send again once it is in
-        res = await this.txn(compare, success);
-        if (!res.succeeded) throw new Error(`revision ${g.revision}: the guard failed twice (something else wrote?)`);
-      }
-      const got = toNumber(res.header.revision);
-      if (got !== g.revision) {
-        throw new Error(
-          `revision ${g.revision} was replayed as revision ${got}: the scratch etcd wrote something else (an expired lease?)`,
-        );
-      }
-    })();
-    const tracked = done.then(
-      () => {
-        this.inflight.delete(g.revision);
-      },
-      (err: unknown) => {
-        this.inflight.delete(g.revision);
-        this.failure ??= err;
-      },
-    );
-    this.inflight.set(g.revision, tracked);
+    this.queue.push({
+      group: g,
+      guard: this.previous ? guardAfter(this.previous) : undefined,
+      state: 'queued',
+      sentAtHead: false,
+    });
     this.previous = g;
-    this.previousDone = done.catch(() => undefined);
     this.revisions++;
     this.events += g.events.length;
+    this.pump();
+    while (this.queue.length >= 4 * this.maxWindow && !this.failure) await this.changed();
+    if (this.failure) throw this.failure;
   }
 
   /** Waits for every queued revision; throws the first failure. */
   async finish(): Promise<void> {
-    await Promise.all(this.inflight.values());
+    await this.drain();
     if (this.failure) throw this.failure;
   }
 
@@ -119,8 +115,104 @@ export class Replayer {
     this.conn.close();
   }
 
-  private txn(compare: unknown[], success: unknown[]): Promise<RawTxnResponse & { header: { revision: string } }> {
-    return this.conn.unary('KV', 'Txn', { compare, success, failure: [] }, DEADLINE_MS);
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) await this.changed();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.notify();
+  }
+
+  private pump(): void {
+    while (!this.failure && !this.rewinding && this.inflight < this.window && this.next < this.queue.length) {
+      const e = this.queue[this.next]!;
+      if (e.state !== 'queued') {
+        this.next++;
+        continue;
+      }
+      // Without a guard (the revision before it deleted only) it may go only once everything before it is in.
+      if (!e.guard && this.next > 0) return;
+      e.sentAtHead = this.next === 0;
+      this.next++;
+      this.inflight++;
+      e.state = 'sent';
+      this.send(e).then(
+        (ok) => this.settled(e, ok),
+        (err: unknown) => {
+          this.inflight--;
+          this.fail(err);
+        },
+      );
+    }
+  }
+
+  private async send(e: Entry): Promise<boolean> {
+    const compare = e.guard
+      ? [{ result: 'EQUAL', target: 'MOD', key: e.guard.key, mod_revision: String(e.guard.modRevision) }]
+      : [];
+    const success = e.group.events.map((ev) =>
+      ev.type === 'put'
+        ? { request_put: { key: ev.key, value: ev.value, lease: ev.lease } }
+        : { request_delete_range: { key: ev.key } },
+    );
+    const res = await this.conn.unary<RawTxnResponse & { header: { revision: string } }>(
+      'KV',
+      'Txn',
+      { compare, success, failure: [] },
+      DEADLINE_MS,
+    );
+    if (!res.succeeded) return false;
+    const got = toNumber(res.header.revision);
+    if (got !== e.group.revision) {
+      throw new Error(
+        `revision ${e.group.revision} was replayed as revision ${got}: the scratch etcd wrote something else (an expired lease?)`,
+      );
+    }
+    return true;
+  }
+
+  private settled(e: Entry, ok: boolean): void {
+    this.inflight--;
+    if (ok) {
+      e.state = 'done';
+      if (this.window < this.maxWindow) this.window++;
+      let confirmed = 0;
+      while (this.queue[confirmed]?.state === 'done') confirmed++;
+      if (confirmed) {
+        this.queue = this.queue.slice(confirmed);
+        this.next -= confirmed;
+      }
+    } else {
+      if (e.sentAtHead) {
+        // Everything before it is in and its guard still fails: something else writes to the scratch etcd.
+        this.fail(new Error(`revision ${e.group.revision}: its guard failed right after its predecessor`));
+        return;
+      }
+      e.state = 'failed';
+      this.resent++;
+      if (!this.rewinding) this.window = Math.max(1, this.window >> 1);
+      this.rewinding = true;
+    }
+    if (this.rewinding && this.inflight === 0) {
+      // Go back to the first group etcd did not write; everything after it is resent in order.
+      this.rewinding = false;
+      this.next = this.queue.findIndex((q) => q.state !== 'done');
+      if (this.next < 0) this.next = this.queue.length;
+      for (const q of this.queue.slice(this.next)) if (q.state === 'failed') q.state = 'queued';
+    }
+    this.pump();
+    this.notify();
   }
 
   private async grant(id: string): Promise<void> {

@@ -4,12 +4,13 @@ import {
   chainLayout,
   chainManifestName,
   chainOfManifestName,
+  chainStart,
   checkLink,
   LOG_PREFIX,
   type LogObjectName,
   parseLogObjectName,
 } from '../../domain/etcdlog/chain.js';
-import { type DecodedSegment, decodeSegment, GENESIS_HASH } from '../../domain/etcdlog/segment.js';
+import { type DecodedSegment, decodeSegment } from '../../domain/etcdlog/segment.js';
 import { errorMessage } from '../../errors.js';
 import type { ByteTransform } from '../snapshot/stream.js';
 import type { BackupStore } from '../store/types.js';
@@ -53,7 +54,8 @@ export async function listChains(store: BackupStore): Promise<{ chains: StoredCh
       problems.push(manifest.error);
       continue;
     }
-    chains.push({ manifest, layout: chainLayout(manifest.chain, manifest.baseRevision, names) });
+    const start = chainStart(manifest);
+    chains.push({ manifest, layout: chainLayout(manifest.chain, start.revision, names, start.prev) });
   }
   chains.sort((a, b) => a.manifest.createdAt.localeCompare(b.manifest.createdAt));
   return { chains, problems };
@@ -99,7 +101,7 @@ export async function* readChain(
 ): AsyncGenerator<{ object: LogObjectName; decoded: DecodedSegment }> {
   // Starting in the middle (a follower's restart): the first object's own `prev` is taken as given.
   const from = opts.fromObject ?? 0;
-  let prev: string | undefined = from > 0 ? undefined : GENESIS_HASH;
+  let prev: string | undefined = from > 0 ? undefined : (layout.startHash ?? undefined);
   let sealedPrev = prev;
   let last = from > 0 ? layout.objects[from]!.first - 1 : layout.baseRevision;
   let current = layout;
@@ -156,5 +158,5 @@ async function readObject(store: BackupStore, object: LogObjectName, decrypt: By
 
 async function relist(store: BackupStore, layout: ChainLayout): Promise<ChainLayout> {
   const names = (await store.list(`${LOG_PREFIX}${layout.chain}/`)).flatMap((o) => parseLogObjectName(o) ?? []);
-  return chainLayout(layout.chain, layout.baseRevision, names);
+  return chainLayout(layout.chain, layout.baseRevision, names, layout.startHash);
 }

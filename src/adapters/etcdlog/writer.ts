@@ -70,8 +70,8 @@ export class LogWriter {
     now: number,
   ): Promise<LogWriter> {
     const w = new LogWriter(store, stored.manifest.chain, policy, crypto.encrypt, {
-      prev: GENESIS_HASH,
-      lastRevision: stored.manifest.baseRevision,
+      prev: stored.layout.startHash ?? GENESIS_HASH,
+      lastRevision: stored.layout.baseRevision,
       at: now,
     });
     const lastSealed = stored.layout.objects.filter((o) => o.kind === 'segment').at(-1);

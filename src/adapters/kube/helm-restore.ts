@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { CAPTURE_KIND, type CaptureIndex } from '../../domain/helm/capture.js';
 import { type RestoreStep, selectReleases } from '../../domain/helm/restore.js';
 import { UserError } from '../../errors.js';
+import { runToEnd } from '../proc/run.js';
 import { which } from '../proc/which.js';
 import { decryptionFor } from '../snapshot/setup.js';
 import type { BackupStore } from '../store/types.js';
@@ -116,18 +116,13 @@ export async function runRestoreSteps(steps: RestoreStep[], path = process.env.P
   return outcomes;
 }
 
-function run(argv: string[], path: string | undefined): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['ignore', process.stderr, 'pipe'],
-      env: { ...process.env, PATH: path ?? '' },
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      process.stderr.write(d);
-    });
-    child.on('error', (err) => resolvePromise({ code: 127, stderr: err.message }));
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stderr }));
+/** helm's and kubectl's own output stays visible on stderr (stdout too: --json owns stdout). */
+async function run(argv: string[], path: string | undefined): Promise<{ code: number; stderr: string }> {
+  const result = await runToEnd(argv[0]!, argv.slice(1), {
+    env: { PATH: path ?? '' },
+    stdio: ['ignore', process.stderr, 'pipe'],
+    echoStderr: process.stderr,
+    tailChars: 65536,
   });
+  return result.error ? { code: 127, stderr: result.error } : { code: result.code ?? 1, stderr: result.stderr };
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { errorMessage } from '../../errors.js';
 import { lifeboatCommand } from '../../package-root.js';
 import { EtcdEndpointClient } from '../etcd/client.js';
+import { runToEnd } from '../proc/run.js';
 import { snapshotStatus } from '../verify/restore.js';
 
 /**
@@ -22,21 +21,10 @@ export interface DrillBackup {
   problem?: string;
 }
 
-function cli(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const self = lifeboatCommand();
-    const child = spawn(self.command, [...self.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4096)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => resolve({ code: 1, stdout, stderr: errorMessage(err) }));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
+async function cli(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  const self = lifeboatCommand();
+  const run = await runToEnd(self.command, [...self.args, ...args], { timeoutMs, tailChars: 4096 });
+  return { code: run.code ?? 1, stdout: run.stdout, stderr: run.error ?? run.stderr };
 }
 
 export async function takeDrillBackup(endpoint: string, dir: string): Promise<DrillBackup> {

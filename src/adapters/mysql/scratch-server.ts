@@ -6,6 +6,7 @@ import type { Flavor, ProgramPaths, ServerInfo } from '../../domain/mysql/tools.
 import { UserError } from '../../errors.js';
 import { freePort } from '../proc/ports.js';
 import { isAlive, stopProcess } from '../proc/process.js';
+import { runToEnd } from '../proc/run.js';
 import { waitFor } from '../proc/wait.js';
 import type { Scratch } from '../verify/scratch.js';
 import { openSession } from './connect.js';
@@ -187,27 +188,18 @@ function lastLogLine(file: string): string {
 }
 
 /** Run a program to completion with a deadline; its output goes to `log`. */
-function run(command: string, args: string[], log: string, timeoutMs: number): Promise<void> {
+async function run(command: string, args: string[], log: string, timeoutMs: number): Promise<void> {
   const fd = openSync(log, 'a');
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new UserError(`cannot run ${command}: ${err.message}`, undefined, 1));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve();
-      let tail = '';
-      try {
-        // The server's own [ERROR] line, not the installer's closing advice ("report it at https://mariadb.org/jira").
-        const lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
-        tail = (lines.filter((l) => /\[ERROR\]/.test(l)).at(-1) ?? lines.at(-1) ?? '').replace(/^.*\[ERROR\]\s*/, '');
-      } catch {}
-      const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ', deadline' : ''})` : `exited ${code}`;
-      reject(new UserError(`${command} ${how}${tail ? `: ${tail}` : ''}`, `log: ${log}`, 1));
-    });
-  });
+  const result = await runToEnd(command, args, { timeoutMs, stdio: ['ignore', fd, fd] }).finally(() => closeSync(fd));
+  if (result.error) throw new UserError(`cannot run ${command}: ${result.error}`, undefined, 1);
+  if (result.code === 0) return;
+  let tail = '';
+  try {
+    // The server's own [ERROR] line, not the installer's closing advice ("report it at https://mariadb.org/jira").
+    const lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+    tail = (lines.filter((l) => /\[ERROR\]/.test(l)).at(-1) ?? lines.at(-1) ?? '').replace(/^.*\[ERROR\]\s*/, '');
+  } catch {}
+  const { signal, code } = result;
+  const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ', deadline' : ''})` : `exited ${code}`;
+  throw new UserError(`${command} ${how}${tail ? `: ${tail}` : ''}`, `log: ${log}`, 1);
 }

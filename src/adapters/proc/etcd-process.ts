@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -74,4 +74,10 @@ export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean }): nu
   } finally {
     closeSync(log);
   }
+}
+
+/** `etcd --version` of the etcd that spawnEtcd starts ("3.5.30"), or undefined when it does not answer. */
+export function etcdServerVersion(binary = 'etcd'): string | undefined {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return /etcd Version:\s*(\d+\.\d+\.\d+)/.exec(out.stdout ?? '')?.[1];
 }

@@ -42,10 +42,6 @@ export function exitCodeFor(code: string): number {
   return CONFIG_CODES.has(code) ? 2 : 1;
 }
 
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
 /**
  * Object names are relative, '/'-separated, and may not climb out of the store: both stores accept exactly the
  * same names, so a name that works on NFS also works on S3 and the other way round.

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { formatBytes } from '../../domain/units.js';
+import { errnoCode as errno, errnoText, fileKind } from '../host/input-file.js';
 import { isAlive } from '../proc/process.js';
 import { checkName, checkPrefix, exitCodeFor, StoreError } from './errors.js';
 import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
@@ -196,9 +197,41 @@ export class LocalStore implements BackupStore {
     }
   }
 
-  /** Directories are created 0700: backup names and sizes are nobody else's business either. */
+  /**
+   * Directories are created 0700: backup names and sizes are nobody else's business either. One level at a time, not
+   * mkdir -p: that reports ENOENT on a read-only filesystem and a bare ENOTDIR under /dev/null or a FIFO; this names
+   * the real problem and the path it is about (exit 2: the destination as given cannot work).
+   */
   private async mkdirs(dir: string): Promise<void> {
-    await this.io(dir, () => mkdir(dir, { recursive: true, mode: 0o700 }));
+    const missing: string[] = [];
+    for (let d = dir; ; d = dirname(d)) {
+      let st: import('node:fs').Stats;
+      try {
+        st = await stat(d);
+      } catch (err) {
+        // ENOTDIR: something above is not a directory; going up finds what it is.
+        if ((errno(err) !== 'ENOENT' && errno(err) !== 'ENOTDIR') || dirname(d) === d) throw this.fail(d, err);
+        missing.unshift(d);
+        continue;
+      }
+      if (!st.isDirectory()) {
+        throw new StoreError(
+          d,
+          'ENOTDIR',
+          `${fileKind(st)}, not a directory: backups go into a directory`,
+          undefined,
+          2,
+        );
+      }
+      break;
+    }
+    for (const d of missing) {
+      try {
+        await mkdir(d, { mode: 0o700 });
+      } catch (err) {
+        if (errno(err) !== 'EEXIST') throw this.fail(d, err); // EEXIST: a concurrent run made it first
+      }
+    }
   }
 
   private async checkSpace(file: string, expectedSize: number): Promise<void> {
@@ -340,26 +373,9 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-const PROBLEMS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EISDIR: 'is a directory, not a backup object',
-  ENOTDIR: 'a path component is not a directory',
-  EIO: 'I/O error (failing disk or NFS server?)',
-  ESTALE: 'stale NFS file handle (NFS server restarted?)',
-};
-
 function fsError(where: string, err: unknown): StoreError {
   const code = errno(err) ?? 'EIO';
-  const problem = PROBLEMS[code] ?? (err instanceof Error ? err.message : String(err));
+  const problem = code === 'EISDIR' ? 'is a directory, not a backup object' : errnoText(err);
   return new StoreError(where, code, problem, undefined, exitCodeFor(code));
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { oneLine } from '../../domain/text.js';
 import { UserError } from '../../errors.js';
-import { exitCodeFor, oneLine, StoreError } from './errors.js';
+import { exitCodeFor, StoreError } from './errors.js';
 
 /** The `backups.s3` config block, also accepted programmatically. Everything else comes from the environment. */
 export interface S3Options {

@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -19,6 +22,16 @@ export interface S3StoreOptions extends S3Options, Partial<UploadTuning> {
 }
 
 const MiB = 1024 * 1024;
+
+/**
+ * A multipart upload started this long ago belongs to a dead run. A day, not the hour local temp files get: S3 does
+ * not say when an upload last received a part, and a large snapshot over a slow link may upload for hours.
+ */
+export const S3_UPLOAD_ABANDONED_MS = 24 * 3_600_000;
+/** Aborts per call: a bucket with thousands of dead uploads is cleaned over several runs, none of them stalled. */
+const ABORTS_PER_RECLAIM = 100;
+/** Codes that mean "this bucket does not let us list uploads": a lifecycle rule is then the way, and no warning. */
+const LISTING_UPLOADS_REFUSED = new Set(['AccessDenied', 'NotImplemented', 'MethodNotAllowed']);
 
 /** `s3://bucket/some/prefix` -> bucket + prefix without slashes at either end. */
 export function parseS3Url(spec: string): { bucket: string; prefix: string } {
@@ -65,6 +78,7 @@ export class S3Store implements BackupStore {
 
   async create(name: string, opts: { expectedSize?: number } = {}): Promise<PendingObject> {
     const key = this.key(name);
+    await this.reclaimLeftovers(name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : '');
     const partSize = partSizeFor(opts.expectedSize, this.tuning.partSize);
     return new S3Pending(this.client, this.bucket, key, this.locate(name), { ...this.tuning, partSize });
   }
@@ -130,6 +144,51 @@ export class S3Store implements BackupStore {
     await this.send(name, 'deleting', () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
     );
+  }
+
+  /**
+   * Aborts the multipart uploads killed runs left under `prefix` (started over S3_UPLOAD_ABANDONED_MS ago): they are
+   * never listed as objects, but their parts stay stored, and billed, until aborted. Best effort: a failure here must
+   * not fail the backup that called it; it is a warning unless the bucket simply does not allow listing uploads.
+   */
+  async reclaimLeftovers(prefix = '', now = Date.now()): Promise<{ names: string[]; bytes: number }> {
+    checkPrefix(this.location, prefix);
+    const base = this.prefix ? `${this.prefix}/` : '';
+    const reclaimed = { names: [] as string[], bytes: 0 };
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      let page: ListMultipartUploadsCommandOutput;
+      do {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: base + prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (!u.Key?.startsWith(base) || !u.UploadId || !u.Initiated) continue;
+          if (now - u.Initiated.getTime() <= S3_UPLOAD_ABANDONED_MS) continue;
+          if (reclaimed.names.length >= ABORTS_PER_RECLAIM) return reclaimed;
+          await this.client.send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }),
+          );
+          reclaimed.names.push(`${u.Key.slice(base.length)} (unfinished upload ${u.UploadId})`);
+        }
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      } while (page.IsTruncated && keyMarker);
+    } catch (err) {
+      if (!LISTING_UPLOADS_REFUSED.has(s3Code(err))) {
+        this.tuning.onWarning(
+          `${s3Error(this.location, err, 'looking for unfinished uploads of killed runs').message}; they stay ` +
+            'stored until removed (an AbortIncompleteMultipartUpload lifecycle rule does that)',
+        );
+      }
+    }
+    return reclaimed;
   }
 
   private key(name: string): string {

@@ -56,7 +56,7 @@ export async function runDrill(file: string, scratch: Scratch, opts: DrillOption
 export async function startRestoredMember(
   file: string,
   scratch: Scratch,
-  opts: { clientUrl?: string; signal?: AbortSignal; startTimeoutMs?: number } = {},
+  opts: { clientUrl?: string; signal?: AbortSignal; startTimeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<{ clientUrl: string; pid: number; restoreMs: number; startMs: number }> {
   const t0 = Date.now();
   const peerUrl = `http://127.0.0.1:${await freePort()}`;
@@ -77,7 +77,7 @@ export async function startRestoredMember(
       initialClusterToken: token,
       logFile,
       // One member: no peer to wait for, so a short election timeout only makes it lead sooner.
-      extraArgs: ['--heartbeat-interval=10', '--election-timeout=100'],
+      extraArgs: ['--heartbeat-interval=10', '--election-timeout=100', ...(opts.extraArgs ?? [])],
     },
     { detached: false },
   );

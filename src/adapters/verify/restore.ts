@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { RestoreTool } from '../../domain/recover/types.js';
+import { runToEnd } from '../proc/run.js';
 import { which } from '../proc/which.js';
 
 /**
@@ -76,30 +77,14 @@ export async function snapshotStatus(file: string, signal?: AbortSignal): Promis
 }
 
 /** The restore tool with `args`; its stdout, or a rejection with the tool's own error line. */
-function runTool(what: string, args: string[], signal?: AbortSignal): Promise<string> {
+async function runTool(what: string, args: string[], signal?: AbortSignal): Promise<string> {
   const tool = restoreTool();
-  if (!tool) return Promise.reject(new Error(`neither etcdutl nor etcdctl is installed: cannot run ${what}`));
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool.command, args, {
-      env: { ...process.env, ...tool.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString('utf8')).slice(-8192);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) return resolve(stdout);
-      const lines = stderr.trim().split('\n');
-      const line = lines.reverse().find((l) => /^Error:|error/i.test(l)) ?? lines[0] ?? `exit ${code}`;
-      reject(new Error(`${tool.tool} ${what} failed: ${line.replace(/^Error:\s*/, '').slice(0, 300)}`));
-    });
-  });
+  if (!tool) throw new Error(`neither etcdutl nor etcdctl is installed: cannot run ${what}`);
+  const run = await runToEnd(tool.command, args, { env: tool.env, signal });
+  signal?.throwIfAborted();
+  if (run.error) throw new Error(`${tool.tool} ${what} failed: ${run.error}`);
+  if (run.code === 0) return run.stdout;
+  const lines = run.stderr.trim().split('\n');
+  const line = lines.reverse().find((l) => /^Error:|error/i.test(l)) ?? lines[0] ?? `exit ${run.code}`;
+  throw new Error(`${tool.tool} ${what} failed: ${line.replace(/^Error:\s*/, '').slice(0, 300)}`);
 }

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { errnoText } from '../host/input-file.js';
 import { signal as sendSignal, stopProcess } from '../proc/process.js';
 
 /**
@@ -16,7 +18,12 @@ export class Scratch {
   private readonly onExit = () => this.cleanupNow();
 
   constructor(baseDir?: string) {
-    this.dir = mkdtempSync(join(baseDir ?? tmpdir(), 'lifeboat-verify-'));
+    const parent = baseDir ?? tmpdir();
+    try {
+      this.dir = mkdtempSync(join(parent, 'lifeboat-verify-'));
+    } catch (err) {
+      throw new UserError(`cannot make a scratch directory in ${parent}: ${errnoText(err)}`, 'check --scratch-dir');
+    }
     process.on('exit', this.onExit);
   }
 

@@ -2,9 +2,9 @@ import type { Encryption } from '../../adapters/snapshot/setup.js';
 import type { BackupStore } from '../../adapters/store/types.js';
 import type { BackupManifest } from '../../domain/backup/manifest.js';
 import { shouldVerify } from '../../domain/backup/schedule.js';
+import { logWindowOf } from '../../domain/etcdlog/retention.js';
 import type { RetentionPolicy } from '../../domain/retention.js';
 import { errorMessage } from '../../errors.js';
-import { backupDocument, backupLine } from '../../render/backup.js';
 import { pruneStore } from '../prune.js';
 import { drillAuth, type Settings } from '../settings.js';
 import { type VerifyOutcome, verifyAndRecord } from '../verify.js';
@@ -12,7 +12,7 @@ import { backupCluster } from './etcd.js';
 
 /**
  * One run of a backup schedule: back up, prune, and (every Nth run) the restore drill, reported as one log line and
- * one JSON object. The steps are injected, so `backup etcd --every` and `serve` share it and tests can fake them.
+ * one JSON object (render/backup.ts words both). The steps are injected, so `backup etcd --every` and `serve` share it and tests can fake them.
  * A failed step ends the run, not the schedule; an abort (shutdown) is rethrown.
  */
 
@@ -27,12 +27,11 @@ export interface RunReport {
   at: string;
   run: number;
   ok: boolean;
-  backup?: ReturnType<typeof backupDocument>;
+  /** The backup this run took (absent when the backup itself failed). */
+  manifest?: BackupManifest;
   pruned?: string[];
   verify?: VerifyOutcome;
   error?: string;
-  /** The human log line. */
-  line: string;
 }
 
 export async function scheduledRun(
@@ -43,25 +42,19 @@ export async function scheduledRun(
   now: () => number = Date.now,
 ): Promise<RunReport> {
   const at = new Date(now()).toISOString();
-  const report: RunReport = { at, run, ok: false, line: '' };
-  const parts: string[] = [];
+  const report: RunReport = { at, run, ok: false };
   try {
     const manifest = await steps.backup(signal);
-    Object.assign(report, { ok: true, backup: backupDocument(manifest) });
-    parts.push(`backup ok ${backupLine(manifest)}`);
+    Object.assign(report, { ok: true, manifest });
     report.pruned = await steps.prune();
-    parts.push(`pruned ${report.pruned.length}`);
     if (shouldVerify(run, verifyEvery)) {
       const v = await steps.verify(manifest.name, signal);
       Object.assign(report, { ok: v.ok, verify: v });
-      parts.push(v.ok ? 'verified ok' : `verify FAILED: ${v.problems.join('; ')}`);
     }
   } catch (err) {
     if (signal.aborted) throw err;
     report.error = errorMessage(err);
-    parts.push(`FAILED: ${report.error}`);
   }
-  report.line = `${at} run ${run}: ${parts.join('; ')}`;
   return report;
 }
 
@@ -85,7 +78,11 @@ export function etcdCycleSteps(cycle: EtcdCycle, onSource?: Parameters<typeof ba
   const { settings, store } = cycle;
   return {
     backup: (signal) => backupCluster(settings, { store, encryption: cycle.encryption, signal }, onSource),
-    prune: async () => (await pruneStore(store, cycle.retention, cycle.now(), false)).plan.remove.map((r) => r.name),
+    prune: async () => {
+      const window = logWindowOf(settings.config()?.config.backups);
+      const done = await pruneStore(store, cycle.retention, cycle.now(), false, undefined, window);
+      return done.plan.remove.map((r) => r.name);
+    },
     verify: async (name, signal) =>
       (await verifyAndRecord({ store, name, identity: cycle.identity, signal, auth: drillAuth(settings) })).outcome,
   };

@@ -6,6 +6,7 @@ import type { RawRangeResponse } from '../../adapters/etcd/proto.js';
 import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
 import { Replayer } from '../../adapters/etcdlog/replayer.js';
 import { BrokenLogError, listChains, readChain, type StoredChain } from '../../adapters/etcdlog/store.js';
+import { etcdServerVersion } from '../../adapters/proc/etcd-process.js';
 import { readCatalog } from '../../adapters/snapshot/catalog.js';
 import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
 import { LocalStore } from '../../adapters/store/local.js';
@@ -23,6 +24,7 @@ import {
   ReplayCursor,
   type RestoreSource,
   restoreSources,
+  scratchEtcdFlags,
 } from '../../domain/etcdlog/replay.js';
 import type { RevisionGroup } from '../../domain/etcdlog/segment.js';
 import { errorMessage, UserError } from '../../errors.js';
@@ -83,6 +85,8 @@ export interface PointRestoreResult {
   chain: string;
   replayedRevisions: number;
   replayedEvents: number;
+  /** Txns etcd refused for overtaking their predecessor and that were resent (pipelining's cost). */
+  replayResent: number;
   seconds: number;
   replaySeconds: number;
   size: number;
@@ -162,7 +166,10 @@ async function restoreFrom(
       signal: req.signal,
     });
     if (prepared.check.problem) throw new Error(`${source.base.name}: ${prepared.check.problem.message}`);
-    const member = await startRestoredMember(prepared.file, scratch, { signal: req.signal });
+    const member = await startRestoredMember(prepared.file, scratch, {
+      signal: req.signal,
+      extraArgs: scratchEtcdFlags(etcdServerVersion()),
+    });
     const replayer = new Replayer(member.clientUrl);
     try {
       const start = await replayer.revision();
@@ -215,6 +222,7 @@ async function restoreFrom(
           chain: chain.manifest.chain,
           replayedRevisions: replayer.revisions,
           replayedEvents: replayer.events,
+          replayResent: replayer.resent,
           replaySeconds,
           size,
           ...(digest ? { digest } : {}),

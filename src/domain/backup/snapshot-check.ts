@@ -143,7 +143,8 @@ export function judgeSnapshot(f: SnapshotFacts): SnapshotCheck {
     if (f.size === expected) {
       return fail(
         'missing-trailer',
-        `hash trailer missing: the file ends where the database ends (${expected} bytes) without the 32-byte SHA-256 etcd appends`,
+        `hash trailer missing: the file ends where the database ends (${expected} bytes) without the 32-byte SHA-256 etcd appends` +
+          " (a copy of a member's member/snap/db is not a snapshot: take one with backup etcd)",
         extra,
       );
     }

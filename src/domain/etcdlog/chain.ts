@@ -78,14 +78,33 @@ export interface ChainManifest {
   /** The gap this chain closes, when it began because history was lost. */
   gap?: { previousChain: string; lastRevision: number; lostFrom: number; message: string };
   encrypted: boolean;
+  /**
+   * Set by retention once it deleted the chain's first segments: the chain now starts after revision `through`,
+   * replayed from snapshot `base` (created `at`, epoch ms); `prev` is the hash the first remaining object links to
+   * (null when retention could not read it: an age-encrypted chain; then that object's own link is taken as given).
+   */
+  pruned?: { through: number; prev: string | null; base: string; at: number };
+}
+
+/** Where a chain's objects start: after its base revision, or after what retention cut. */
+export function chainStart(m: ChainManifest): { revision: number; prev: string | null } {
+  return m.pruned
+    ? { revision: m.pruned.through, prev: m.pruned.prev }
+    : { revision: m.baseRevision, prev: GENESIS_HASH };
 }
 
 export interface ChainLayout {
   chain: string;
+  /** The objects start after this revision (the base revision, or where retention cut the chain). */
   baseRevision: number;
+  /** The hash the first object links to (GENESIS_HASH unless retention cut the chain; null: not known). */
+  startHash: string | null;
   /** The objects to read, in revision order: sealed segments, then the open segment's chunks. */
   objects: LogObjectName[];
-  /** Chunks a sealed segment already covers (a seal that stopped before deleting them): not read, safe to delete. */
+  /**
+   * Chunks a sealed segment already covers (a seal that stopped before deleting them), and objects before the
+   * chain's start (a prune that stopped before deleting them): not read, safe to delete.
+   */
   superseded: LogObjectName[];
   /** The last revision the log holds (baseRevision when it holds none). */
   lastRevision: number;
@@ -94,10 +113,18 @@ export interface ChainLayout {
 }
 
 /** Orders a chain's objects and checks that their revisions follow on without a gap or an overlap. */
-export function chainLayout(chain: string, baseRevision: number, names: LogObjectName[]): ChainLayout {
+export function chainLayout(
+  chain: string,
+  baseRevision: number,
+  names: LogObjectName[],
+  startHash: string | null = GENESIS_HASH,
+): ChainLayout {
   const mine = names.filter((n) => n.chain === chain);
-  const sealed = mine.filter((n) => n.kind === 'segment').sort((a, b) => a.first - b.first);
-  const chunks = mine.filter((n) => n.kind === 'chunk').sort((a, b) => a.first - b.first || a.last - b.last);
+  const cut = mine.filter((n) => n.last <= baseRevision);
+  const sealed = mine.filter((n) => n.kind === 'segment' && n.last > baseRevision).sort((a, b) => a.first - b.first);
+  const chunks = mine
+    .filter((n) => n.kind === 'chunk' && n.last > baseRevision)
+    .sort((a, b) => a.first - b.first || a.last - b.last);
   const objects: LogObjectName[] = [];
   let last = baseRevision;
   const follow = (o: LogObjectName): string | undefined => {
@@ -108,18 +135,18 @@ export function chainLayout(chain: string, baseRevision: number, names: LogObjec
   };
   for (const s of sealed) {
     const problem = follow(s);
-    if (problem) return { chain, baseRevision, objects, superseded: [], lastRevision: last, problem };
+    if (problem) return { chain, baseRevision, startHash, objects, superseded: cut, lastRevision: last, problem };
     objects.push(s);
     last = s.last;
   }
-  const superseded = chunks.filter((c) => c.last <= last);
+  const superseded = [...cut, ...chunks.filter((c) => c.last <= last)];
   for (const c of chunks.filter((c) => c.last > last)) {
     const problem = follow(c);
-    if (problem) return { chain, baseRevision, objects, superseded, lastRevision: last, problem };
+    if (problem) return { chain, baseRevision, startHash, objects, superseded, lastRevision: last, problem };
     objects.push(c);
     last = c.last;
   }
-  return { chain, baseRevision, objects, superseded, lastRevision: last };
+  return { chain, baseRevision, startHash, objects, superseded, lastRevision: last };
 }
 
 function shortName(o: LogObjectName): string {
@@ -162,9 +189,9 @@ export function chainWindow(manifest: ChainManifest, layout: ChainLayout, baseCr
   const newest = layout.objects.at(-1);
   return {
     chain: manifest.chain,
-    fromRevision: manifest.baseRevision,
+    fromRevision: layout.baseRevision,
     toRevision: layout.lastRevision,
-    fromTime: baseCreatedAt,
+    fromTime: manifest.pruned?.at ?? baseCreatedAt,
     toTime: newest ? newest.modifiedAt : baseCreatedAt,
     objects: layout.objects.length,
     bytes: layout.objects.reduce((n, o) => n + o.size, 0),

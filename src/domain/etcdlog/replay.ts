@@ -1,3 +1,4 @@
+import { parseCommonIso } from '../iso-time.js';
 import type { ChainWindow } from './chain.js';
 import type { RevisionGroup } from './segment.js';
 
@@ -22,7 +23,8 @@ export function parsePoint(text: string): PointInTime | { error: string } {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(t)) {
     return { error: `"${t}" is neither a revision nor an ISO time with a zone (example: 2026-12-02T14:02:00Z)` };
   }
-  const time = Date.parse(t);
+  // Date.parse would read 2026-02-30 as 2 March: a time that does not exist is an error.
+  const time = parseCommonIso(t) ?? Number.NaN;
   return Number.isNaN(time) ? { error: `"${t}" is not a valid time` } : { time };
 }
 
@@ -153,4 +155,16 @@ export function followLag(
   const revisions = Math.max(0, leaderRevision - durable.revision);
   const since = oldestPendingAt ?? (revisions > 0 ? durable.at : now);
   return { revisions, seconds: revisions > 0 ? Math.max(0, (now - since) / 1000) : 0 };
+}
+
+/**
+ * Flags for the scratch etcd a replay writes into. It is thrown away once its snapshot is written, so durability
+ * buys nothing there: etcd >= 3.5 can skip every fsync (`--unsafe-no-fsync`), which lifts the replay off the disk's
+ * fsync rate. 3.4 lacks the flag (it would refuse to start), so it gets none.
+ */
+export function scratchEtcdFlags(etcdVersion: string | undefined): string[] {
+  const m = /^(\d+)\.(\d+)\./.exec(etcdVersion ?? '');
+  if (!m) return [];
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 3 || (major === 3 && minor >= 5) ? ['--unsafe-no-fsync'] : [];
 }

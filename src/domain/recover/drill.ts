@@ -1,6 +1,6 @@
 import type { ClusterState } from '../quorum.js';
 import { quorumOf } from '../quorum.js';
-import { listNames } from './steps.js';
+import { listNames } from '../text.js';
 import type { PlanName } from './types.js';
 
 /**

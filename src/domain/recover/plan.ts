@@ -1,5 +1,6 @@
 import { quorumOf } from '../quorum.js';
-import { BUMP_REVISION, estimateSeconds, initialClusterOf, listNames, numberSteps, reAddActions } from './steps.js';
+import { listNames } from '../text.js';
+import { BUMP_REVISION, estimateSeconds, initialClusterOf, numberSteps, reAddActions } from './steps.js';
 import type {
   Blocker,
   Candidate,

@@ -1,14 +1,10 @@
+import { listNames } from '../text.js';
 import type { MemberRef, PlanStep, StepAction } from './types.js';
 
 /** Step lists of each plan, their titles, and how long they take. Pure. */
 
 /** Kubernetes' advice for a restore on etcd >= 3.5: jump revisions far past anything an informer has seen. */
 export const BUMP_REVISION = 1_000_000_000;
-
-export function listNames(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 /** etcdctl prints member ids in hex; the API gives decimal strings (uint64). */
 export function hexId(id: string): string {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ScheduledSteps, scheduledRun } from '../../../src/app/backup/scheduled.js';
 import type { VerifyOutcome } from '../../../src/app/verify.js';
 import { type BackupManifest, MANIFEST_FORMAT } from '../../../src/domain/backup/manifest.js';
+import { scheduledRunDocument, scheduledRunLine } from '../../../src/render/backup.js';
 
 const manifest: BackupManifest = {
   format: MANIFEST_FORMAT,
@@ -68,9 +69,10 @@ describe('scheduledRun', () => {
     const r = await scheduledRun(s, 1, 2, new AbortController().signal, now);
     expect(s.calls).toEqual(['backup', 'prune', 'verify']);
     expect(r).toMatchObject({ ok: true, run: 1, pruned: ['etcd/old.db'], at: '2026-11-27T16:00:00.000Z' });
-    expect(r.line).toMatch(/^2026-11-27T16:00:00.000Z run 1: backup ok .*; pruned 1; verified ok$/);
+    expect(scheduledRunLine(r)).toMatch(/^2026-11-27T16:00:00.000Z run 1: backup ok .*; pruned 1; verified ok$/);
+    expect(Object.keys(scheduledRunDocument(r))).toEqual(['at', 'run', 'ok', 'backup', 'pruned', 'verify']);
     const second = steps();
-    expect((await scheduledRun(second, 2, 2, new AbortController().signal, now)).line).toMatch(/pruned 1$/);
+    expect(scheduledRunLine(await scheduledRun(second, 2, 2, new AbortController().signal, now))).toMatch(/pruned 1$/);
     expect(second.calls).toEqual(['backup', 'prune']);
   });
 
@@ -78,7 +80,7 @@ describe('scheduledRun', () => {
     const failing = steps({ backup: async () => Promise.reject(new Error('no etcd member answered')) });
     const r = await scheduledRun(failing, 3, 1, new AbortController().signal, now);
     expect(r).toMatchObject({ ok: false, error: 'no etcd member answered' });
-    expect(r.line).toMatch(/run 3: FAILED: no etcd member answered$/);
+    expect(scheduledRunLine(r)).toMatch(/run 3: FAILED: no etcd member answered$/);
     const drill = await scheduledRun(
       steps({ verify: async () => verified(false) }),
       1,
@@ -86,7 +88,7 @@ describe('scheduledRun', () => {
       new AbortController().signal,
     );
     expect(drill.ok).toBe(false);
-    expect(drill.line).toMatch(/verify FAILED: HashKV mismatch at revision 100$/);
+    expect(scheduledRunLine(drill)).toMatch(/verify FAILED: HashKV mismatch at revision 100$/);
   });
 
   it('rethrows when the schedule is being stopped', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chainLayout,
+  chainStart,
   checkLink,
   type LogObjectName,
   logObjectName,
@@ -16,6 +17,7 @@ import {
   parsePoint,
   ReplayCursor,
   restoreSources,
+  scratchEtcdFlags,
   sealDue,
 } from '../../../src/domain/etcdlog/replay.js';
 import { decodeSegment, encodeSegment, GENESIS_HASH, type RevisionGroup } from '../../../src/domain/etcdlog/segment.js';
@@ -123,6 +125,29 @@ describe('chain layout', () => {
     ]);
     expect(layout.superseded.map((o) => o.first)).toEqual([101, 104]);
     expect(layout.lastRevision).toBe(120);
+  });
+
+  it('a chain cut by retention starts after the cut; objects before it (a prune that stopped) are superseded', () => {
+    const cutHash = 'ab'.repeat(32);
+    const layout = chainLayout(
+      'c',
+      110,
+      names('c', [
+        ['segment', 101, 105],
+        ['segment', 106, 110],
+        ['segment', 111, 115],
+        ['chunk', 116, 116],
+      ]),
+      cutHash,
+    );
+    expect(layout.problem).toBeUndefined();
+    expect(layout.startHash).toBe(cutHash);
+    expect(layout.objects.map((o) => o.first)).toEqual([111, 116]);
+    expect(layout.superseded.map((o) => o.first)).toEqual([101, 106]);
+    expect(
+      chainStart({ baseRevision: 100, pruned: { through: 110, prev: cutHash, base: 'b', at: 1 } } as never),
+    ).toEqual({ revision: 110, prev: cutHash });
+    expect(chainStart({ baseRevision: 100 } as never)).toEqual({ revision: 100, prev: GENESIS_HASH });
   });
 
   it('names the missing revisions when an object in the middle is gone', () => {
@@ -267,6 +292,17 @@ describe('points in time', () => {
     expect(parsePoint('0')).toHaveProperty('error');
     expect(parsePoint('2026-12-02 14:02')).toHaveProperty('error');
     expect(parsePoint('yesterday')).toHaveProperty('error');
+    // A date that does not exist is refused, not rolled over into March.
+    expect(parsePoint('2026-02-30T14:02:00Z')).toEqual({ error: '"2026-02-30T14:02:00Z" is not a valid time' });
+  });
+
+  it('the scratch etcd skips fsync only where etcd has the flag (3.5 and later)', () => {
+    expect(scratchEtcdFlags('3.5.30')).toEqual(['--unsafe-no-fsync']);
+    expect(scratchEtcdFlags('3.6.0')).toEqual(['--unsafe-no-fsync']);
+    expect(scratchEtcdFlags('4.0.1')).toEqual(['--unsafe-no-fsync']);
+    expect(scratchEtcdFlags('3.4.23')).toEqual([]);
+    expect(scratchEtcdFlags(undefined)).toEqual([]);
+    expect(scratchEtcdFlags('garbage')).toEqual([]);
   });
 
   it('a time maps to the newest revision observed at or before it', () => {
