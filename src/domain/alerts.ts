@@ -1,7 +1,9 @@
 import * as v from 'valibot';
 import { formatDuration } from './duration.js';
 import type { ClusterState } from './quorum.js';
+import { listNames, sentence } from './text.js';
 import { isHttpUrl } from './validation.js';
+import { QUORUM_LOST_CONSEQUENCE, stateCounts, stateMeaning, stateTitle, zeroMarginAction } from './words.js';
 
 /**
  * `lifeboat serve` alerting as a pure function: (previous state, new observations) -> (alerts to send, new state).
@@ -175,30 +177,32 @@ function currentConditions(obs: Observations, opts: AlertOptions): Map<string, C
   const out = new Map<string, Condition>();
   const e = obs.etcd;
   if (e) {
-    const down = e.down.length ? ` Down: ${e.down.join(', ')}.` : '';
-    const counts = `${e.reachableVoting} of ${e.votingMembers} voting members answer.`;
+    // The words are the wording table's, as on the status page and in `lifeboat status`.
+    const facts = { ...e, quorum: e.reachableVoting - e.margin };
+    const down = e.down.length ? ` Down: ${listNames(e.down)}.` : '';
+    const counts = `${stateCounts(facts)}.${down}`;
     if (e.state === 'unreachable') {
       out.set('etcd-quorum', {
         level: 'unreachable',
         severity: 'critical',
-        title: 'etcd is unreachable: no member answers',
-        detail: `No etcd endpoint answered the probe: every member is down, or the address or certificates are wrong.`,
+        title: stateTitle(facts),
+        detail: `No etcd endpoint answered the probe: ${stateMeaning(facts)}.`,
         confirm: opts.confirm,
       });
     } else if (e.state === 'quorum-lost' || e.margin < 0) {
       out.set('etcd-quorum', {
         level: 'quorum-lost',
         severity: 'critical',
-        title: 'etcd lost quorum: the cluster accepts no changes',
-        detail: `${counts}${down} Running pods keep serving, but nothing new is scheduled and kubectl apply fails. Run \`lifeboat doctor\`.`,
+        title: stateTitle({ ...facts, state: 'quorum-lost' }),
+        detail: `${sentence(counts)} ${sentence(QUORUM_LOST_CONSEQUENCE)}. Run \`lifeboat doctor\`.`,
         confirm: opts.confirm,
       });
     } else if (e.margin === 0) {
       out.set('etcd-quorum', {
         level: 'zero-margin',
         severity: 'warning',
-        title: 'etcd is one failure from stopping',
-        detail: `${counts}${down} Bring the missing member back before any planned reboot.`,
+        title: stateTitle({ ...facts, state: 'degraded' }),
+        detail: `${sentence(counts)} ${sentence(zeroMarginAction(listNames(e.down) || 'the missing member'))}`,
         confirm: opts.confirm,
       });
     }

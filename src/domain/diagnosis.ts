@@ -1,10 +1,14 @@
-import type { EndpointProbe, MemberEntry } from './probe.js';
+import type { EndpointProbe, MemberEntry, MemberView } from './probe.js';
+
+export type { MemberView } from './probe.js';
+
 import { type ClusterState, classifyQuorum, type QuorumSummary, summarizeQuorum } from './quorum.js';
 import { mergeMembers } from './recover/members.js';
 import { rankedPlans } from './recover/plan.js';
 import type { RecoveryPlan } from './recover/types.js';
-import { listNames } from './text.js';
+import { listNames, sentence } from './text.js';
 import { formatBytes } from './units.js';
+import { QUORUM_LOST_CONSEQUENCE, stateCounts, stateMeaning, zeroMarginAction } from './words.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -15,21 +19,6 @@ export interface Finding {
   /** The first thing to do, in plain words (also appended to `message`). */
   action?: string;
   members?: string[];
-}
-
-export interface MemberView {
-  name: string;
-  id: string;
-  endpoint: string;
-  reachable: boolean;
-  leader: boolean;
-  learner: boolean;
-  raftIndex: number | null;
-  raftAppliedIndex: number | null;
-  raftTerm: number | null;
-  dbSize: number | null;
-  version: string | null;
-  error: string | null;
 }
 
 export interface Diagnosis extends QuorumSummary {
@@ -72,7 +61,7 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
     add({
       severity: 'error',
       code: 'unreachable',
-      message: `No etcd endpoint answered (${why}). Either every member is down or the address, port or certificates are wrong.`,
+      message: `No etcd endpoint answered (${why}): ${stateMeaning({ state, ...summary })}.`,
       action:
         'check the endpoints and TLS files, then whether the etcd processes (or static pods) run on the control-plane nodes.',
     });
@@ -82,9 +71,8 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
       code: 'quorum-lost',
       members: downNames,
       message:
-        `etcd has lost quorum: ${reachableVoting} of ${voting.length} voting members answer, ${summary.quorum} are needed. ` +
-        'Running workloads keep going, but no change is applied: no new pods, no rescheduling, no kube-vip failover, ' +
-        'no kubectl apply. Reads of old data may still work; every write fails.',
+        `etcd has lost quorum: ${stateCounts({ state, ...summary })}. ${sentence(QUORUM_LOST_CONSEQUENCE)}. ` +
+        'Reads of old data may still work; every write fails.',
       action: `bring back ${listNames(downNames)} (if their disks are intact, just start them); otherwise see the recovery plans below.`,
     });
   } else if (state === 'degraded') {
@@ -92,11 +80,9 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
       severity: 'warning',
       code: 'zero-margin',
       members: downNames,
-      message:
-        `One more failure stops the cluster: ${reachableVoting} of ${voting.length} voting members answer and ` +
-        `${summary.quorum} are needed.`,
+      message: `${sentence(stateMeaning({ state, ...summary }))}: ${stateCounts({ state, ...summary })}.`,
       action: downNames.length
-        ? `bring back ${listNames(downNames)} before any planned reboot.`
+        ? zeroMarginAction(listNames(downNames))
         : 'add a member (3 or 5 voting members tolerate failures; 1 or 2 do not).',
     });
   }
@@ -126,7 +112,7 @@ export function diagnose(probes: EndpointProbe[], options: Partial<DiagnosisOpti
     findings.unshift({
       severity: 'info',
       code: 'healthy',
-      message: `All ${voting.length} voting members answer; the cluster can lose ${summary.margin} and keep working.`,
+      message: `All ${voting.length} voting members answer; ${stateMeaning({ state, ...summary })}.`,
     });
   }
   return {

@@ -51,3 +51,19 @@ export interface EndpointProbe {
   /** Milliseconds the whole probe of this endpoint took. */
   elapsedMs: number;
 }
+
+/** One member as `status` and `doctor` show it: the member list joined with its probe. */
+export interface MemberView {
+  name: string;
+  id: string;
+  endpoint: string;
+  reachable: boolean;
+  leader: boolean;
+  learner: boolean;
+  raftIndex: number | null;
+  raftAppliedIndex: number | null;
+  raftTerm: number | null;
+  dbSize: number | null;
+  version: string | null;
+  error: string | null;
+}

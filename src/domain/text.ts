@@ -10,3 +10,8 @@ export function listNames(names: string[]): string {
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
+
+/** A clause as the start of a sentence: its first letter upper-case. */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,6 +1,7 @@
 import type { Diagnosis, Finding, MemberView } from '../domain/diagnosis.js';
 import { formatAge, formatDuration } from '../domain/duration.js';
 import type { ClusterState } from '../domain/quorum.js';
+import { stateHeadline } from '../domain/words.js';
 import type { Colors } from './output.js';
 import { formatBytes, renderTable } from './table.js';
 import { terminalWidth, wrap } from './text.js';
@@ -23,25 +24,20 @@ export function renderMembers(members: Array<MemberView & { node?: string | null
   return renderTable([...headers, 'VERSION', 'ERROR'], rows);
 }
 
-export function stateLabel(state: ClusterState, c: Colors): string {
-  const text = state.toUpperCase();
-  if (state === 'healthy') return c.green(text);
-  if (state === 'degraded') return c.yellow(text);
-  return c.red(c.bold(text));
+/** The state's colour on a terminal: green, yellow, bold red. */
+function stateColor(state: ClusterState, c: Colors): (text: string) => string {
+  if (state === 'healthy') return c.green;
+  if (state === 'degraded') return c.yellow;
+  return (text) => c.red(c.bold(text));
 }
 
 function withoutPrefix(text: string, prefix: string): string {
   return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
+/** The first line of `status` and `doctor`: the wording table's headline, the state word coloured. */
 export function renderHeadline(d: Diagnosis, c: Colors): string {
-  if (d.state === 'unreachable') {
-    return `etcd is ${stateLabel(d.state, c)}: none of the ${d.members.length} endpoints answered`;
-  }
-  return (
-    `etcd is ${stateLabel(d.state, c)}: ${d.reachableVoting} of ${d.votingMembers} voting members answer, ` +
-    `${d.quorum} needed for quorum (margin ${d.margin})`
-  );
+  return stateHeadline(d, { label: stateColor(d.state, c) });
 }
 
 function severityLabel(f: Finding, c: Colors): string {

@@ -5,6 +5,7 @@ import { configInventory } from '../domain/schedule/inventory.js';
 import { planDowntime, planTimezone, unionOfSorted } from '../domain/schedule/occurrences.js';
 import { DAY, type Interval } from '../domain/schedule/types.js';
 import { listNames } from '../domain/text.js';
+import { ONE_MORE_FAILURE } from '../domain/words.js';
 import { reportJson } from '../render/check.js';
 
 /**
@@ -75,7 +76,7 @@ export interface ScheduleReport {
 
 const WORDS: Record<string, (nodes: string) => string> = {
   'quorum-loss': (n) => `${n} down together: etcd loses quorum`,
-  'zero-margin': (n) => `${n} down: etcd at zero margin (one more failure stops it)`,
+  'zero-margin': (n) => `${n} down: margin 0, ${ONE_MORE_FAILURE}`,
   'workers-all-down': () => 'every worker down at once: pods have nowhere to run',
 };
 

@@ -1,4 +1,5 @@
 import type { Diagnosis } from '../domain/diagnosis.js';
+import { stateHeadline } from '../domain/words.js';
 import type { EventLevel } from './events.js';
 
 /**
@@ -19,13 +20,6 @@ export interface TrackEvent {
   level: EventLevel;
   message: string;
 }
-
-const STATE_WORDS: Record<Diagnosis['state'], string> = {
-  healthy: 'healthy',
-  degraded: 'degraded: one more failure stops etcd',
-  'quorum-lost': 'QUORUM LOST: etcd accepts no writes',
-  unreachable: 'unreachable: no member answers',
-};
 
 export function trackDiagnosis(
   prev: EtcdTrack,
@@ -53,9 +47,7 @@ export function trackDiagnosis(
   }
   if (d.state !== prev.state) {
     const level: EventLevel = d.state === 'healthy' ? 'info' : d.state === 'degraded' ? 'warning' : 'error';
-    const counts = `${d.reachableVoting}/${d.votingMembers} voting members answer, margin ${d.margin}`;
-    const first = prev.state === null ? 'etcd is ' : 'etcd is now ';
-    events.push({ level, message: `${first}${STATE_WORDS[d.state]} (${counts})` });
+    events.push({ level, message: stateHeadline(d, { now: prev.state !== null }) });
   }
   return {
     next: { state: d.state, lastLeader, leaderChanges: prev.leaderChanges + changed, reachable },

@@ -1,6 +1,9 @@
+import type { FollowStatus } from '../app/etcdlog/follow.js';
+import type { ChainInfo } from '../app/etcdlog/restore.js';
 import type { ActiveAlert } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
 import type { RecoveryPlan } from '../domain/recover/types.js';
+import { marginWords, stateHeadline } from '../domain/words.js';
 import type { Calendar, ScheduleReport } from './calendar.js';
 import type { ServeEvent } from './events.js';
 import type { LockInfo } from './locks.js';
@@ -47,6 +50,63 @@ export interface StatusDocument {
   locks: LockInfo[] | null;
   alerts: { webhooks: number; firing: Array<ActiveAlert & { key: string; sinceIso: string }> };
   events: ServeEvent[];
+  /** The change log (backups.etcd.follow): the follower's lag and the windows a restore can reach; null: none. */
+  pointInTime: PointInTimePanel | null;
+}
+
+export interface PointInTimePanel {
+  follower: {
+    chain: string | null;
+    endpoint: string | null;
+    durableRevision: number;
+    durableAt: string;
+    clusterRevision: number;
+    lagRevisions: number;
+    lagSeconds: number;
+    gaps: number;
+  } | null;
+  /** Oldest first; the newest one's end follows the follower live. */
+  windows: Array<{
+    chain: string;
+    fromRevision: number;
+    toRevision: number;
+    from: string;
+    to: string;
+    reason: string;
+    problem: string | null;
+  }>;
+}
+
+/** The follower's status and the store's chains, as the status page shows them. */
+export function pointInTimePanel(follow: FollowStatus | undefined, chains: ChainInfo[]): PointInTimePanel | null {
+  if (!follow && chains.length === 0) return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    follower: follow
+      ? {
+          chain: follow.chain ?? null,
+          endpoint: follow.endpoint ?? null,
+          durableRevision: follow.durableRevision,
+          durableAt: iso(follow.durableAt),
+          clusterRevision: follow.clusterRevision,
+          lagRevisions: follow.lagRevisions,
+          lagSeconds: follow.lagSeconds,
+          gaps: follow.gaps,
+        }
+      : null,
+    windows: chains.map((c) => {
+      const live = follow && follow.chain === c.chain && follow.durableRevision > c.toRevision;
+      return {
+        chain: c.chain,
+        fromRevision: c.fromRevision,
+        toRevision: live ? follow.durableRevision : c.toRevision,
+        from: iso(c.fromTime),
+        to: iso(live ? follow.durableAt : c.toTime),
+        reason: c.reason,
+        problem: c.problem ?? null,
+      };
+    }),
+  };
 }
 
 export interface EtcdPanel {
@@ -54,6 +114,8 @@ export interface EtcdPanel {
   headline: string;
   explanation: string;
   margin: number;
+  /** The margin in words, under the page's quorum gauge. */
+  marginWords: string;
   quorum: number;
   votingMembers: number;
   reachableVoting: number;
@@ -77,9 +139,10 @@ export function etcdPanel(
 ): EtcdPanel {
   return {
     state: d.state,
-    headline: headline(d),
+    headline: stateHeadline(d),
     explanation: d.findings[0]?.message ?? '',
     margin: d.margin,
+    marginWords: marginWords(d.margin),
     quorum: d.quorum,
     votingMembers: d.votingMembers,
     reachableVoting: d.reachableVoting,
@@ -101,20 +164,4 @@ export function etcdPanel(
     })),
     findings: d.findings,
   };
-}
-
-function headline(d: Diagnosis): string {
-  const counts = `${d.reachableVoting} of ${d.votingMembers} members answer`;
-  switch (d.state) {
-    case 'healthy':
-      return `Healthy: ${counts}; etcd can lose ${d.margin} and keep working`;
-    case 'degraded':
-      return d.margin === 0
-        ? `Degraded: ${counts}; one more failure stops etcd`
-        : `Degraded: ${counts}, but something needs attention`;
-    case 'quorum-lost':
-      return `Quorum lost: ${counts}, ${d.quorum} needed; etcd accepts no changes`;
-    case 'unreachable':
-      return 'Unreachable: no etcd member answers';
-  }
 }

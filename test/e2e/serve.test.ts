@@ -129,7 +129,9 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(serve!.url);
-    await page.locator('#headline', { hasText: 'Healthy: 3 of 3 members answer' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#headline', { hasText: 'etcd is HEALTHY: 3 of 3 voting members answer' })
+      .waitFor({ timeout: 10_000 });
     await expect(seen(page.locator('#pill'))).resolves.toMatch(/healthy/i);
     await expect(page.locator('#members tbody tr').count()).resolves.toBe(3);
     await expect(page.locator('#members .tag.ok', { hasText: 'up' }).count()).resolves.toBe(3);
@@ -209,7 +211,9 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
     const kill = await lab('lab', 'kill', 'cp2');
     expect(kill.code, kill.stderr).toBe(0);
     const t0 = Date.now();
-    await page.locator('#headline', { hasText: 'Degraded: 2 of 3 members answer' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#headline', { hasText: 'etcd is DEGRADED: 2 of 3 voting members answer' })
+      .waitFor({ timeout: 10_000 });
     figures.pageLatencyAfterKillMs = Date.now() - t0;
     expect(navigations).toBe(before);
     await expect(seen(page.locator('#members tr', { hasText: 'cp2' }))).resolves.toMatch(/DOWN/);
@@ -225,7 +229,7 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
   it('follows the lab to quorum lost (margin -1) and back, one webhook message per change and one resolve', async () => {
     expect((await lab('lab', 'kill', 'cp3')).code).toBe(0);
     await poll('margin -1', 10_000, async () => ((await margin()) === -1 ? true : undefined));
-    await page.locator('#headline', { hasText: 'Quorum lost' }).waitFor({ timeout: 10_000 });
+    await page.locator('#headline', { hasText: 'etcd is QUORUM-LOST' }).waitFor({ timeout: 10_000 });
     await hook.waitFor((all) => quorumMessages(all).length >= 2, 10_000, 'the quorum-lost alert');
     await shot('quorum-lost');
     expect((await lab('lab', 'start', 'cp3')).code).toBe(0);
@@ -234,7 +238,7 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
     expect((await lab('lab', 'start', 'cp2')).code).toBe(0);
     await poll('margin 1 again', 20_000, async () => ((await margin()) === 1 ? true : undefined));
     await hook.waitFor((all) => quorumMessages(all).some((r) => r.body.status === 'resolved'), 10_000, 'the resolve');
-    await page.locator('#headline', { hasText: 'Healthy: 3 of 3' }).waitFor({ timeout: 10_000 });
+    await page.locator('#headline', { hasText: 'etcd is HEALTHY: 3 of 3' }).waitFor({ timeout: 10_000 });
     // Quiet afterwards: ten more probes send nothing new.
     const count = hook.received.length;
     const probedAt = async () =>
@@ -256,8 +260,8 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
     expect(byKey.get('check/quorum-loss/cp1,cp2')).toEqual(['firing/error']);
     const slack = hook.received.filter((r) => r.path === '/slack');
     expect(slack.length).toBe(generic.length);
-    expect(String(slack.find((r) => /lost quorum/.test(String(r.body.text)))?.body.text)).toMatch(
-      /^\*\[incident-lab\] CRITICAL: etcd lost quorum/,
+    expect(String(slack.find((r) => /QUORUM-LOST/.test(String(r.body.text)))?.body.text)).toMatch(
+      /^\*\[incident-lab\] CRITICAL: etcd is QUORUM-LOST: it accepts no changes/,
     );
     const final = await metrics();
     expect(sampleValue(final, 'lifeboat_etcd_members', { state: 'up' })).toBe(3);
@@ -268,7 +272,7 @@ describe('lifeboat serve against a real etcd lab, seen in Chromium', () => {
 
   it('looks readable on a phone', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.locator('#headline', { hasText: 'Healthy' }).waitFor();
+    await page.locator('#headline', { hasText: 'etcd is HEALTHY' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -94,8 +94,8 @@ describe('status and doctor against a real 3-member etcd cluster', () => {
     const doctor = await runCli(['--endpoints', endpoints, 'doctor']);
     expect(doctor.code).toBe(3);
     expect(doctor.stdout).toMatch(/QUORUM-LOST/);
-    expect(doctor.stdout).toMatch(/1 of 3 voting members answer, 2 are needed/);
-    expect(doctor.stdout).toMatch(/no change is applied/);
+    expect(doctor.stdout).toMatch(/etcd has lost quorum: 1 of 3 voting members answer, 2 needed for quorum/);
+    expect(doctor.stdout).toMatch(/no change takes effect/);
     const d = json<DoctorJson>(await runCli(['--endpoints', endpoints, 'doctor', '--json']));
     expect(d).toMatchObject({ state: 'quorum-lost', margin: -1, reachableVoting: 1 });
     // No executor and no backup store: the disks are unknown (and the plans say so), no snapshot is known.

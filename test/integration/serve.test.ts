@@ -99,7 +99,13 @@ describe('serve: HTTP surface', () => {
 
   it('says etcd is unreachable in /api/status, /metrics (strictly parsed) and /healthz, and alerts once', async () => {
     const doc = await poll('a probe', 5000, async () => ((await status()).etcd ? status() : undefined));
-    expect(doc.etcd).toMatchObject({ state: 'unreachable', headline: 'Unreachable: no etcd member answers' });
+    expect(doc.etcd).toMatchObject({
+      state: 'unreachable',
+      marginWords: expect.stringMatching(/^margin -\d+: quorum lost$/),
+    });
+    expect(doc.etcd?.headline).toMatch(
+      /^etcd is UNREACHABLE: none of the \d+ endpoints answered; every member is down/,
+    );
     expect(doc.cluster).toBe('home');
     const metrics = await fetch(`${serve!.url}/metrics`);
     const families = parsePrometheusText(await metrics.text());

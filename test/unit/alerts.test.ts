@@ -59,11 +59,17 @@ describe('evaluateAlerts: etcd quorum', () => {
       'etcd-quorum firing/zero-margin',
       'etcd-quorum resolved/zero-margin',
     ]);
-    expect(alerts[0]).toMatchObject({ severity: 'warning', title: 'etcd is one failure from stopping', at: 2000 });
-    expect(alerts[0]!.detail).toMatch(/2 of 3 voting members answer\. Down: cp2\./);
+    expect(alerts[0]).toMatchObject({
+      severity: 'warning',
+      title: 'etcd is DEGRADED: one more failure stops etcd',
+      at: 2000,
+    });
+    expect(alerts[0]!.detail).toMatch(
+      /^2 of 3 voting members answer, 2 needed for quorum \(margin 0\)\. Down: cp2\. Bring back cp2 /,
+    );
     expect(alerts[1]).toMatchObject({
       severity: 'critical',
-      title: 'etcd lost quorum: the cluster accepts no changes',
+      title: 'etcd is QUORUM-LOST: it accepts no changes until enough members are back',
     });
     expect(alerts[3]).toMatchObject({ status: 'resolved', title: 'etcd quorum margin restored', since: 2000 });
     expect(alerts[3]!.detail).toMatch(/^Cleared after 8s\./);

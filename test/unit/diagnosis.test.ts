@@ -70,7 +70,9 @@ describe('diagnose', () => {
     const unreachable = d.findings.find((f) => f.code === 'member-unreachable');
     expect(unreachable?.members).toEqual(['cp2']);
     expect(unreachable?.message).toContain('cp2');
-    expect(d.findings.find((f) => f.code === 'zero-margin')?.message).toMatch(/One more failure stops the cluster/);
+    expect(d.findings.find((f) => f.code === 'zero-margin')?.message).toMatch(
+      /^One more failure stops etcd: 2 of 3 voting members answer/,
+    );
     expect(d.plans.map((p) => p.name)).toEqual(['restart']);
   });
 
@@ -80,8 +82,10 @@ describe('diagnose', () => {
     expect(d.margin).toBe(-1);
     const lost = d.findings[0]!;
     expect(lost.code).toBe('quorum-lost');
-    expect(lost.message).toContain('1 of 3 voting members answer, 2 are needed');
-    expect(lost.message).toMatch(/no change is applied/);
+    expect(lost.message).toContain(
+      'etcd has lost quorum: 1 of 3 voting members answer, 2 needed for quorum (margin -1)',
+    );
+    expect(lost.message).toMatch(/no change takes effect/);
     expect(lost.message).toMatch(/kube-vip/);
     expect(lost.message).toMatch(/First: bring back cp2 and cp3/);
     // Probes alone know no snapshot and nothing of the disks: no snapshot plan, and restart says the disks are unknown.

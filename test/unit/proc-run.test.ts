@@ -10,8 +10,10 @@ describe('runToEnd (the one spawn-and-collect)', () => {
   });
 
   it('passes the environment on top of this one', async () => {
-    const r = await runToEnd('sh', ['-c', 'echo "$LB_RUN_TEST:${PATH:+path}"'], { env: { LB_RUN_TEST: 'x' } });
-    expect(r.stdout).toBe('x:path\n');
+    const r = await runToEnd('sh', ['-c', 'echo "$LB_RUN_TEST"; echo "$PATH" | grep -q / && echo path'], {
+      env: { LB_RUN_TEST: 'x' },
+    });
+    expect(r.stdout).toBe('x\npath\n');
   });
 
   it('kills at the deadline and says so', async () => {

@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import type { HostPort } from '../../domain/maintenance/ports.js';
 import { runToEnd } from '../proc/run.js';
 
 /** What the agent learns from its own host: the sentinel file, the sentinel command, the boot it runs in. */
@@ -21,6 +22,24 @@ export function clearSentinel(path: string, downAt: number): boolean {
   if (mtime === undefined || mtime > downAt) return false;
   rmSync(path, { force: true });
   return true;
+}
+
+/** The agent's own machine, as the agent's host port: the sentinel file and command of its settings. */
+export class LocalHost implements HostPort {
+  constructor(
+    private readonly sentinel: string,
+    private readonly sentinelCommand?: string,
+  ) {}
+
+  async rebootWanted(): Promise<{ sentinel: boolean; sentinelCommand?: boolean }> {
+    const sentinel = sentinelMtime(this.sentinel) !== undefined;
+    if (!this.sentinelCommand) return { sentinel };
+    return { sentinel, sentinelCommand: await commandSucceeds(this.sentinelCommand) };
+  }
+
+  clearSentinel(downAt: number): void {
+    clearSentinel(this.sentinel, downAt);
+  }
 }
 
 /** Runs `command` with sh; true when it exits 0 within the deadline (like kured's --reboot-sentinel-command). */

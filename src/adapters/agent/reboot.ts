@@ -1,24 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../domain/duration.js';
+import type { Rebooter } from '../../domain/maintenance/ports.js';
 import { runningPid, startMember, stopMember } from '../lab/members.js';
 import { type LabState, readLabState, writeLabState } from '../lab/state.js';
 import { portIsFree } from '../proc/ports.js';
 import { delay, waitFor } from '../proc/wait.js';
 import { kernelBootId, runCommand } from './local.js';
-
-/**
- * How a node goes down and comes back. A real host runs the reboot command and this process dies with the machine
- * (the agent started after the boot finishes the maintenance). In the lab, the member's process is stopped for a
- * random while and started again (a worker, having no process, is marked down meanwhile) and the agent lives on.
- */
-export interface Rebooter {
-  readonly description: string;
-  /** Identity of the running boot: a different value afterwards proves the node really went down. */
-  bootId(): string;
-  /** 'returned': the node is back and this process lived through it; 'pending': the machine is going down. */
-  reboot(): Promise<'returned' | 'pending'>;
-}
 
 export class CommandRebooter implements Rebooter {
   constructor(

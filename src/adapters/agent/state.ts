@@ -12,9 +12,12 @@ import {
 } from '../../domain/maintenance/records.js';
 import type { EtcdKv } from '../lock/etcd-kv.js';
 
+/** The part of etcd the records need: an in-memory map stands in for it in tests. */
+export type RecordsKv = Pick<EtcdKv, 'get' | 'range' | 'put' | 'delete'>;
+
 /** The maintenance records in etcd (requests, pause, per-node history, agent reports). Reads need quorum. */
 export class MaintenanceRecords {
-  constructor(private readonly kv: EtcdKv) {}
+  constructor(private readonly kv: RecordsKv) {}
 
   async request(node: string): Promise<RequestRecord | undefined> {
     return parseRequest((await this.kv.get(KEYS.request(node)))?.value);

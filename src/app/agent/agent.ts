@@ -1,14 +1,5 @@
-import type { ClusterAccess } from '../../adapters/agent/cluster.js';
-import { commandSucceeds, sentinelMtime } from '../../adapters/agent/local.js';
-import { LockKeeper } from '../../adapters/agent/lock-keeper.js';
-import type { AgentLog } from '../../adapters/agent/log.js';
-import type { Rebooter } from '../../adapters/agent/reboot.js';
-import type { MaintenanceRecords } from '../../adapters/agent/state.js';
-import type { EtcdKv } from '../../adapters/lock/etcd-kv.js';
 import { formatDuration } from '../../domain/duration.js';
-import type { NodeDrainer } from '../../domain/maintenance/drain-port.js';
 import type { SlotLock } from '../../domain/maintenance/lock-view.js';
-import type { MaintenanceMetrics } from '../../domain/maintenance/metrics.js';
 import { describeReasons, scheduleDue, type WantReason, wantReasons } from '../../domain/maintenance/policy.js';
 import {
   type BackupFreshness,
@@ -21,33 +12,22 @@ import {
 import type { NodeRecord } from '../../domain/maintenance/records.js';
 import type { AgentSettings } from '../../domain/maintenance/settings.js';
 import { errorMessage } from '../../errors.js';
-import { finishMaintenance, runMaintenance } from './maintenance.js';
+import { Maintenance, type MaintenanceLoop, type MaintenancePorts } from './maintenance.js';
 
-export interface AgentDeps {
-  settings: AgentSettings;
-  kv: EtcdKv;
-  records: MaintenanceRecords;
-  /** The lock slots this node may take (one for etcd members; maxConcurrentWorkers for workers). */
-  locks: SlotLock[];
-  cluster: ClusterAccess;
-  rebooter: Rebooter;
-  drainer: NodeDrainer;
+/** The agent's ports (lock, drain, host, reboot, cluster, records: maintenance.ts) plus what only the loop needs. */
+export interface AgentDeps extends MaintenancePorts {
   backup: () => Promise<BackupFreshness>;
-  log: AgentLog;
-  metrics: MaintenanceMetrics;
   now?: () => number;
 }
 
-export type Phase = 'idle' | 'acquired' | 'draining' | 'rebooting' | 'recovering';
-
 /**
  * One node's maintenance daemon. Each tick: finish our own unfinished maintenance if there is one; otherwise, when
- * the node wants a reboot and nothing refuses it, take the lock, check again under it, and go (maintenance.ts).
+ * the node wants a reboot and nothing refuses it, hand over to a `Maintenance` (maintenance.ts), which takes the
+ * lock, checks again under it, and goes.
  */
-export class Agent {
+export class Agent implements MaintenanceLoop {
   readonly s: AgentSettings;
-  phase: Phase = 'idle';
-  readonly keeper: LockKeeper;
+  readonly maintenance: Maintenance;
   private stopping = false;
   private wake: (() => void) | undefined;
   private lastReport = { text: '', at: 0 };
@@ -56,20 +36,7 @@ export class Agent {
 
   constructor(readonly deps: AgentDeps) {
     this.s = deps.settings;
-    this.keeper = new LockKeeper(deps.log, deps.settings.ttlMs, () => this.phase);
-  }
-
-  /** The lock we hold, its fencing token, and whether it was lost while held (then never go down). */
-  get held(): SlotLock | undefined {
-    return this.keeper.lock;
-  }
-
-  get token(): number | undefined {
-    return this.keeper.token;
-  }
-
-  get lost(): boolean {
-    return this.keeper.lost;
+    this.maintenance = new Maintenance(deps, this);
   }
 
   now(): number {
@@ -136,7 +103,7 @@ export class Agent {
         log.changed('state', 'info', 'dry-run', `unfinished maintenance since ${record.downAt}; would finish it`);
         return;
       }
-      await finishMaintenance(this, record);
+      await this.maintenance.finish(record);
       return;
     }
     const slots = await Promise.all(this.deps.locks.map(async (l) => ({ lock: l, status: await l.status() })));
@@ -169,7 +136,7 @@ export class Agent {
         others.map((o) => o.lock.name),
       );
     }
-    await runMaintenance(this, wants);
+    await this.maintenance.run(wants);
   }
 
   private windowOf(): { window?: AgentSettings['window'] } {
@@ -182,8 +149,7 @@ export class Agent {
     const request = await this.deps.records.request(s.node);
     const last = current.lastCompletedAt ? Date.parse(current.lastCompletedAt) : undefined;
     return wantReasons({
-      sentinel: sentinelMtime(s.sentinel) !== undefined,
-      ...(s.sentinelCommand ? { sentinelCommand: await commandSucceeds(s.sentinelCommand) } : {}),
+      ...(await this.deps.host.rebootWanted()),
       requested: request !== undefined,
       scheduleDue: scheduleDue({ everyMs: s.everyMs, window: s.window, lastCompletedAt: last, now: this.now() }),
     });
@@ -268,34 +234,10 @@ export class Agent {
     this.deps.log.info('stale-lock', `released lock ${lock.name}, left by an earlier run that never went down`);
   }
 
-  async acquire(reason: string): Promise<SlotLock | undefined> {
-    for (const lock of this.deps.locks) {
-      const r = await lock.tryAcquire(this.s.node, reason, this.s.ttlMs);
-      if (r.acquired) {
-        this.startRenewing(lock, r.fencingToken);
-        return lock;
-      }
-    }
-    return undefined;
-  }
-
-  startRenewing(lock: SlotLock, token: number | undefined): void {
-    this.keeper.hold(lock, token);
-  }
-
-  /** Releases the lock we hold (fenced: never someone else's). True when it was still ours. */
-  releaseLock(): Promise<boolean> {
-    return this.keeper.release();
-  }
-
   /** Before the node went down, a stopping agent frees the lock; after, the lock must outlive this process. */
   private async shutdown(): Promise<void> {
-    this.keeper.stop();
-    if (this.held && (this.phase === 'acquired' || this.phase === 'draining')) {
-      await this.releaseLock();
-      await this.deps.drainer.uncordon(this.s.node).catch(() => {});
-    }
-    // After going down, the lock must outlive this process: stop renewing, never release.
-    this.deps.log.info('stop', `agent stopped (phase ${this.phase})`, { counters: this.deps.metrics.snapshot() });
+    await this.maintenance.stop();
+    const phase = this.maintenance.phase;
+    this.deps.log.info('stop', `agent stopped (phase ${phase})`, { counters: this.deps.metrics.snapshot() });
   }
 }

@@ -1,5 +1,6 @@
 import { ClusterAccess } from '../../adapters/agent/cluster.js';
 import { KubeDrainer, type KubeDrainOptions } from '../../adapters/agent/kube-drain.js';
+import { LocalHost } from '../../adapters/agent/local.js';
 import { type AgentLog, createAgentLog } from '../../adapters/agent/log.js';
 import {
   CommandRebooter,
@@ -7,7 +8,6 @@ import {
   LabMemberRebooter,
   LabWorkerRebooter,
   parseDowntime,
-  type Rebooter,
 } from '../../adapters/agent/reboot.js';
 import { MaintenanceRecords } from '../../adapters/agent/state.js';
 import type { LoadedConfig } from '../../adapters/config-file.js';
@@ -19,6 +19,7 @@ import { EtcdKv } from '../../adapters/lock/etcd-kv.js';
 import { openLockBackend, openLocks } from '../../adapters/lock/open.js';
 import { NO_DRAIN } from '../../domain/maintenance/drain-port.js';
 import { MaintenanceMetrics } from '../../domain/maintenance/metrics.js';
+import type { Rebooter } from '../../domain/maintenance/ports.js';
 import { type AgentSettings, DEFAULT_REBOOT_COMMAND } from '../../domain/maintenance/settings.js';
 import { errorMessage, UserError } from '../../errors.js';
 import { Agent } from './agent.js';
@@ -83,9 +84,9 @@ export async function openAgent(input: {
     }
     const agent = new Agent({
       settings,
-      kv,
       records,
       locks,
+      host: new LocalHost(settings.sentinel, settings.sentinelCommand),
       cluster: new ClusterAccess(input.endpoints, input.connection, 2000),
       rebooter: chooseRebooter(loaded, settings, input.labDowntime),
       drainer: drainer ?? NO_DRAIN,

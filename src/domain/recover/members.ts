@@ -1,5 +1,4 @@
-import type { MemberView } from '../diagnosis.js';
-import type { MemberEntry } from '../probe.js';
+import type { MemberEntry, MemberView } from '../probe.js';
 import type { RecoverMember } from './types.js';
 
 /** What an executor can tell about a member on its machine (the lab: everything; runbooks: only the topology). */

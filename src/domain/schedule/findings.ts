@@ -1,4 +1,5 @@
 import { quorumOf } from '../quorum.js';
+import { ONE_MORE_FAILURE, QUORUM_LOST_CONSEQUENCE } from '../words.js';
 import { commonZone, describeRecurrence } from './describe.js';
 import { type Condition, overlaps } from './sweep.js';
 import type { Interval } from './types.js';
@@ -97,14 +98,13 @@ function timedMessage(code: Condition['code'], nodes: string[], when: string, co
     const together = k > 1 ? ' together' : '';
     return (
       `${nameList(nodes)} ${members} ${verb} down${together} ${when}${times}. etcd needs ${q} of ${n} members ` +
-      'to accept writes: meanwhile running pods keep serving, but no change takes effect ' +
-      '(no deploys, no rescheduling, no kube-vip failover) until enough members are back.'
+      `to accept writes: meanwhile ${QUORUM_LOST_CONSEQUENCE}, until enough members are back.`
     );
   }
   if (code === 'zero-margin') {
     return (
       `${nameList(nodes)} ${members} ${verb} down ${when}${times}: the ${n - k} left are exactly the quorum of ${q}, ` +
-      'so one more failure in those minutes stops etcd.'
+      `so in those minutes ${ONE_MORE_FAILURE}.`
     );
   }
   const w = ctx.workers.length;

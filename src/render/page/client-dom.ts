@@ -151,12 +151,6 @@ export function quorumPicture(e: EtcdPanel): SVGElement {
   const qx = left + e.quorum * cell;
   root.append(svg('line', { x1: qx, y1: top - 8, x2: qx, y2: top + 34, class: 'q-line' }));
   root.append(svg('text', { x: qx, y: top - 13, class: 'q-sub' }, `quorum ${e.quorum}`));
-  const words =
-    e.margin > 0
-      ? `margin ${e.margin}: can lose ${e.margin} more`
-      : e.margin === 0
-        ? 'margin 0: one more failure stops etcd'
-        : `margin ${e.margin}: quorum lost`;
-  root.append(svg('text', { x: cx, y: top + 58, class: `q-words ${e.state}` }, words));
+  root.append(svg('text', { x: cx, y: top + 58, class: `q-words ${e.state}` }, e.marginWords));
   return root;
 }

@@ -1,20 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterAccess } from '../../../src/adapters/agent/cluster.js';
 import { createAgentLog } from '../../../src/adapters/agent/log.js';
-import type { Rebooter } from '../../../src/adapters/agent/reboot.js';
 import { MaintenanceRecords } from '../../../src/adapters/agent/state.js';
-import type { EtcdKv, KvEntry } from '../../../src/adapters/lock/etcd-kv.js';
+import type { KvEntry } from '../../../src/adapters/lock/etcd-kv.js';
 import { Agent } from '../../../src/app/agent/agent.js';
 import type { LockAcquisition, LockStatus } from '../../../src/domain/lock.js';
 import { DrainRefusal, NO_DRAIN, type NodeDrainer } from '../../../src/domain/maintenance/drain-port.js';
 import type { LockUpdate, SlotLock } from '../../../src/domain/maintenance/lock-view.js';
 import { MaintenanceMetrics } from '../../../src/domain/maintenance/metrics.js';
+import type { HostPort, Rebooter } from '../../../src/domain/maintenance/ports.js';
 import { KEYS } from '../../../src/domain/maintenance/records.js';
 import { agentSettings } from '../../../src/domain/maintenance/settings.js';
 import type { EndpointProbe } from '../../../src/domain/probe.js';
 import { probes } from './fixtures.js';
 
-/** The agent's flow with in-memory stand-ins for etcd, the lock and the reboot: the paths integration can't force. */
+/**
+ * The agent's flow through its ports, each an in-memory fake (etcd's key space, the lock, the host's sentinel, the
+ * reboot, the cluster's probes): the paths integration can't force.
+ */
 
 class MemoryKv {
   readonly data = new Map<string, string>();
@@ -78,6 +80,23 @@ class FakeRebooter implements Rebooter {
   }
 }
 
+/** The machine: a sentinel that is there or not, and when it was cleared. */
+class FakeHost implements HostPort {
+  sentinel = false;
+  sentinelCommand: boolean | undefined;
+  cleared: number[] = [];
+  async rebootWanted() {
+    return {
+      sentinel: this.sentinel,
+      ...(this.sentinelCommand !== undefined ? { sentinelCommand: this.sentinelCommand } : {}),
+    };
+  }
+  clearSentinel(downAt: number): void {
+    this.sentinel = false;
+    this.cleared.push(downAt);
+  }
+}
+
 const agents: Agent[] = [];
 afterEach(() => {
   for (const a of agents) a.stop();
@@ -93,17 +112,17 @@ function setup(opts: { probes?: () => EndpointProbe[]; really?: boolean; drainer
     poll: '50ms',
     settle: '0s',
     ttl: '10s',
-    sentinel: '/nonexistent/sentinel',
   });
+  const host = new FakeHost();
   const agent = new Agent({
     settings,
-    kv: kv as unknown as EtcdKv,
-    records: new MaintenanceRecords(kv as unknown as EtcdKv),
+    records: new MaintenanceRecords(kv),
     locks: [lock],
     cluster: {
       probe: async () => (opts.probes ?? (() => probes(3)))(),
       moveLeader: async () => '303',
-    } as unknown as ClusterAccess,
+    },
+    host,
     rebooter,
     drainer: opts.drainer ?? NO_DRAIN,
     backup: async () => ({}),
@@ -114,7 +133,7 @@ function setup(opts: { probes?: () => EndpointProbe[]; really?: boolean; drainer
   const request = () =>
     kv.put(KEYS.request('cp2'), JSON.stringify({ node: 'cp2', by: 't', at: '2000-01-01T00:00:00Z' }));
   const events = () => lines.map((l) => l.event);
-  return { kv, lock, rebooter, agent, request, events, lines };
+  return { kv, lock, rebooter, host, agent, request, events, lines };
 }
 
 describe('agent flow', () => {
@@ -129,6 +148,25 @@ describe('agent flow', () => {
     const record = JSON.parse(t.kv.data.get(KEYS.node('cp2'))!);
     expect(record).toMatchObject({ phase: 'idle', reboots: 1, lastReasons: ['request'] });
     expect(t.kv.data.has(KEYS.request('cp2'))).toBe(false);
+  });
+
+  it('the host asks through its sentinel: the node goes down, and the sentinel is cleared once it rebooted', async () => {
+    const t = setup();
+    t.host.sentinel = true;
+    await t.agent.run({ once: true });
+    expect(t.rebooter.reboots).toBe(1);
+    expect(t.host.cleared).toHaveLength(1);
+    expect(t.host.sentinel).toBe(false);
+    expect(JSON.parse(t.kv.data.get(KEYS.node('cp2'))!)).toMatchObject({ phase: 'idle', lastReasons: ['sentinel'] });
+  });
+
+  it('a sentinel command that says no and no sentinel: nothing is wanted, nothing is locked', async () => {
+    const t = setup();
+    t.host.sentinelCommand = false;
+    await t.agent.run({ once: true });
+    expect(t.rebooter.reboots).toBe(0);
+    expect(t.lock.holder).toBeUndefined();
+    expect(t.events()).toEqual(['start', 'stop']);
   });
 
   it('refused under the lock: the lock is released, nothing goes down, the refusal is counted', async () => {
@@ -182,6 +220,7 @@ describe('agent flow', () => {
     await t.agent.run({ once: true });
     expect(t.events()).toContain('not-rebooted');
     expect(t.kv.data.has(KEYS.request('cp2'))).toBe(true);
+    expect(t.host.cleared).toEqual([]); // still wanted: the ask stays
     expect(JSON.parse(t.kv.data.get(KEYS.node('cp2'))!)).toMatchObject({ phase: 'idle', reboots: 0 });
   });
 

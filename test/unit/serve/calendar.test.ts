@@ -151,13 +151,15 @@ describe('trackDiagnosis', () => {
 
   it('counts leader changes and words member and state transitions', () => {
     let t = trackDiagnosis(EMPTY_TRACK, probe('1'));
-    expect(t.events.map((e) => e.message)).toEqual(['etcd is healthy (3/3 voting members answer, margin 1)']);
+    expect(t.events.map((e) => e.message)).toEqual([
+      'etcd is HEALTHY: 3 of 3 voting members answer, 2 needed for quorum (margin 1); it can lose 1 more member and keep working',
+    ]);
     t = trackDiagnosis(t.next, probe('2', ['cp1']));
     expect(t.changed).toBe(1);
     expect(t.events.map((e) => e.message)).toEqual([
       expect.stringMatching(/^cp1 stopped answering/),
       'leader changed: cp1 -> cp2',
-      'etcd is now degraded: one more failure stops etcd (2/3 voting members answer, margin 0)',
+      'etcd is now DEGRADED: 2 of 3 voting members answer, 2 needed for quorum (margin 0); one more failure stops etcd',
     ]);
     t = trackDiagnosis(t.next, probe('0'));
     expect(t.changed).toBe(0);
