@@ -35,6 +35,8 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
         '    cert: /etc/kubernetes/pki/etcd/healthcheck-client.crt',
         '    key: /etc/kubernetes/pki/etcd/healthcheck-client.key',
         '  executor: kubeadm',
+        'backups:',
+        `  to: [${join(sim.dir, 'backups')}]`,
         'nodes:',
         ...sim.nodes.map((n) => `  - { name: ${n.name}, roles: [control-plane] }`),
         '',
@@ -77,8 +79,8 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
   }
 
   /** Writes the runbook on cp1; returns the script names. */
-  async function runbook(args: string, dir: string): Promise<string[]> {
-    const r = await lifeboat('cp1', `recover ${args} --runbook ${dir}`);
+  async function runbook(args: string, dir: string, on = 'cp1'): Promise<string[]> {
+    const r = await lifeboat(on, `recover ${args} --runbook ${dir}`);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     return readdirSync(dir).filter((f) => f.endsWith('.sh'));
   }
@@ -182,5 +184,45 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
     expect(results[0]!.stdout, report).not.toMatch(/already done/);
     await expectRecovered('/second');
     expect(await countKeys('/incident')).toBe(KEYS);
+  }, 900_000);
+
+  it('total loss: cp1 boots on a new disk alone; that empty cluster is reported as data loss, and the newest verified backup is restored on every node', async () => {
+    // A backup whose restore drill passed, taken after both incidents: what the total loss must bring back.
+    for (const step of ['backup etcd', 'verify --latest']) {
+      const r = await lifeboat('cp1', step);
+      expect(r.code, `${step}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    for (const n of sim.nodes) await sim.powerCut(n.name);
+    for (const n of sim.nodes) sim.loseDisk(n.name);
+    // kubeadm's init node boots first: its manifest (--initial-cluster of itself, state new) bootstraps an empty
+    // one-member cluster, healthy, with the old cluster id.
+    sim.boot('cp1');
+    await waitFor('cp1 to answer alone', async () => (await sim.etcdctl('cp1', 'endpoint health')).code === 0, {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+    });
+    const doctor = await lifeboat('cp1', 'doctor');
+    expect(doctor.code, doctor.stdout + doctor.stderr).not.toBe(0);
+    expect(doctor.stdout + doctor.stderr).toMatch(
+      /etcd has lost data: the members that answer are at store revision \d+/,
+    );
+    // recover plans the restore, not "nothing to recover", and refuses to write over the answering (empty) member
+    // without --force. It runs on cp3, whose manifest lists every member (cp1's knows only itself).
+    const dir = join(sim.dir, 'runbook-total-loss');
+    const refused = await lifeboat('cp3', `recover --runbook ${dir}`);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stdout + refused.stderr).toMatch(/Restore the snapshot at revision \d+ on every member/);
+    expect(refused.stdout + refused.stderr).not.toMatch(/nothing to recover/);
+    mkdirSync(dir);
+    const scripts = await runbook('--force', dir, 'cp3');
+    expect(scripts.sort()).toEqual(['cp1.sh', 'cp2.sh', 'cp3.sh']);
+    const runs = sim.nodes.map((n) => script(dir, n.name));
+    sim.boot('cp2');
+    sim.boot('cp3');
+    expectAllDone(await Promise.all(runs));
+    await expectRecovered('/second');
+    expect(await countKeys('/incident')).toBe(KEYS);
+    const after = await lifeboat('cp1', 'doctor');
+    expect(after.stdout + after.stderr).not.toMatch(/lost data/);
   }, 900_000);
 });

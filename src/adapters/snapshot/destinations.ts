@@ -23,7 +23,13 @@ export async function observeDestinations(loaded: LoadedConfig, deadlineMs: numb
     const base = { location: c.spec, kind, ...(fsType ? { fsType } : {}) } as const;
     if (!c.catalog) return { ...base, backups: 0, error: c.error };
     const newest = newestVerified(c.catalog);
-    return { ...base, backups: c.catalog.entries.length, ...(newest ? { newestVerifiedAt: newest.createdAt } : {}) };
+    const m = newest?.manifest;
+    return {
+      ...base,
+      backups: c.catalog.entries.length,
+      ...(newest ? { newestVerifiedAt: newest.createdAt } : {}),
+      ...(newest && m ? { newestVerified: { revision: m.revision, keys: m.keys, createdAt: newest.createdAt } } : {}),
+    };
   });
 }
 

@@ -67,6 +67,11 @@ export interface RecoverInput {
   newToken: string;
   /** Epoch milliseconds, for "taken 3 h ago". */
   now: number;
+  /**
+   * Set when the members that answer hold less than the newest verified backup (root-causes.ts dataLostFinding):
+   * etcd started empty or from an older copy. Then answering is not health: the snapshot plan is the one that applies.
+   */
+  dataLost?: string;
 }
 
 /** What a step does. `via` names the member whose client URL carries cluster API calls. */
