@@ -121,6 +121,8 @@ export function scheduleFindings(result: CheckResult): Finding[] {
 export interface BackupContents {
   revision: number;
   keys: number;
+  /** Decimal, as the API gives it. */
+  clusterId: string;
   /** Epoch milliseconds. */
   createdAt: number;
 }
@@ -133,14 +135,18 @@ export function newestVerifiedContents(destinations: DestinationView[]): BackupC
 }
 
 /**
- * Data lost: every member that answers holds an older store revision than the newest verified backup. A cluster's
+ * Data lost: every member that answers holds an older store revision than the newest verified backup of the same
+ * cluster id. A cluster's
  * revision only grows, so etcd started empty or from an older copy. The case it was written for: after a total loss
  * kubeadm's init node boots on a new disk, its manifest bootstraps a one-member cluster (same cluster id, no keys),
  * and that answered as a healthy cluster with nothing to recover.
  */
 export function dataLostFinding(probes: EndpointProbe[], newest: BackupContents | undefined): Finding | undefined {
   if (!newest) return undefined;
-  const revisions = probes.flatMap((p) => (p.status?.revision === undefined ? [] : [p.status.revision]));
+  // Another cluster's backups (a cluster rebuilt on purpose gets a new id) say nothing about this one's data.
+  const answering = probes.flatMap((p) => (p.status ? [p.status] : []));
+  if (answering.some((s) => s.clusterId !== undefined && s.clusterId !== newest.clusterId)) return undefined;
+  const revisions = answering.flatMap((s) => (s.revision === undefined ? [] : [s.revision]));
   if (revisions.length === 0) return undefined;
   const highest = Math.max(...revisions);
   if (highest >= newest.revision) return undefined;

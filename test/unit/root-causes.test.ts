@@ -101,6 +101,7 @@ describe('data lost: etcd holds less than its newest verified backup', () => {
     status: {
       memberId: '1',
       revision,
+      clusterId: '77',
       leaderId: '1',
       version: '3.5.30',
       dbSize: 20480,
@@ -110,7 +111,7 @@ describe('data lost: etcd holds less than its newest verified backup', () => {
       errors: [],
     },
   });
-  const backup = { revision: 4242, keys: 3000, createdAt: NOW - HOUR };
+  const backup = { revision: 4242, keys: 3000, clusterId: '77', createdAt: NOW - HOUR };
 
   it('a lone member that started empty after a total loss is data loss, not health', () => {
     const f = dataLostFinding(
@@ -131,10 +132,12 @@ describe('data lost: etcd holds less than its newest verified backup', () => {
       dataLostFinding([{ endpoint: 'https://10.0.0.11:2379', elapsedMs: 5, error: 'timeout' }], backup),
     ).toBeUndefined();
     expect(dataLostFinding([answering(1)], undefined)).toBeUndefined();
+    // Backups of another cluster (rebuilt on purpose: a new cluster id) say nothing about this one.
+    expect(dataLostFinding([answering(1)], { ...backup, clusterId: '78' })).toBeUndefined();
   });
 
   it('compares with the newest verified backup over every store that could be read', () => {
-    const older = { revision: 100, keys: 10, createdAt: NOW - 3 * HOUR };
+    const older = { revision: 100, keys: 10, clusterId: '77', createdAt: NOW - 3 * HOUR };
     expect(
       newestVerifiedContents([
         { location: '/a', kind: 'directory', backups: 2, newestVerified: older },

@@ -28,7 +28,11 @@ export async function observeDestinations(loaded: LoadedConfig, deadlineMs: numb
       ...base,
       backups: c.catalog.entries.length,
       ...(newest ? { newestVerifiedAt: newest.createdAt } : {}),
-      ...(newest && m ? { newestVerified: { revision: m.revision, keys: m.keys, createdAt: newest.createdAt } } : {}),
+      ...(newest && m
+        ? {
+            newestVerified: { revision: m.revision, keys: m.keys, clusterId: m.clusterId, createdAt: newest.createdAt },
+          }
+        : {}),
     };
   });
 }
