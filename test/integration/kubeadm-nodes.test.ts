@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +184,35 @@ describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skippe
     expect(results[0]!.stdout, report).not.toMatch(/already done/);
     await expectRecovered('/second');
     expect(await countKeys('/incident')).toBe(KEYS);
+  }, 900_000);
+
+  it('restart: two nodes lose power with their disks; one script starts 60 s late, another is interrupted and re-run: nothing lost', async () => {
+    await writeKeys('/restart');
+    await sim.powerCut('cp2');
+    await sim.powerCut('cp3');
+    const dir = join(sim.dir, 'runbook-restart');
+    mkdirSync(dir);
+    await runbook('', dir);
+    expect(readFileSync(join(dir, 'cp1.sh'), 'utf8')).toMatch(/^# Plan restart: /m);
+    // cp1's script runs in the background so it can be cut off mid-way, as a closed terminal would.
+    const log = join(sim.dir, 'restart-cp1.log');
+    const cp1 = sim.node('cp1').spawn(`bash ${join(dir, 'cp1.sh')}`, log);
+    const cp2 = script(dir, 'cp2');
+    sim.boot('cp2');
+    await after(60_000);
+    const cp3 = script(dir, 'cp3');
+    sim.boot('cp3');
+    const text = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    await waitFor("cp1's script to pass its first wait", () => /wait-caught-up/.test(text()), {
+      timeoutMs: 300_000,
+      intervalMs: 500,
+    });
+    process.kill(-cp1.pid!, 'SIGKILL');
+    const rerun = await script(dir, 'cp1');
+    const results = [rerun, await cp2, await cp3];
+    const report = expectAllDone(results);
+    expect(rerun.stdout, `${text()}\n${report}`).toMatch(/already done: wait-healthy all/);
+    await expectRecovered('/restart');
   }, 900_000);
 
   it('total loss: cp1 boots on a new disk alone; that empty cluster is reported as data loss, and the newest verified backup is restored on every node', async () => {
