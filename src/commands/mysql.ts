@@ -2,7 +2,6 @@ import { type Command, Option } from 'commander';
 import type { MysqlBackupResult } from '../adapters/mysql/dump.js';
 import { ENGINES, type Engine, HAVES, type Have } from '../domain/mysql/guide.js';
 import { defaultSourceName } from '../domain/mysql/manifest.js';
-import { parseMysqlUrl } from '../domain/mysql/url.js';
 import { errorMessage, UserError } from '../errors.js';
 import * as report from '../render/mysql.js';
 import { VERSION } from '../version.js';
@@ -17,7 +16,7 @@ const load = {
   drill: () => import('../app/verify-mysql.js'),
   dump: () => import('../adapters/mysql/dump.js'),
   jobs: () => import('../app/backup/mysql.js'),
-  password: () => import('../adapters/mysql/password.js'),
+  credentials: () => import('../adapters/mysql/credentials.js'),
   restore: () => import('../app/restore/mysql.js'),
   setup: () => import('../adapters/snapshot/setup.js'),
   signals: () => import('../adapters/verify/signals.js'),
@@ -27,6 +26,7 @@ interface Login {
   url?: string;
   passwordFile?: string;
   passwordSecret?: string;
+  tlsSecret?: string;
 }
 interface BackupOpts extends Login {
   to?: string;
@@ -43,7 +43,8 @@ interface StoredOpts {
 function loginOptions(cmd: Command): Command {
   return cmd
     .option('--password-file <file>', 'file holding the password')
-    .option('--password-secret <ns/name/key>', 'Kubernetes Secret key holding the password (kubeconfig or in-cluster)');
+    .option('--password-secret <ns/name/key>', 'Kubernetes Secret key holding the password (kubeconfig or in-cluster)')
+    .option('--tls-secret <ns/name>', 'Kubernetes Secret with the TLS files for --url (ca.crt, tls.crt, tls.key)');
 }
 
 export function registerBackupMysql(backup: Command): void {
@@ -68,8 +69,13 @@ export function registerBackupMysql(backup: Command): void {
 }
 
 async function backupCommand(ctx: CommandContext, opts: BackupOpts, args: string[]): Promise<number> {
-  const [{ backupMysql }, { backupConfiguredDatabase }, { resolvePassword }, setup, { onStopSignals }] =
-    await Promise.all([load.dump(), load.jobs(), load.password(), load.setup(), load.signals()]);
+  const [{ backupMysql }, { backupConfiguredDatabase }, credentials, setup, { onStopSignals }] = await Promise.all([
+    load.dump(),
+    load.jobs(),
+    load.credentials(),
+    load.setup(),
+    load.signals(),
+  ]);
   const loaded = ctx.config();
   const controller = new AbortController();
   const removeHandlers = onStopSignals(() => controller.abort());
@@ -83,19 +89,18 @@ async function backupCommand(ctx: CommandContext, opts: BackupOpts, args: string
   };
   try {
     if (opts.url) {
-      const parsed = parseMysqlUrl(opts.url);
-      if ('error' in parsed) throw new UserError(parsed.error, parsed.hint);
-      const source = args[0] ?? defaultSourceName(parsed.target.host, parsed.target.database);
+      const target = await loginTarget(opts.url, opts);
+      const source = args[0] ?? defaultSourceName(target.host, target.database);
       const [store, encryption, password] = await Promise.all([
         setup.openDestination(opts.to, loaded),
         setup.encryptionFor(
           opts.recipient?.length ? opts.recipient : (loaded?.config.backups?.encryption?.recipients ?? []),
         ),
-        resolvePassword(await passwordSource(opts)),
+        credentials.resolvePassword(await passwordSource(opts)),
       ]);
       const result = await run(source, (onProgress) =>
         backupMysql({
-          target: parsed.target,
+          target,
           password,
           source,
           store,
@@ -108,6 +113,9 @@ async function backupCommand(ctx: CommandContext, opts: BackupOpts, args: string
       );
       printBackup(ctx, result);
       return 0;
+    }
+    if (opts.tlsSecret) {
+      throw new UserError('--tls-secret goes with --url', 'a database of lifeboat.yaml takes tls: { secret: ... }');
     }
     const entries = loaded?.config.databases ?? [];
     if (entries.length === 0) throw new UserError('which database? give --url, or list databases in lifeboat.yaml');
@@ -164,11 +172,17 @@ function printBackup(ctx: CommandContext, result: MysqlBackupResult): void {
 async function passwordSource(opts: Login) {
   if (opts.passwordFile && opts.passwordSecret)
     throw new UserError('give --password-file or --password-secret, not both');
-  const { parseSecretRef } = await load.password();
+  const { parseSecretRef } = await load.credentials();
   return {
     passwordFile: opts.passwordFile,
     passwordSecret: opts.passwordSecret ? parseSecretRef(opts.passwordSecret) : undefined,
   };
+}
+
+/** --url with TLS from its ssl-* parameters and --tls-secret. */
+async function loginTarget(url: string, opts: Login) {
+  const { parseTlsSecretRef, resolveTarget } = await load.credentials();
+  return resolveTarget(url, { tlsSecret: opts.tlsSecret ? parseTlsSecretRef(opts.tlsSecret) : undefined });
 }
 
 function storedOptions(cmd: Command): Command {
@@ -263,9 +277,8 @@ export function registerRestoreMysql(restore: Command): void {
 
 async function restoreCommand(ctx: CommandContext, opts: StoredOpts & Login & { force?: boolean }, args: string[]) {
   const [{ readMysqlManifest, resolveDump }, { restoreMysql }, { resolvePassword }, setup, { onStopSignals }] =
-    await Promise.all([load.catalog(), load.restore(), load.password(), load.setup(), load.signals()]);
-  const parsed = parseMysqlUrl(opts.url ?? '');
-  if ('error' in parsed) throw new UserError(parsed.error, parsed.hint);
+    await Promise.all([load.catalog(), load.restore(), load.credentials(), load.setup(), load.signals()]);
+  const target = await loginTarget(opts.url ?? '', opts);
   const loaded = ctx.config();
   const { store, name } = await resolveDump(args[0], opts, loaded);
   const found = await readMysqlManifest(store, name);
@@ -281,7 +294,7 @@ async function restoreCommand(ctx: CommandContext, opts: StoredOpts & Login & { 
       name,
       manifest,
       decrypt,
-      target: parsed.target,
+      target,
       password,
       force: Boolean(opts.force),
       paths: loaded?.config.mysqlTools,

@@ -303,6 +303,33 @@ export const CONFIG_DOCS: Record<string, KeyDoc> = {
     text: `${RETENTION} Applies to this database's dumps; without it every dump is kept.`,
     example: { keepLast: 4, daily: 14, monthly: 6 },
   },
+  'databases[].tls': {
+    text: "TLS to the server, as MySQL's clients spell it (or give ssl-mode/ssl-ca/ssl-cert/ssl-key in the URL, not both). Used by the checks and passed to the dump tool in a 0600 option file, never on a command line. Any setting here means TLS (no fallback to plain text).",
+    example: { mode: 'VERIFY_IDENTITY', secret: { namespace: 'shop', name: 'mysql-client-tls' } },
+  },
+  'databases[].tls.mode': {
+    text: 'DISABLED, PREFERRED, REQUIRED, VERIFY_CA (check the CA) or VERIFY_IDENTITY (also the host name).',
+    default: 'VERIFY_CA when there is a CA, else REQUIRED',
+    example: 'VERIFY_IDENTITY',
+  },
+  'databases[].tls.ca': {
+    text: "PEM file of the CA that signed the server's certificate (relative to this file's directory).",
+    example: '/etc/lifeboat/mysql-ca.pem',
+  },
+  'databases[].tls.cert': {
+    text: 'PEM client certificate, for servers that require X509 (give tls.key with it).',
+    example: '/etc/lifeboat/mysql-client.crt',
+  },
+  'databases[].tls.key': {
+    text: "The client certificate's PEM private key.",
+    example: '/etc/lifeboat/mysql-client.key',
+  },
+  'databases[].tls.secret': {
+    text: "A Kubernetes Secret holding the PEM files under ca.crt, tls.crt and tls.key (a cert-manager or kubernetes.io/tls Secret; the Bitnami chart's tls.existingSecret). A path given above wins over the Secret's file. Needs get on that Secret.",
+    example: { namespace: 'shop', name: 'mysql-client-tls' },
+  },
+  'databases[].tls.secret.namespace': { text: "The Secret's namespace.", example: 'shop' },
+  'databases[].tls.secret.name': { text: "The Secret's name.", example: 'mysql-client-tls' },
   mysqlTools: {
     text: 'MySQL/MariaDB programs by path, when the ones on PATH are not the right engine or version (a wrapper script is fine; ADR 014). LIFEBOAT_MYSQLDUMP, LIFEBOAT_MYSQLD... override each.',
     example: { mysqldump: '/opt/mysql-9.1/bin/mysqldump', mysqld: '/opt/mysql-9.1/bin/mysqld' },

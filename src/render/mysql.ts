@@ -150,8 +150,9 @@ function stripped(text: string): string {
   return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
-const PASSWORD_HELP =
-  'Passwords: MYSQL_PWD (as the stock clients read it), --password-file or --password-secret; never argv.';
+const PASSWORD_HELP = `Passwords: MYSQL_PWD (as the stock clients read it), --password-file or --password-secret; never argv.
+TLS: ?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY&ssl-ca=FILE&ssl-cert=FILE&ssl-key=FILE in the URL, and/or
+--tls-secret NS/NAME (a Secret's ca.crt, tls.crt, tls.key); configured databases take tls: in lifeboat.yaml.`;
 
 /** `--help` texts of the database commands. */
 export const HELP = {
@@ -162,11 +163,14 @@ the dump exited 0, wrote its end marker and holds every table, view, trigger, ro
 lists. A backup user lacking a privilege that hides objects (SHOW_ROUTINE, SHOW VIEW, TRIGGER, EVENT) is refused
 before dumping. A MySQL server with only mariadb-dump here is refused (MySQL cannot load what it writes) unless
 --allow-other-dump-tool. Programs: $LIFEBOAT_MYSQLDUMP / mysqlTools.mysqldump etc. (ADR 014). Per-table row counts
-and checksums are read from the dump stream itself (ADR 005) into NAME.manifest.json. ${PASSWORD_HELP}
+and checksums are read from the dump stream itself (ADR 005) into NAME.manifest.json.
+${PASSWORD_HELP}
 
 Examples:
   MYSQL_PWD=... lifeboat backup mysql --url mysql://backup@10.0.0.20:3306/shop --to /mnt/nfs/lifeboat
   lifeboat -c lifeboat.yaml backup mysql shop
+  lifeboat backup mysql --url 'mysql://backup@mysql.shop:3306/shop?ssl-mode=VERIFY_IDENTITY' \\
+    --tls-secret shop/mysql-tls --password-secret shop/mysql-auth/backup-password
 
 Exit codes: 0 stored, 1 failed (nothing stored), 2 bad input or credentials.`,
   verify: `
@@ -184,7 +188,8 @@ Examples:
 Exit codes: 0 the drill passed, 1 it failed or could not run (unverified), 2 bad input, 130 interrupted.`,
   restore: `
 Without a database in --url every database of the dump is restored under its own name; with one, a single-database
-dump is loaded under that name. Afterwards each table's row count is compared with the dump. ${PASSWORD_HELP}
+dump is loaded under that name. Afterwards each table's row count is compared with the dump.
+${PASSWORD_HELP}
 
 Examples:
   MYSQL_PWD=... lifeboat restore mysql ./shop.sql.gz --url mysql://root@10.0.0.21:3306

@@ -1,6 +1,7 @@
 import { readMysqlManifest } from '../adapters/mysql/catalog.js';
 import { readCatalog } from '../adapters/snapshot/catalog.js';
 import type { BackupStore } from '../adapters/store/types.js';
+import { type ChainInfo, chainWindows } from '../app/etcdlog/restore.js';
 import { HELM_PREFIX, helmCaptureCatalog } from '../domain/helm/captures.js';
 import { MYSQL_PREFIX, parseDumpName } from '../domain/mysql/manifest.js';
 import { errorMessage } from '../errors.js';
@@ -13,6 +14,8 @@ import type { BackupItem } from './timeline.js';
  */
 export class InventoryCache {
   items: BackupItem[] = [];
+  /** The change log's chains and the windows they restore (point-in-time restore). */
+  chains: ChainInfo[] = [];
   error: string | null = null;
   private running: Promise<void> | undefined;
   private again = false;
@@ -29,6 +32,7 @@ export class InventoryCache {
         this.again = false;
         try {
           this.items = await readInventory(store, now(), 31 * 86_400_000);
+          this.chains = (await chainWindows(store)).chains;
           this.error = null;
         } catch (err) {
           this.error = errorMessage(err);

@@ -263,6 +263,9 @@ export class Serve {
   }
 
   status() {
+    const follow = this.follow.status();
+    // A chain the follower began since the store was last read: read it now, so its window shows.
+    if (follow?.chain && !this.inventory.chains.some((c) => c.chain === follow.chain)) void this.refreshInventory();
     return buildStatus({
       now: this.clock.now(),
       startedAt: this.startedAt,
@@ -286,6 +289,8 @@ export class Serve {
       alerts: this.alertState,
       events: this.events.recent(60),
       staleGraceMs: this.opts.alerts?.staleGraceMs,
+      follow,
+      chains: this.inventory.chains,
     });
   }
 

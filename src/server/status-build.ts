@@ -1,3 +1,5 @@
+import type { FollowStatus } from '../app/etcdlog/follow.js';
+import type { ChainInfo } from '../app/etcdlog/restore.js';
 import type { AlertState } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
 import { VERSION } from '../version.js';
@@ -6,7 +8,7 @@ import type { ServeEvent } from './events.js';
 import type { LockInfo } from './locks.js';
 import type { Runtime } from './runtime.js';
 import type { JobRecord, JobView } from './scheduler.js';
-import { etcdPanel, type StatusDocument } from './status.js';
+import { etcdPanel, pointInTimePanel, type StatusDocument } from './status.js';
 import { type BackupItem, buildTimeline, type KindSummary } from './timeline.js';
 
 /** Assembles `/api/status` from what serve holds right now. Pure. */
@@ -28,6 +30,8 @@ export interface StatusInput {
   alerts: AlertState;
   events: ServeEvent[];
   staleGraceMs?: (everyMs: number) => number;
+  follow?: FollowStatus;
+  chains?: ChainInfo[];
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -94,5 +98,6 @@ export function buildStatus(input: StatusInput): StatusDocument {
       })),
     },
     events: input.events,
+    pointInTime: pointInTimePanel(input.follow, input.chains ?? []),
   };
 }

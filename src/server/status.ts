@@ -1,3 +1,5 @@
+import type { FollowStatus } from '../app/etcdlog/follow.js';
+import type { ChainInfo } from '../app/etcdlog/restore.js';
 import type { ActiveAlert } from '../domain/alerts.js';
 import type { Diagnosis } from '../domain/diagnosis.js';
 import type { RecoveryPlan } from '../domain/recover/types.js';
@@ -48,6 +50,63 @@ export interface StatusDocument {
   locks: LockInfo[] | null;
   alerts: { webhooks: number; firing: Array<ActiveAlert & { key: string; sinceIso: string }> };
   events: ServeEvent[];
+  /** The change log (backups.etcd.follow): the follower's lag and the windows a restore can reach; null: none. */
+  pointInTime: PointInTimePanel | null;
+}
+
+export interface PointInTimePanel {
+  follower: {
+    chain: string | null;
+    endpoint: string | null;
+    durableRevision: number;
+    durableAt: string;
+    clusterRevision: number;
+    lagRevisions: number;
+    lagSeconds: number;
+    gaps: number;
+  } | null;
+  /** Oldest first; the newest one's end follows the follower live. */
+  windows: Array<{
+    chain: string;
+    fromRevision: number;
+    toRevision: number;
+    from: string;
+    to: string;
+    reason: string;
+    problem: string | null;
+  }>;
+}
+
+/** The follower's status and the store's chains, as the status page shows them. */
+export function pointInTimePanel(follow: FollowStatus | undefined, chains: ChainInfo[]): PointInTimePanel | null {
+  if (!follow && chains.length === 0) return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    follower: follow
+      ? {
+          chain: follow.chain ?? null,
+          endpoint: follow.endpoint ?? null,
+          durableRevision: follow.durableRevision,
+          durableAt: iso(follow.durableAt),
+          clusterRevision: follow.clusterRevision,
+          lagRevisions: follow.lagRevisions,
+          lagSeconds: follow.lagSeconds,
+          gaps: follow.gaps,
+        }
+      : null,
+    windows: chains.map((c) => {
+      const live = follow && follow.chain === c.chain && follow.durableRevision > c.toRevision;
+      return {
+        chain: c.chain,
+        fromRevision: c.fromRevision,
+        toRevision: live ? follow.durableRevision : c.toRevision,
+        from: iso(c.fromTime),
+        to: iso(live ? follow.durableAt : c.toTime),
+        reason: c.reason,
+        problem: c.problem ?? null,
+      };
+    }),
+  };
 }
 
 export interface EtcdPanel {

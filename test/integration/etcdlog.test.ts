@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdConnection } from '../../src/adapters/etcd/connection.js';
 import { listChains } from '../../src/adapters/etcdlog/store.js';
@@ -21,6 +22,7 @@ import { LocalStore } from '../../src/adapters/store/local.js';
 import { restoreSnapshot } from '../../src/adapters/verify/restore.js';
 import { chainWindows, readKeyspace, restoreToPoint } from '../../src/app/etcdlog/restore.js';
 import { keyspaceDigest } from '../../src/domain/etcdlog/keyspace.js';
+import type { StatusDocument } from '../../src/server/status.js';
 import { json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 
@@ -332,7 +334,7 @@ describe('continuous etcd backup and point-in-time restore', () => {
     expect(before.stderr).toMatch(/no snapshot and chain reach revision/);
   }, 300_000);
 
-  it('serve with backups.etcd.follow runs the follower and exports its lag and window in /metrics', async () => {
+  it('serve with backups.etcd.follow runs the follower; /metrics, /api/status and the page (Chromium) show lag and window', async () => {
     const serveStore = join(dir, 'serve-store');
     const config = join(dir, 'serve.yaml');
     writeFileSync(
@@ -372,6 +374,43 @@ describe('continuous etcd backup and point-in-time restore', () => {
       expect(await metric('lifeboat_etcdlog_lag_revisions')).toBeGreaterThanOrEqual(0);
       expect(await metric('lifeboat_etcdlog_gaps')).toBe(0);
       expect(log).toMatch(/etcd-log.*chain .* starts from snapshot/);
+
+      // The status page: the follower's lag and the window a restore can reach, in /api/status and on the page.
+      type Pitr = NonNullable<StatusDocument['pointInTime']>;
+      let pitr: Pitr | null = null;
+      await waitFor(
+        'the window in /api/status',
+        async () => {
+          const doc = (await fetch(`http://127.0.0.1:${port}/api/status`).then((r) => r.json())) as StatusDocument;
+          pitr = doc.pointInTime;
+          return (pitr?.windows.at(-1)?.toRevision ?? 0) >= written;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const shown = pitr as unknown as Pitr;
+      expect(shown.follower!.durableRevision).toBeGreaterThanOrEqual(written);
+      expect(shown.follower!.lagSeconds).toBeGreaterThanOrEqual(0);
+      expect(shown.windows).toHaveLength(1);
+      expect(shown.windows[0]!.reason).toBe('started');
+      expect(shown.windows[0]!.fromRevision).toBeLessThan(written);
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu'],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${port}/`);
+        const body = page.locator('#pitr-body');
+        await body.locator('.tag.ok', { hasText: 'following' }).waitFor({ timeout: 20_000 });
+        // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text
+        const text = await body.innerText();
+        expect(text).toMatch(/durable up to revision \d+/);
+        expect(text).toMatch(/lag \d+ revisions?, [\d.]+ s/);
+        expect(text).toMatch(new RegExp(`${shown.windows[0]!.fromRevision}\\.\\.\\d+`));
+        expect(text).toMatch(/restorable/);
+      } finally {
+        await browser.close();
+      }
     } finally {
       const exited = new Promise((r) => serve.once('exit', r));
       serve.kill('SIGTERM');

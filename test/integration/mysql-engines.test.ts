@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harmlessLine } from '../../src/domain/mysql/errors.js';
 import type { MysqlManifest } from '../../src/domain/mysql/manifest.js';
-import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
+import { type CliResult, expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 import { mysqlRoot, startTestMariadb, startTestMysql, type TestMariadb } from '../helpers/mariadb.js';
 
 /**
@@ -101,6 +104,12 @@ async function snapshot(db: TestMariadb, database: string) {
   return out;
 }
 
+/** The manifest of the dump a `--json backup mysql` run stored. */
+function manifestOf(r: CliResult): MysqlManifest {
+  const { location } = json<{ location: string }>(r);
+  return JSON.parse(readFileSync(`${location}.manifest.json`, 'utf8')) as MysqlManifest;
+}
+
 const root = mysqlRoot();
 const noMysql = 'missing' in root ? root.missing : undefined;
 if (noMysql) console.warn(`skipping the MySQL half of mysql-engines.test.ts: ${noMysql}`);
@@ -168,7 +177,7 @@ describe.each([
   );
 });
 
-describe.skipIf(Boolean(noMysql))('MySQL 9 dumped by mariadb-dump (the generated-column trap)', () => {
+describe.skipIf(Boolean(noMysql))("MySQL 9: the generated-column trap, TLS, the backup user's privileges", () => {
   let db: TestMariadb & { env: Record<string, string> };
   let dir: string;
 
@@ -257,6 +266,168 @@ describe.skipIf(Boolean(noMysql))('MySQL 9 dumped by mariadb-dump (the generated
       );
       expectOneLineUsageError(wrongCa, /cannot read the TLS CA .*nope\.pem/);
     } finally {
+      await db.sql('SET GLOBAL require_secure_transport = OFF');
+    }
+  }, 900_000);
+
+  it('a backup user lacking only SHOW_ROUTINE is refused naming it, and nothing is stored or called verified', async () => {
+    // Everything mysqldump needs for wp's tables, views, triggers and events, but not the routines root defined.
+    await db.sql(
+      `CREATE FUNCTION wp.with_vat(p DECIMAL(10,2)) RETURNS DECIMAL(10,2) DETERMINISTIC RETURN p * 1.19;
+       CREATE USER 'noroutine'@'127.0.0.1' IDENTIFIED BY 'nr-pw';
+       GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON wp.* TO 'noroutine'@'127.0.0.1'`,
+    );
+    const env = { MYSQL_PWD: 'nr-pw', ...db.env };
+    const store = join(dir, 'routines');
+    const url = db.url('wp', 'noroutine');
+
+    // The trap: mysqldump itself leaves the function out and exits 0.
+    const cnf = join(dir, 'noroutine.cnf');
+    writeFileSync(cnf, `[client]\nuser=noroutine\npassword=nr-pw\nhost=127.0.0.1\nport=${db.port}\n`, { mode: 0o600 });
+    const plain = spawnSync(
+      db.env.LIFEBOAT_MYSQLDUMP!,
+      [
+        `--defaults-extra-file=${cnf}`,
+        '--single-transaction',
+        '--routines',
+        '--no-tablespaces',
+        '--set-gtid-purged=OFF',
+        'wp',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/-- Dump completed/);
+    expect(plain.stdout).not.toMatch(/with_vat/);
+    // ...and says on stderr only what Lifeboat knows to be harmless: MySQL 9's masking-policies line, which a
+    // failing dump prints before its real error (named below, not this one).
+    expect(plain.stderr).toMatch(
+      /Error: 'SELECT command denied .*column_masking_policy.* when trying to dump masking policies/,
+    );
+    expect(plain.stderr.split('\n').filter((l) => l.trim() && !harmlessLine(l))).toEqual([]);
+
+    const refused = await runCli(['backup', 'mysql', '--url', url, '--to', store], { env });
+    expectOneLineUsageError(
+      refused,
+      /the backup user noroutine@127\.0\.0\.1:\d+ lacks SHOW_ROUTINE \(routines of other definers\): the dump would silently miss .*GRANT SHOW_ROUTINE ON \*\.\*/,
+    );
+    const listed = await runCli(['--json', 'backup', 'list', '--to', store]);
+    expect(json<{ mysql: unknown[] }>(listed).mysql).toEqual([]);
+    const latest = await runCli(['verify', 'mysql', '--latest', '--to', store], { env });
+    expect(latest.code).not.toBe(0);
+    expect(latest.stdout).not.toMatch(/verified|ok/i);
+
+    // With SHOW_ROUTINE the function is in the dump. The user still may not read performance_schema, so MySQL 9.7's
+    // mysqldump prints "Error: ... when trying to dump masking policies" and goes on: not a failure.
+    await db.sql("GRANT SHOW_ROUTINE ON *.* TO 'noroutine'@'127.0.0.1'");
+    const ok = await runCli(['--json', 'backup', 'mysql', '--url', url, '--to', store], { env, timeoutMs: 240_000 });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(manifestOf(ok).routines).toEqual(['wp.with_vat (function)']);
+
+    // A real failure behind that line: the error named is the server's (1356), not the masking-policies line.
+    await db.sql('CREATE TABLE wp.gone (id INT); CREATE VIEW wp.broken AS SELECT id FROM wp.gone; DROP TABLE wp.gone');
+    try {
+      const broken = await runCli(['backup', 'mysql', '--url', url, '--to', store], { env, timeoutMs: 240_000 });
+      expect(broken.code, broken.stderr).toBe(1);
+      const lines = broken.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /mysqldump exited 2: .*View 'wp\.broken' references invalid table.*\(1356\); nothing was stored/,
+      );
+      expect(lines[0]).not.toMatch(/masking/);
+    } finally {
+      await db.sql('DROP VIEW wp.broken');
+    }
+
+    // Global SELECT shows every routine too (and the check reads this user's grants, not root's).
+    await db.sql(
+      "REVOKE SHOW_ROUTINE ON *.* FROM 'noroutine'@'127.0.0.1'; GRANT SELECT ON *.* TO 'noroutine'@'127.0.0.1'",
+    );
+    const bySelect = await runCli(['--json', 'backup', 'mysql', '--url', url, '--to', store], {
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(bySelect.code, bySelect.stderr).toBe(0);
+    expect(manifestOf(bySelect).routines).toEqual(['wp.with_vat (function)']);
+    await db.sql("REVOKE SELECT ON *.* FROM 'noroutine'@'127.0.0.1'");
+    const again = await runCli(['backup', 'mysql', '--url', url, '--to', store], { env });
+    expectOneLineUsageError(again, /lacks SHOW_ROUTINE/);
+    expect(json<{ mysql: unknown[] }>(await runCli(['--json', 'backup', 'list', '--to', store])).mysql).toHaveLength(2);
+    await db.sql('DROP FUNCTION wp.with_vat');
+  }, 900_000);
+
+  it("takes the TLS files from a Kubernetes Secret (a database's tls.secret, and --tls-secret), client certificate included", async () => {
+    // A user the server lets in only over TLS with a client certificate its CA signed: the Secret's tls.crt/tls.key
+    // must reach both the mysql2 checks and the mysqldump/mysql children (which get them as 0600 files).
+    await db.sql(
+      "CREATE USER 'x509'@'127.0.0.1' IDENTIFIED BY 'x509-pw' REQUIRE X509; GRANT ALL ON *.* TO 'x509'@'127.0.0.1'; SET GLOBAL require_secure_transport = ON",
+    );
+    const kube = await startKubeApi();
+    try {
+      const pem = (file: string) => readFileSync(join(db.server.dataDir, file)).toString('base64');
+      kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+      kube.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'mysql-client-tls', namespace: 'shop' },
+        data: { 'ca.crt': pem('ca.pem'), 'tls.crt': pem('client-cert.pem'), 'tls.key': pem('client-key.pem') },
+      });
+      kube.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'mysql-auth', namespace: 'shop' },
+        data: { password: Buffer.from('x').toString('base64') },
+      });
+      const env = { MYSQL_PWD: 'x509-pw', KUBECONFIG: kube.kubeconfig, ...db.env };
+      const store = join(dir, 'tls-secret');
+
+      // Without the client certificate the server says no: the certificate below is what lets the user in.
+      const noCert = await runCli(
+        ['backup', 'mysql', '--url', `${db.url('wp', 'x509')}?ssl-mode=REQUIRED`, '--to', store],
+        { env },
+      );
+      expectOneLineUsageError(noCert, /access denied for x509@127\.0\.0\.1/);
+
+      const config = join(dir, 'tls.yaml');
+      writeFileSync(
+        config,
+        `backups: { to: [${store}] }\ndatabases:\n  - name: wp-tls\n    url: ${db.url('wp', 'x509')}\n    tls: { secret: { namespace: shop, name: mysql-client-tls } }\n`,
+      );
+      const b = await runCli(['-c', config, '--json', 'backup', 'mysql', 'wp-tls'], { env, timeoutMs: 240_000 });
+      expect(b.code, b.stderr).toBe(0);
+      const backup = json<{ location: string; tables: { table: string; rows: number }[] }>(b);
+      expect(backup.tables).toEqual([expect.objectContaining({ table: 'products', rows: 2 })]);
+
+      const tmp = join(dir, 'tmp');
+      mkdirSync(tmp);
+      const r = await runCli(
+        [
+          '--json',
+          'restore',
+          'mysql',
+          backup.location,
+          '--url',
+          `${db.url('wp_tls_copy', 'x509')}?ssl-mode=VERIFY_CA`,
+          '--tls-secret',
+          'shop/mysql-client-tls',
+        ],
+        { env: { ...env, TMPDIR: tmp }, timeoutMs: 240_000 },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await db.sql('SELECT id, price, vat FROM wp_tls_copy.products ORDER BY id')).toEqual(
+        await db.sql('SELECT id, price, vat FROM wp.products ORDER BY id'),
+      );
+      // The key files lived in a private directory that is gone with the child.
+      expect(readdirSync(tmp)).toEqual([]);
+
+      const wrong = await runCli(
+        ['restore', 'mysql', backup.location, '--url', db.url('wp_x', 'x509'), '--tls-secret', 'shop/mysql-auth'],
+        { env },
+      );
+      expectOneLineUsageError(wrong, /secret shop\/mysql-auth holds none of ca\.crt, tls\.crt, tls\.key/);
+    } finally {
+      await kube.close();
       await db.sql('SET GLOBAL require_secure_transport = OFF');
     }
   }, 900_000);

@@ -90,7 +90,7 @@ export const KUBE_CALLS = {
     verb: 'get',
     scope: 'cluster',
     users: ['serve'],
-    why: 'a database password Secret (backup mysql --password-secret)',
+    why: 'a database password or TLS Secret (backup mysql --password-secret/--tls-secret, databases[].tls.secret)',
   },
   'configmaps.list': {
     group: '',

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Connection, RowDataPacket, SslOptions } from 'mysql2/promise';
 import { explainMysqlError } from '../../domain/mysql/errors.js';
 import type { HeldPrivileges, ServerObjects } from '../../domain/mysql/privileges.js';
+import type { MysqlTls } from '../../domain/mysql/tls.js';
 import { type ServerInfo, serverInfo } from '../../domain/mysql/tools.js';
-import { describeTarget, type MysqlTarget, type MysqlTls, userDatabases } from '../../domain/mysql/url.js';
-import { errorMessage, UserError } from '../../errors.js';
+import { describeTarget, type MysqlTarget, userDatabases } from '../../domain/mysql/url.js';
+import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * mysql2 connections for the checks around a dump or a load: can we log in, what server is it, which databases
@@ -54,23 +55,20 @@ export async function openSession(
   }
 }
 
-/** mysql2's TLS options from the URL's: the files are read here, never put on a command line. */
+/** mysql2's TLS options: the files are read here (or come from a Secret), never put on a command line. */
 function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
   if (tls.mode === 'DISABLED' || tls.mode === 'PREFERRED') return {};
-  const read = (file: string | undefined, what: string) => {
-    if (!file) return undefined;
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UserError(`cannot read the TLS ${what} ${file}: ${errorMessage(err)}`);
-    }
+  const read = (part: 'ca' | 'cert' | 'key', what: string) => {
+    const file = tls[part];
+    if (!file) return tls.pem?.[part];
+    return readInputFile(file, `the TLS ${what}`, { maxBytes: 1024 * 1024 }).toString('utf8');
   };
   const verify = tls.mode === 'VERIFY_CA' || tls.mode === 'VERIFY_IDENTITY';
   return {
     ssl: {
-      ca: read(tls.ca, 'CA'),
-      cert: read(tls.cert, 'client certificate'),
-      key: read(tls.key, 'client key'),
+      ca: read('ca', 'CA'),
+      cert: read('cert', 'client certificate'),
+      key: read('key', 'client key'),
       rejectUnauthorized: verify,
       // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (Node's default check).
       ...(tls.mode === 'VERIFY_CA' ? { checkServerIdentity: () => undefined } : {}),
@@ -167,16 +165,27 @@ export function quoteIdent(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
-/** The backup user's own privileges, from information_schema (global, per database, and MariaDB's mysql.proc). */
+/**
+ * The grantee as information_schema spells it, `'user'@'host'`, of the account the server logged us in as. The
+ * *_PRIVILEGES views list every account's grants to a user who may read the mysql schema (global SELECT): without
+ * this filter, root's SHOW_ROUTINE would pass for the backup user's.
+ */
+const ME = `CONCAT("'", SUBSTRING_INDEX(CURRENT_USER(), '@', 1), "'@'", SUBSTRING_INDEX(CURRENT_USER(), '@', -1), "'")`;
+
+/**
+ * The backup user's own privileges, from information_schema (global, per database, and MariaDB's mysql.proc). Grants
+ * held only through a role (MySQL 8 roles) are not in these views: such a user is told what to grant directly.
+ */
 export async function heldPrivileges(session: MysqlSession): Promise<HeldPrivileges> {
   const [global] = await session.conn.query<RowDataPacket[]>(
-    'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES',
+    `SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${ME}`,
   );
   const [schema] = await session.conn.query<RowDataPacket[]>(
-    'SELECT TABLE_SCHEMA AS d, PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES',
+    `SELECT TABLE_SCHEMA AS d, PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${ME}`,
   );
   const [proc] = await session.conn.query<RowDataPacket[]>(
-    "SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'proc' AND PRIVILEGE_TYPE = 'SELECT'",
+    `SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES
+      WHERE GRANTEE = ${ME} AND TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'proc' AND PRIVILEGE_TYPE = 'SELECT'`,
   );
   const byDatabase = new Map<string, Set<string>>();
   for (const r of schema) {

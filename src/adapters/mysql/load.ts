@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { DumpParser, type DumpSummary } from '../../domain/mysql/dump-parser.js';
 import { explainToolFailure, StderrKeeper } from '../../domain/mysql/errors.js';
 import { DatabaseRenamer } from '../../domain/mysql/rename.js';
+import type { MysqlTls } from '../../domain/mysql/tls.js';
 import {
   chooseTool,
   dumpArgs,
@@ -15,7 +16,6 @@ import {
   type ProgramPaths,
   type ServerInfo,
 } from '../../domain/mysql/tools.js';
-import type { MysqlTls } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
 import { stopProcess } from '../proc/process.js';
 import type { ByteTransform } from '../snapshot/stream.js';

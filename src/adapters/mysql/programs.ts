@@ -141,8 +141,9 @@ function probe(path: string, command: string, help: boolean): ClientTool | undef
 
 /**
  * Run `body` with a 0600 [client] option file in a private 0700 directory holding the user and password, for
- * --defaults-extra-file. The password never appears in argv (ps) or the environment of the child; the directory is
- * removed afterwards, also when the process exits abruptly.
+ * --defaults-extra-file, and beside it the TLS files that came as text (a Secret's), 0600 too. The password and keys
+ * never appear in argv (ps) or the environment of the child; the directory is removed afterwards, also when the
+ * process exits abruptly.
  */
 export async function withDefaultsFile<T>(
   opts: Parameters<typeof defaultsFileText>[0],
@@ -153,7 +154,17 @@ export async function withDefaultsFile<T>(
   process.on('exit', cleanup);
   try {
     const file = join(dir, 'client.cnf');
-    writeFileSync(file, defaultsFileText(opts), { mode: 0o600 });
+    let tls = opts.tls;
+    if (tls?.pem) {
+      const { pem, ...paths } = tls;
+      const written = Object.entries(pem).map(([part, text]) => {
+        const path = join(dir, `${part}.pem`);
+        writeFileSync(path, text, { mode: 0o600 });
+        return [part, path];
+      });
+      tls = { ...paths, ...Object.fromEntries(written) };
+    }
+    writeFileSync(file, defaultsFileText({ ...opts, tls }), { mode: 0o600 });
     return await body(file);
   } finally {
     cleanup();

@@ -1,12 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import type { LoadedConfig } from '../../adapters/config-file.js';
+import { resolvePassword, resolveTarget } from '../../adapters/mysql/credentials.js';
 import { backupMysql, type MysqlBackupResult } from '../../adapters/mysql/dump.js';
-import { resolvePassword } from '../../adapters/mysql/password.js';
 import { encryptionFor, openDestination } from '../../adapters/snapshot/setup.js';
 import { parseDuration } from '../../domain/duration.js';
 import { type DatabaseConfig, DEFAULT_DATABASE_EVERY } from '../../domain/mysql/config.js';
-import { parseMysqlUrl } from '../../domain/mysql/url.js';
-import { UserError } from '../../errors.js';
 
 /**
  * The databases configured in lifeboat.yaml as jobs for the scheduler (`lifeboat serve`): each has a name, an
@@ -43,20 +41,20 @@ export async function backupConfiguredDatabase(
     allowOtherTool?: boolean;
   } = {},
 ): Promise<MysqlBackupResult> {
-  const parsed = parseMysqlUrl(entry.url);
-  if ('error' in parsed) throw new UserError(`databases.${entry.name}.url: ${parsed.error}`, parsed.hint);
   const backups = loaded.config.backups;
   const recipients = opts.recipients?.length ? opts.recipients : (backups?.encryption?.recipients ?? []);
-  const [store, encryption, password] = await Promise.all([
+  const baseDir = dirname(loaded.path);
+  const [target, store, encryption, password] = await Promise.all([
+    resolveTarget(entry.url, { tls: entry.tls, baseDir, label: `databases.${entry.name}` }),
     openDestination(opts.to, loaded),
     encryptionFor(recipients),
     resolvePassword({
-      passwordFile: entry.passwordFile && resolve(dirname(loaded.path), entry.passwordFile),
+      passwordFile: entry.passwordFile && resolve(baseDir, entry.passwordFile),
       passwordSecret: entry.passwordSecret,
     }),
   ]);
   return backupMysql({
-    target: parsed.target,
+    target,
     password,
     source: entry.name,
     store,

@@ -2,8 +2,9 @@ import * as v from 'valibot';
 import type { RetentionPolicy } from '../retention.js';
 import { everyText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
 import { safeSourceName } from './manifest.js';
+import { CONFIG_TLS_NAMES, SSL_MODES, tlsSettings } from './tls.js';
 import { PROGRAMS, type ProgramKey } from './tools.js';
-import { parseMysqlUrl } from './url.js';
+import { parseMysqlUrl, TLS_GIVEN_TWICE } from './url.js';
 
 /**
  * `databases:` in lifeboat.yaml: the MySQL/MariaDB databases the scheduler dumps (and `lifeboat backup mysql NAME`
@@ -15,6 +16,7 @@ import { parseMysqlUrl } from './url.js';
  *       passwordSecret: { namespace: shop, name: shop-mysql, key: mysql-password }
  *       every: 6h
  *       retention: { keepLast: 4, daily: 14, monthly: 6 }     # without it, every dump is kept
+ *       tls: { mode: VERIFY_IDENTITY, secret: { namespace: shop, name: shop-mysql-client-tls } }
  */
 
 const mysqlUrl = v.pipe(
@@ -26,6 +28,33 @@ const mysqlUrl = v.pipe(
     if ('error' in parsed) addIssue({ message: parsed.error });
   }),
 );
+
+/**
+ * `tls:` of a database: MySQL's ssl-mode and PEM file paths, and/or a Secret holding the PEM files (ca.crt, tls.crt,
+ * tls.key; a path given here wins over the Secret's file). Checked again with the Secret's files when it is read.
+ */
+const tlsSchema = v.pipe(
+  v.strictObject({
+    mode: v.optional(
+      v.pipe(
+        v.string(),
+        v.transform((m) => m.toUpperCase()),
+        v.picklist(SSL_MODES, `one of ${SSL_MODES.join(', ')}`),
+      ),
+    ),
+    ca: v.optional(nonEmptyString),
+    cert: v.optional(nonEmptyString),
+    key: v.optional(nonEmptyString),
+    secret: v.optional(v.strictObject({ namespace: nonEmptyString, name: nonEmptyString })),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value.secret) return;
+    const checked = tlsSettings(dataset.value, CONFIG_TLS_NAMES);
+    if (checked && 'error' in checked) addIssue({ message: checked.error });
+  }),
+);
+
+export type DatabaseTlsConfig = v.InferOutput<typeof tlsSchema>;
 
 export const databaseSchema = v.pipe(
   v.strictObject({
@@ -41,8 +70,16 @@ export const databaseSchema = v.pipe(
     every: v.optional(everyText),
     /** GFS retention of this database's dumps (`prune`, and serve after each dump). */
     retention: v.optional(retentionPolicy),
+    tls: v.optional(tlsSchema),
   }),
   v.check((d) => !(d.passwordFile && d.passwordSecret), 'give passwordFile or passwordSecret, not both'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || !dataset.value.tls) return;
+    const { secret: _, ...given } = dataset.value.tls;
+    const parsed = parseMysqlUrl(dataset.value.url, { tls: given, names: CONFIG_TLS_NAMES });
+    if ('error' in parsed && parsed.error === TLS_GIVEN_TWICE)
+      addIssue({ message: parsed.error, path: issuePath(['tls']) });
+  }),
 );
 
 export const databasesSchema = v.pipe(

@@ -33,11 +33,13 @@ export function missingPrivileges(server: ServerInfo, held: HeldPrivileges, data
     const lacking = databases.filter((db) => !has(privilege, db));
     if (lacking.length > 0) missing.push(`${privilege} (${what}) on ${lacking.join(', ')}`);
   }
-  // Routines of other definers: MySQL 8.0.20+ shows them with SHOW_ROUTINE (before: global SELECT); MariaDB with
-  // SELECT on mysql.proc (global SELECT includes it).
+  // Routines of other definers: MySQL shows them (SHOW CREATE FUNCTION ...) to global SELECT, and from 8.0.20 on also
+  // to SHOW_ROUTINE, the narrower grant a backup user should get; MariaDB to SELECT on mysql.proc (global SELECT
+  // includes it). EXECUTE or ALTER ROUTINE on a database is not enough: information_schema then lists a routine, but
+  // mysqldump is refused its body.
   if (server.flavor === 'mysql') {
     const newer = major(server.version) > 8 || versionAtLeast(server.version, [8, 0, 20]);
-    const ok = newer ? held.global.has('SHOW_ROUTINE') : held.global.has('SELECT');
+    const ok = held.global.has('SELECT') || (newer && held.global.has('SHOW_ROUTINE'));
     if (!ok) missing.push(`${newer ? 'SHOW_ROUTINE' : 'global SELECT'} (routines of other definers)`);
   } else if (!held.global.has('SELECT') && !held.procTable) {
     missing.push('SELECT on mysql.proc (routines of other definers)');

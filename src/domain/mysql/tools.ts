@@ -3,7 +3,7 @@
  * them for `--version` and `--help`; this file decides.
  */
 
-import type { MysqlTls } from './url.js';
+import type { MysqlTls } from './tls.js';
 
 export type Flavor = 'mariadb' | 'mysql';
 

@@ -1,20 +1,10 @@
+import { type MysqlTls, type TlsGiven, type TlsNames, tlsSettings, URL_TLS_NAMES } from './tls.js';
+
 /**
  * `mysql://USER@HOST[:PORT][/DATABASE][?socket=/path/to/mysqld.sock]` (also `mariadb://`), with TLS as MySQL's
  * clients spell it: `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/mysql/ca.pem&ssl-cert=...&ssl-key=...` (file paths, never
  * key material). Never a password: a URL ends up in shell history, `ps`, CI logs and manifests. Pure.
  */
-
-/** MySQL's --ssl-mode values. PREFERRED (the stock clients' default) tries TLS and falls back to plain. */
-export const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-
-export interface MysqlTls {
-  mode: SslMode;
-  /** Paths of PEM files. */
-  ca?: string;
-  cert?: string;
-  key?: string;
-}
 
 export interface MysqlTarget {
   user: string;
@@ -25,7 +15,7 @@ export interface MysqlTarget {
   socket?: string;
   /** The URL as it may be shown and recorded (no password, ever). */
   display: string;
-  /** TLS from the URL's ssl-* parameters; absent: the clients' default (PREFERRED). */
+  /** TLS from the URL's ssl-* parameters, a database's `tls:` or a Secret; absent: the clients' default (PREFERRED). */
   tls?: MysqlTls;
 }
 
@@ -33,7 +23,11 @@ export type ParsedUrl = { target: MysqlTarget } | { error: string; hint?: string
 
 const EXAMPLE = 'example: --url mysql://backup@10.0.0.20:3306/shop';
 
-export function parseMysqlUrl(text: string): ParsedUrl {
+/**
+ * `extra.tls`: TLS given beside the URL: a database's `tls:` keys (named by `extra.names`; then the URL must not
+ * have ssl-* parameters too) and/or the PEM text of a Secret (fills what no path names).
+ */
+export function parseMysqlUrl(text: string, extra: { tls?: TlsGiven; names?: TlsNames } = {}): ParsedUrl {
   const trimmed = text.trim();
   let url: URL;
   try {
@@ -63,7 +57,7 @@ export function parseMysqlUrl(text: string): ParsedUrl {
       return { error: `unknown URL parameter "${key}" (understood: ${[...KNOWN].join(', ')})`, hint: EXAMPLE };
     }
   }
-  const tls = parseTls(url.searchParams);
+  const tls = combinedTls(url.searchParams, extra);
   if (tls && 'error' in tls) return tls;
   const database = path || undefined;
   const hostPort = `${host.includes(':') ? `[${host}]` : host}${socket ? '' : `:${port}`}`;
@@ -84,19 +78,25 @@ export function parseMysqlUrl(text: string): ParsedUrl {
 
 const KNOWN = new Set(['socket', 'ssl-mode', 'ssl-ca', 'ssl-cert', 'ssl-key']);
 
-function parseTls(params: URLSearchParams): MysqlTls | { error: string; hint?: string } | undefined {
-  const modeText = params.get('ssl-mode');
-  const [ca, cert, key] = ['ssl-ca', 'ssl-cert', 'ssl-key'].map((k) => params.get(k) ?? undefined);
-  if (!modeText && !ca && !cert && !key) return undefined;
-  const mode = (modeText?.toUpperCase() ?? (ca ? 'VERIFY_CA' : 'REQUIRED')) as SslMode;
-  if (!SSL_MODES.includes(mode)) {
-    return { error: `ssl-mode=${modeText} is not one of ${SSL_MODES.join(', ')}`, hint: EXAMPLE };
+export const TLS_GIVEN_TWICE = 'TLS is given twice: as ssl-* parameters of the URL and under tls: (keep one)';
+
+function combinedTls(
+  params: URLSearchParams,
+  extra: { tls?: TlsGiven; names?: TlsNames },
+): MysqlTls | { error: string } | undefined {
+  const inUrl = Object.fromEntries(
+    (['mode', 'ca', 'cert', 'key'] as const)
+      .map((part) => [part, params.get(URL_TLS_NAMES[part]) ?? undefined])
+      .filter(([, value]) => value !== undefined),
+  ) as TlsGiven;
+  const { pem, ...beside } = extra.tls ?? {};
+  const besideGiven = Object.values(beside).some(Boolean);
+  if (besideGiven && Object.keys(inUrl).length > 0) {
+    return { error: TLS_GIVEN_TWICE };
   }
-  if (Boolean(cert) !== Boolean(key)) return { error: 'give ssl-cert and ssl-key together (a client certificate)' };
-  if ((mode === 'VERIFY_CA' || mode === 'VERIFY_IDENTITY') && !ca) {
-    return { error: `ssl-mode=${mode} needs ssl-ca=PATH (the CA that signed the server's certificate)` };
-  }
-  return { mode, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  return besideGiven
+    ? tlsSettings({ ...beside, pem }, extra.names ?? URL_TLS_NAMES)
+    : tlsSettings({ ...inUrl, pem }, URL_TLS_NAMES);
 }
 
 /** `user@host:port` for messages. */

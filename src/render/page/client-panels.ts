@@ -234,6 +234,63 @@ export function renderBackups(doc: StatusDocument): void {
   );
 }
 
+export function renderPointInTime(doc: StatusDocument): void {
+  const p = doc.pointInTime;
+  if (!p) {
+    fill(
+      'pitr-body',
+      h('p', { class: 'muted' }, 'No change log. With backups.etcd.follow: true any moment can be restored.'),
+    );
+    return;
+  }
+  const now = Date.parse(doc.generatedAt);
+  const f = p.follower;
+  const state = f
+    ? h(
+        'p',
+        null,
+        f.lagSeconds < 5 ? tag('ok', 'following') : tag('warn', `${Math.round(f.lagSeconds)} s behind`),
+        ` durable up to revision ${f.durableRevision} (${clock(f.durableAt)}) · lag ${f.lagRevisions} revision${f.lagRevisions === 1 ? '' : 's'}, ${f.lagSeconds.toFixed(1)} s`,
+        f.endpoint ? h('span', { class: 'muted hide-narrow' }, ` · via ${f.endpoint}`) : '',
+        f.gaps ? h('span', null, ' ', tag('bad', `${f.gaps} gap${f.gaps === 1 ? '' : 's'}`)) : '',
+      )
+    : h('p', null, tag('warn', 'not following'), ' serve runs no follower: the log ends where it stopped.');
+  const rows = p.windows.map((w) =>
+    h(
+      'tr',
+      null,
+      h('td', null, `${clock(w.from)} .. ${clock(w.to)}`, h('div', { class: 'muted' }, ago(w.to, now))),
+      h('td', { class: 'mono' }, `${w.fromRevision}..${w.toRevision}`),
+      h(
+        'td',
+        null,
+        w.problem
+          ? tag('bad', 'BROKEN')
+          : w.reason === 'started'
+            ? tag('ok', 'restorable')
+            : tag('warn', `restorable, after ${w.reason}`),
+        w.problem ? h('div', { class: 'muted' }, w.problem) : null,
+      ),
+      h('td', { class: 'hide-narrow mono muted' }, w.chain),
+    ),
+  );
+  const head = h(
+    'tr',
+    null,
+    h('th', null, 'restorable window'),
+    h('th', null, 'revisions'),
+    h('th', null, 'state'),
+    h('th', { class: 'hide-narrow' }, 'chain'),
+  );
+  fill(
+    'pitr-body',
+    state,
+    rows.length
+      ? h('div', { class: 'scroll' }, h('table', null, h('thead', null, head), h('tbody', null, ...rows)))
+      : h('p', { class: 'muted' }, 'No chain in the store yet.'),
+  );
+}
+
 export function renderJobs(doc: StatusDocument): void {
   if (doc.jobs.length === 0) {
     fill('jobs-body', h('p', { class: 'muted' }, 'Nothing scheduled (backups.etcd.every, databases[].every).'));

@@ -1,6 +1,14 @@
 import type { StatusDocument } from '../../server/status.js';
 import { ago, clock, fill, h, tag } from './client-dom.js';
-import { renderAlerts, renderBackups, renderEtcd, renderEvents, renderJobs, renderPlan } from './client-panels.js';
+import {
+  renderAlerts,
+  renderBackups,
+  renderEtcd,
+  renderEvents,
+  renderJobs,
+  renderPlan,
+  renderPointInTime,
+} from './client-panels.js';
 
 /**
  * Browser code of the status page, part 3: the maintenance calendar and the poll loop. /api/status every 2 s, the
@@ -124,6 +132,7 @@ export function render(doc: StatusDocument): void {
     renderPlan,
     renderAlerts,
     renderBackups,
+    renderPointInTime,
     renderCalendar,
     renderLocks,
     renderJobs,

@@ -45,6 +45,10 @@ export const PAGE_HTML = `<!doctype html>
     <div id="timeline"></div>
     <div id="backup-rows"></div>
   </section>
+  <section id="pitr" class="card wide" aria-labelledby="pitr-h">
+    <h2 id="pitr-h">Point-in-time restore</h2>
+    <div id="pitr-body"><p class="muted">No change log.</p></div>
+  </section>
   <section id="calendar" class="card wide" aria-labelledby="calendar-h">
     <h2 id="calendar-h">Maintenance calendar, next 14 days</h2>
     <p id="locks" class="locks"></p>

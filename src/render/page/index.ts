@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { main, render, renderCalendar, renderLocks, showBanner } from './client.js';
 import { ago, bytes, clock, fill, h, quorumPicture, span, svg, tag, when } from './client-dom.js';
-import { renderAlerts, renderBackups, renderEtcd, renderEvents, renderJobs, renderPlan } from './client-panels.js';
+import {
+  renderAlerts,
+  renderBackups,
+  renderEtcd,
+  renderEvents,
+  renderJobs,
+  renderPlan,
+  renderPointInTime,
+} from './client-panels.js';
 import { FAVICON_SVG, PAGE_HTML } from './html.js';
 import { PAGE_CSS } from './styles.js';
 
@@ -25,6 +33,7 @@ const CLIENT_FUNCTIONS: Array<(...args: never[]) => unknown> = [
   renderPlan,
   renderAlerts,
   renderBackups,
+  renderPointInTime,
   renderJobs,
   renderLocks,
   renderEvents,

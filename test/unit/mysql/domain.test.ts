@@ -296,21 +296,30 @@ describe('tool stderr', () => {
     expect(small.text()).toBe('a\nb\n');
   });
 
+  // MySQL 9.7's mysqldump, for a user without SELECT on performance_schema (it goes on and exits 0).
+  const MASKING =
+    "mysqldump: Error: 'SELECT command denied to user 'b'@'127.0.0.1' for table 'column_masking_policy'' when trying to dump masking policies";
+
   it("picks the line with the server's error code and ignores harmless warnings", () => {
     const stderr = [
       'mysql: [Warning] Using a password on the command line interface can be insecure.',
       "ERROR 3105 (HY000) at line 45: The value specified for generated column 'vat' in table 'products' is not allowed.",
-      'Warning: masking policies are not supported by this server',
+      MASKING,
     ].join('\n');
     expect(explainToolFailure('mysql', 1, null, stderr).message).toBe(
       "mysql exited 1: ERROR 3105 (HY000) at line 45: The value specified for generated column 'vat' in table 'products' is not allowed.",
     );
     const dump =
       "mysqldump: Got error: 1044: \"Access denied for user 'b'@'%' to database 'shop'\" when selecting the database";
-    expect(explainToolFailure('mysqldump', 2, null, `Warning: masking policies\n${dump}\n`)).toMatchObject({
+    expect(explainToolFailure('mysqldump', 2, null, `${MASKING}\n${dump}\n`)).toMatchObject({
       message: expect.stringMatching(/^mysqldump exited 2: Got error: 1044/),
       exitCode: 2,
       hint: expect.stringMatching(/SHOW_ROUTINE/),
     });
+    const view =
+      "mysqldump: Couldn't execute 'SHOW FIELDS FROM `broken`': View 'wp.broken' references invalid table(s) or column(s) or function(s) or definer/invoker of view lack rights to use them (1356)";
+    expect(
+      explainToolFailure('mysqldump', 2, null, `${MASKING}\nmysqldump: failed to dump wp\n${view}\n`).message,
+    ).toBe(`mysqldump exited 2: ${view.slice('mysqldump: '.length)}`);
   });
 });

@@ -9,6 +9,8 @@ const held = (global: string[], shop: string[] = [], procTable = false) => ({
   procTable,
 });
 
+const db = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'];
+
 describe('missingPrivileges', () => {
   it('names each privilege the dump tool needs and the user lacks, in MySQL 8 words', () => {
     expect(
@@ -23,13 +25,26 @@ describe('missingPrivileges', () => {
     expect(
       missingPrivileges(serverInfo('8.0.19'), held(['SHOW VIEW', 'TRIGGER', 'EVENT'], ['SELECT']), ['shop']),
     ).toEqual(['global SELECT (routines of other definers)']);
+    // SHOW_ROUTINE did not exist before 8.0.20.
+    expect(missingPrivileges(serverInfo('8.0.19'), held(['SHOW_ROUTINE'], db), ['shop'])).toEqual([
+      'global SELECT (routines of other definers)',
+    ]);
+  });
+
+  it('on MySQL, global SELECT shows every routine too (SHOW_ROUTINE is the narrower grant)', () => {
+    expect(missingPrivileges(serverInfo('9.7.4'), held(['SELECT'], db), ['shop'])).toEqual([]);
+    expect(missingPrivileges(serverInfo('8.0.19'), held(['SELECT'], db), ['shop'])).toEqual([]);
+    expect(missingPrivileges(serverInfo('8.0.20'), held(['SHOW_ROUTINE'], db), ['shop'])).toEqual([]);
+    // EXECUTE on the database lists a routine in information_schema, but mysqldump gets no body.
+    expect(missingPrivileges(serverInfo('9.7.4'), held([], [...db, 'EXECUTE', 'ALTER ROUTINE']), ['shop'])).toEqual([
+      'SHOW_ROUTINE (routines of other definers)',
+    ]);
   });
 
   it('takes global grants for every database, and mysql.proc on MariaDB', () => {
     const all = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'SHOW_ROUTINE'];
     expect(missingPrivileges(serverInfo('9.1.0'), held(all), ['shop', 'blog'])).toEqual([]);
     const maria = serverInfo('10.11.6-MariaDB');
-    const db = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'];
     expect(missingPrivileges(maria, held([], db), ['shop'])).toEqual([
       'SELECT on mysql.proc (routines of other definers)',
     ]);
