@@ -61,8 +61,21 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   }
   const probes = await probeWithDiscovery(req.target, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });
+  // Members that answer are not a healthy cluster when they hold less than the newest verified backup.
+  let dataLost: string | undefined;
+  if (
+    req.checkDataLoss &&
+    diagnosis.state !== 'unreachable' &&
+    diagnosis.state !== 'quorum-lost' &&
+    req.loaded?.config.backups?.to.length
+  ) {
+    const { observeDestinations } = await import('../../adapters/snapshot/destinations.js');
+    const seen = await observeDestinations(req.loaded, STORE_DEADLINE_MS);
+    dataLost = dataLostFinding(probes, newestVerifiedContents(seen))?.message;
+  }
   const entries: MemberEntry[] = probes.flatMap((p) => (p.error ? [] : (p.members ?? [])));
-  const members = mergeMembers(diagnosis.members, entries, req.executor?.members() ?? undefined).map((m) =>
+  const executorMembers = req.executor?.members() ?? undefined;
+  const members = mergeMembers(diagnosis.members, entries, executorMembers, dataLost !== undefined).map((m) =>
     req.lost?.includes(m.name) ? { ...m, hasData: false } : m,
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
@@ -73,22 +86,9 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
     force: req.force,
     newToken: `lifeboat-restore-${randomBytes(6).toString('hex')}`,
     now: Date.now(),
+    ...(dataLost ? { dataLost } : {}),
   };
-  // Members that answer are not a healthy cluster when they hold less than the newest verified backup.
-  if (
-    req.checkDataLoss &&
-    diagnosis.state !== 'unreachable' &&
-    diagnosis.state !== 'quorum-lost' &&
-    req.loaded?.config.backups?.to.length
-  ) {
-    const { observeDestinations } = await import('../../adapters/snapshot/destinations.js');
-    const lost = dataLostFinding(
-      probes,
-      newestVerifiedContents(await observeDestinations(req.loaded, STORE_DEADLINE_MS)),
-    );
-    if (lost) input.dataLost = lost.message;
-  }
-  if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable' || input.dataLost) {
+  if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable' || dataLost) {
     // Only a snapshot restore depends on the tool's version (--bump-revision): ask it (a process spawn) only then.
     const fromExecutor = req.executor && 'restoreTool' in req.executor ? req.executor.restoreTool?.() : undefined;
     const tool = fromExecutor ?? restoreToolVersion();
