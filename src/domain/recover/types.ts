@@ -68,6 +68,11 @@ export interface RecoverInput {
   /** Epoch milliseconds, for "taken 3 h ago". */
   now: number;
   /**
+   * The user asks to take a cluster that still works back to an older point (`recover --plan snapshot --force` with
+   * a snapshot or `--at`: a deleted namespace, a bad upgrade). Then quorum holding does not rule the snapshot out.
+   */
+  rollback?: boolean;
+  /**
    * Set when the members that answer hold less than the newest verified backup (root-causes.ts dataLostFinding):
    * etcd started empty or from an older copy. Then answering is not health: the snapshot plan is the one that applies.
    */
