@@ -70,8 +70,8 @@ function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
       cert: read('cert', 'client certificate'),
       key: read('key', 'client key'),
       rejectUnauthorized: verify,
-      // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (Node's default check).
-      ...(tls.mode === 'VERIFY_CA' ? { checkServerIdentity: () => undefined } : {}),
+      // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (mysql2 checks it only when asked).
+      verifyIdentity: tls.mode === 'VERIFY_IDENTITY',
     },
   };
 }

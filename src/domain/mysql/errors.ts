@@ -25,7 +25,7 @@ export function explainMysqlError(
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return {
         message: `access denied for ${where}: wrong user or password`,
-        hint: 'the password comes from MYSQL_PWD, --password-file or --password-secret',
+        hint: 'the password comes from MYSQL_PWD, --password-file or --password-secret; an account that requires X509 also needs a client certificate (ssl-cert/ssl-key, tls: or --tls-secret)',
         exitCode: 2,
       };
     case 'ER_DBACCESS_DENIED_ERROR':
@@ -42,6 +42,26 @@ export function explainMysqlError(
         hint: 'add ?ssl-mode=REQUIRED to the URL, or ssl-mode=VERIFY_CA&ssl-ca=PATH to check its certificate too',
         exitCode: 2,
       };
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'CERT_SIGNATURE_FAILURE':
+      return {
+        message: `the TLS certificate of ${where} is not signed by the CA given (${err.code})`,
+        hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+        exitCode: 2,
+      };
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return {
+        message: `the TLS certificate of ${where} is not for that host name (${text})`,
+        hint: 'connect by a name the certificate holds, or use ssl-mode=VERIFY_CA (checks the CA only)',
+        exitCode: 2,
+      };
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return { message: `the TLS certificate of ${where}: ${text}`, exitCode: 2 };
     case 'ER_HOST_NOT_PRIVILEGED':
     case 'ER_HOST_IS_BLOCKED':
       return { message: `${where}: ${text}`, exitCode: 2 };

@@ -172,6 +172,22 @@ describe('errors', () => {
   it('bad input is exit 2, a failed run exit 1, one line each', () => {
     const w = 'backup@db:3306';
     expect(explainMysqlError({ code: 'ER_ACCESS_DENIED_ERROR' }, w)).toMatchObject({ exitCode: 2 });
+    expect(
+      explainMysqlError(
+        { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' },
+        w,
+      ),
+    ).toEqual({
+      message: `the TLS certificate of ${w} is not signed by the CA given (SELF_SIGNED_CERT_IN_CHAIN)`,
+      hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+      exitCode: 2,
+    });
+    expect(
+      explainMysqlError(
+        { code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: "Hostname/IP does not match certificate's altnames" },
+        w,
+      ),
+    ).toMatchObject({ message: expect.stringMatching(/not for that host name/), exitCode: 2 });
     expect(explainMysqlError({ code: 'ER_BAD_DB_ERROR' }, w, 'x')).toMatchObject({
       exitCode: 2,
       message: 'unknown database "x" on backup@db:3306',
