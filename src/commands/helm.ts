@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CaptureResult } from '../adapters/kube/helm-capture.js';
-import type { StepOutcome } from '../adapters/kube/helm-restore.js';
+import type { CaptureResult } from '../app/backup/helm.js';
+import type { StepOutcome } from '../app/restore/helm.js';
 import type { RestoreStep } from '../domain/helm/restore.js';
 import { errorMessage, UserError } from '../errors.js';
 import { action, type CommandContext, collect, commandGroup } from './context.js';
@@ -84,7 +84,7 @@ export function registerHelm(program: Command): void {
 async function captureCommand(ctx: CommandContext, opts: CaptureOpts): Promise<number> {
   const { openDestination, encryptionFor } = await import('../adapters/snapshot/setup.js');
   const { KubeApi } = await import('../adapters/kube/api.js');
-  const { captureHelmReleases } = await import('../adapters/kube/helm-capture.js');
+  const { captureHelmReleases } = await import('../app/backup/helm.js');
   const backups = ctx.config()?.config.backups;
   const recipients = opts.recipient?.length ? opts.recipient : (backups?.encryption?.recipients ?? []);
   const store = await openDestination(opts.to, ctx.config());
@@ -131,7 +131,7 @@ async function captureCommand(ctx: CommandContext, opts: CaptureOpts): Promise<n
 
 async function restoreCommand(ctx: CommandContext, opts: RestoreOpts): Promise<number> {
   const { openDestination } = await import('../adapters/snapshot/setup.js');
-  const { openCapture, runRestoreSteps } = await import('../adapters/kube/helm-restore.js');
+  const { openCapture, runRestoreSteps } = await import('../app/restore/helm.js');
   // Loaded here, not at the top: its YAML parser would otherwise load with every `backup ...` command.
   const { restorePlan, shellLine, UnknownReleaseError } = await import('../domain/helm/restore.js');
   const store = await openDestination(opts.from, ctx.config());

@@ -13,11 +13,11 @@ import { action, type CommandContext, collect, commandGroup } from './context.js
  */
 const load = {
   catalog: () => import('../adapters/mysql/catalog.js'),
-  drill: () => import('../adapters/mysql/drill.js'),
+  drill: () => import('../app/verify-mysql.js'),
   dump: () => import('../adapters/mysql/dump.js'),
   jobs: () => import('../app/backup/mysql.js'),
   credentials: () => import('../adapters/mysql/credentials.js'),
-  restore: () => import('../adapters/mysql/restore.js'),
+  restore: () => import('../app/restore/mysql.js'),
   setup: () => import('../adapters/snapshot/setup.js'),
   signals: () => import('../adapters/verify/signals.js'),
 };

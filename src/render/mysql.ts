@@ -1,5 +1,5 @@
-import type { MysqlDrillOutcome } from '../adapters/mysql/drill.js';
-import type { MysqlRestoreOutcome } from '../adapters/mysql/restore.js';
+import type { MysqlRestoreOutcome } from '../app/restore/mysql.js';
+import type { MysqlDrillOutcome } from '../app/verify-mysql.js';
 import type { CatalogEntry } from '../domain/backup/catalog.js';
 import { type Engine, GUIDE_INTRO, GUIDE_ORDER, type GuidePath, guideFor, type Have } from '../domain/mysql/guide.js';
 import type { MysqlManifest } from '../domain/mysql/manifest.js';

@@ -124,7 +124,7 @@ function helmSchedule(loaded: LoadedConfig): number | undefined {
 /** One `lifeboat backup helm` (every namespace, the config's kube context and encryption). */
 async function helmRun(jc: JobContext): Promise<JobOutcome> {
   const { KubeApi } = await import('../adapters/kube/api.js');
-  const { captureHelmReleases } = await import('../adapters/kube/helm-capture.js');
+  const { captureHelmReleases } = await import('../app/backup/helm.js');
   const backups = jc.loaded.config.backups!;
   const store = await openDestination(undefined, jc.loaded);
   const encryption = await encryptionFor(backups.encryption?.recipients ?? []);

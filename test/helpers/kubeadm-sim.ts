@@ -66,6 +66,8 @@ export interface KubeadmSim {
   etcdctl(via: string, args: string): Promise<ShResult>;
   /** Every file under /etc/kubernetes of every node, hashed: manifests and PKI must come back byte for byte. */
   fingerprint(): Map<string, string>;
+  /** The last `lines` lines of a node's kubelet log and etcd log: what a failed test prints to say why. */
+  logs(name: string, lines?: number): string;
   destroy(): Promise<void>;
 }
 
@@ -82,6 +84,13 @@ function run(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   return r.stdout;
+}
+
+/** True when the command succeeded; otherwise throws its output, so a timed-out waitFor says why it kept failing. */
+function succeeded(r: ShResult): true {
+  if (r.code !== 0)
+    throw new Error(`exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return true;
 }
 
 export function etcdVersionOnPath(): string {
@@ -411,6 +420,8 @@ export async function startKubeadmSim(opts: SimOptions = {}): Promise<KubeadmSim
       },
       { timeoutMs: 10_000, intervalMs: 500 },
     );
+    // The container runtime's state lives in /run (tmpfs): after a power cut `crictl ps` lists nothing.
+    rmSync(join(node(name).root, 'var-lib', 'kubelet-sim', 'containers.json'), { force: true });
   };
   const tls =
     '--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
@@ -445,12 +456,31 @@ export async function startKubeadmSim(opts: SimOptions = {}): Promise<KubeadmSim
       }
       return out;
     },
+    logs(name, lines = 30) {
+      const root = node(name).root;
+      const tail = (file: string) => {
+        try {
+          return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+        } catch {
+          return '(none)';
+        }
+      };
+      return [
+        `--- ${name} kubelet log`,
+        tail(join(root, 'kubelet.log')),
+        `--- ${name} etcd log`,
+        tail(join(root, 'var-lib', 'kubelet-sim', 'etcd.log')),
+      ].join('\n');
+    },
     async destroy() {
+      if (process.env.KUBEADM_SIM_KEEP) {
+        console.error(`kubeadm-sim: KUBEADM_SIM_KEEP is set: the nodes' folders stay in ${dir}`);
+      }
       for (const n of nodes) await powerCut(n.name);
       for (const h of holders.values()) h.kill('SIGKILL');
       for (const s of specs) spawnSync('ip', ['netns', 'del', s.ns]);
       spawnSync('ip', ['link', 'del', bridge]);
-      rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KUBEADM_SIM_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
@@ -463,7 +493,7 @@ export async function startKubeadmSim(opts: SimOptions = {}): Promise<KubeadmSim
       kubeadmEtcdManifest({ ...first!, initialCluster, join: false, version: etcdVersion }),
     );
     boot(first!.name);
-    await waitFor('cp1 to be healthy', async () => (await etcdctl('cp1', 'endpoint health')).code === 0, {
+    await waitFor('cp1 to be healthy', async () => succeeded(await etcdctl('cp1', 'endpoint health')), {
       timeoutMs: 60_000,
       intervalMs: 500,
     });
@@ -474,26 +504,27 @@ export async function startKubeadmSim(opts: SimOptions = {}): Promise<KubeadmSim
         async () => {
           const r = await etcdctl('cp1', `member add ${s.name} --learner --peer-urls=https://${s.ip}:2380`);
           added = r.stdout;
-          return r.code === 0;
+          return succeeded(r);
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       initialCluster =
         /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)?.[1] ?? `${initialCluster},${s.name}=https://${s.ip}:2380`;
-      const id = /Member ([0-9a-f]+) added/.exec(added)?.[1];
+      // etcdctl prints the id as %16x: an id with a leading zero nibble is padded with a space.
+      const id = /Member\s+([0-9a-f]+) added/.exec(added)?.[1];
       writeFileSync(
         join(s.root, 'etc-kubernetes/manifests/etcd.yaml'),
         kubeadmEtcdManifest({ ...s, initialCluster, join: true, version: etcdVersion }),
       );
       boot(s.name);
-      await waitFor(`${s.name} to be promoted`, async () => (await etcdctl('cp1', `member promote ${id}`)).code === 0, {
+      await waitFor(`${s.name} to be promoted`, async () => succeeded(await etcdctl('cp1', `member promote ${id}`)), {
         timeoutMs: 90_000,
         intervalMs: 500,
       });
     }
     await waitFor(
       'all three members healthy',
-      async () => (await etcdctl('cp1', `endpoint health --cluster`)).code === 0,
+      async () => succeeded(await etcdctl('cp1', `endpoint health --cluster`)),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
   } catch (err) {

@@ -294,7 +294,7 @@ function grpcMessage(value: string | string[] | undefined): string {
 }
 
 /** One uncompressed gRPC message: flag byte 0, 4-byte big-endian length, the protobuf bytes. */
-function frame(body: Buffer): Buffer {
+export function frame(body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = 0;
   out.writeUInt32BE(body.length, 1);

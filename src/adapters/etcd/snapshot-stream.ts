@@ -1,8 +1,7 @@
-import http2 from 'node:http2';
 import { oneLine } from '../../domain/text.js';
-import { type EtcdConnectionOptions, parseEndpoint, tlsMaterial } from './connection.js';
+import type { EtcdConnectionOptions } from './connection.js';
 import { EtcdError } from './errors.js';
-import { connectH2 } from './h2-channel.js';
+import { RawStream } from './raw-stream.js';
 
 /**
  * Maintenance.Snapshot spoken directly over node:http2, apart from the other calls (h2-channel.ts): a generic message
@@ -38,69 +37,41 @@ export async function* rawSnapshot(
   conn: EtcdConnectionOptions,
   opts: RawSnapshotOptions = {},
 ): AsyncGenerator<SnapshotChunk> {
-  const { target, secure } = parseEndpoint(endpoint, conn);
   const idleMs = opts.idleTimeoutMs ?? 30_000;
-  const session = connectH2(target, secure, secure ? tlsMaterial(conn) : {}, { initialWindowSize: STREAM_WINDOW });
-  session.on('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
-  let sessionError: Error | undefined;
-  session.on('error', (err) => {
-    sessionError = err;
+  const stream = new RawStream(endpoint, conn, {
+    path: PATH,
+    idleMs,
+    token: opts.token,
+    settings: { initialWindowSize: STREAM_WINDOW },
+    sessionWindow: SESSION_WINDOW,
   });
-  const headers: http2.OutgoingHttpHeaders = {
-    ':method': 'POST',
-    ':path': PATH,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    ...(opts.token ? { token: opts.token } : {}),
-  };
-  const req = session.request(headers);
-  req.end(EMPTY_REQUEST);
-  let trailers: http2.IncomingHttpHeaders | undefined;
-  let responseHeaders: http2.IncomingHttpHeaders | undefined;
-  req.on('response', (h) => {
-    responseHeaders = h;
-    if (h['grpc-status'] !== undefined) trailers = h; // trailers-only response: an immediate error
-  });
-  req.on('trailers', (t) => {
-    trailers = t;
-  });
-  let idle = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      idle = true;
-      req.close(http2.constants.NGHTTP2_CANCEL);
-    }, idleMs);
-  };
+  stream.req.end(EMPTY_REQUEST);
+  const stalled = () => new EtcdError(endpoint, 'timeout', `snapshot stalled: no data for ${idleMs} ms`);
   const parser = new SnapshotFrameParser();
   try {
-    arm();
-    for await (const data of req as AsyncIterable<Buffer>) {
-      arm();
+    stream.arm();
+    for await (const data of stream.req as AsyncIterable<Buffer>) {
+      stream.arm();
       yield* parser.push(data);
     }
-    if (idle) throw new EtcdError(endpoint, 'timeout', `snapshot stalled: no data for ${idleMs} ms`);
-    const status = trailers?.['grpc-status'];
+    if (stream.idle) throw stalled();
+    const status = stream.status;
     if (status === undefined) {
-      const why = sessionError?.message ?? (responseHeaders ? 'no gRPC status' : 'no response');
+      const why = stream.sessionError?.message ?? (stream.responseHeaders ? 'no gRPC status' : 'no response');
       throw new EtcdError(endpoint, 'unreachable', `snapshot stream broke off (${why})`);
     }
-    if (String(status) !== '0') {
-      const message = decodeURIComponent(String(trailers?.['grpc-message'] ?? `gRPC status ${status}`));
+    if (status !== '0') {
+      const message = stream.message(`gRPC status ${status}`);
       throw new EtcdError(endpoint, message.includes('auth') ? 'auth' : 'server', message);
     }
     if (!parser.atBoundary) throw new EtcdError(endpoint, 'server', 'snapshot stream ended inside a message');
   } catch (err) {
-    if (idle) throw new EtcdError(endpoint, 'timeout', `snapshot stalled: no data for ${idleMs} ms`);
+    if (stream.idle) throw stalled();
     if (err instanceof EtcdError) throw err;
-    const cause = sessionError ?? err;
+    const cause = stream.sessionError ?? err;
     throw new EtcdError(endpoint, 'unreachable', oneLine(cause instanceof Error ? cause.message : String(cause)));
   } finally {
-    clearTimeout(timer);
-    if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
-    session.close();
-    session.destroy();
+    stream.close();
   }
 }
 

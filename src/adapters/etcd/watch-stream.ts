@@ -1,10 +1,10 @@
-import http2 from 'node:http2';
 import type { LogEvent, RevisionGroup } from '../../domain/etcdlog/segment.js';
-import { type EtcdConnectionOptions, parseEndpoint, tlsMaterial } from './connection.js';
+import type { EtcdConnectionOptions } from './connection.js';
 import { EtcdError } from './errors.js';
-import { connectH2, ReplyReader } from './h2-channel.js';
+import { frame, ReplyReader } from './h2-channel.js';
 import { toNumber } from './mapping.js';
 import type { Long, RawHeader, RawKeyValue } from './proto.js';
+import { RawStream } from './raw-stream.js';
 import { decodeMessage, encodeMessage } from './wire.js';
 
 /**
@@ -57,68 +57,37 @@ export interface WatchOptions {
   now?: () => number;
 }
 
-function frame(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = 0;
-  out.writeUInt32BE(body.length, 1);
-  body.copy(out, 5);
-  return out;
-}
-
 export async function* watchKeyspace(
   endpoint: string,
   conn: EtcdConnectionOptions,
   opts: WatchOptions,
 ): AsyncGenerator<WatchBatch> {
-  const { target, secure } = parseEndpoint(endpoint, conn);
   const now = opts.now ?? Date.now;
   const idleMs = opts.idleTimeoutMs ?? 15_000;
   const progressMs = opts.progressEveryMs ?? Math.max(500, Math.floor(idleMs / 3));
-  const session = connectH2(target, secure, secure ? tlsMaterial(conn) : {});
-  let sessionError: Error | undefined;
-  session.on('error', (err) => {
-    sessionError = err;
+  const stream = new RawStream(endpoint, conn, {
+    path: PATH,
+    idleMs,
+    token: opts.token,
+    headers: { hasleader: 'true' },
   });
-  const req = session.request({
-    ':method': 'POST',
-    ':path': PATH,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    hasleader: 'true',
-    ...(opts.token ? { token: opts.token } : {}),
-  });
-  let trailers: http2.IncomingHttpHeaders | undefined;
-  req.on('response', (h) => {
-    if (h['grpc-status'] !== undefined) trailers = h;
-  });
-  req.on('trailers', (t) => {
-    trailers = t;
-  });
+  const { req } = stream;
   // Whole keyspace: key "\0", range_end "\0".
   const create = {
     create_request: { key: Buffer.from([0]), range_end: Buffer.from([0]), start_revision: String(opts.startRevision) },
   };
   req.write(frame(encodeMessage('etcdserverpb.WatchRequest', create)));
   const progress = frame(encodeMessage('etcdserverpb.WatchRequest', { progress_request: {} }));
-  let idle = false;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      idle = true;
-      req.close(http2.constants.NGHTTP2_CANCEL);
-    }, idleMs);
-  };
   const ticker = setInterval(() => {
     if (!req.closed && !req.destroyed) req.write(progress);
   }, progressMs);
-  const onAbort = () => req.close(http2.constants.NGHTTP2_CANCEL);
+  const onAbort = () => stream.cancel();
   opts.signal?.addEventListener('abort', onAbort);
   const reader = new ReplyReader();
   try {
-    arm();
+    stream.arm();
     for await (const data of req as AsyncIterable<Buffer>) {
-      arm();
+      stream.arm();
       reader.push(data);
       const messages = reader.messages.splice(0);
       for (const m of messages) {
@@ -133,9 +102,9 @@ export async function* watchKeyspace(
       }
     }
     if (opts.signal?.aborted) return;
-    if (idle) throw new EtcdError(endpoint, 'timeout', `watch went silent for ${idleMs} ms`);
-    const status = trailers?.['grpc-status'];
-    const message = decodeURIComponent(String(trailers?.['grpc-message'] ?? sessionError?.message ?? 'stream ended'));
+    if (stream.idle) throw new EtcdError(endpoint, 'timeout', `watch went silent for ${idleMs} ms`);
+    const status = stream.status;
+    const message = stream.message(stream.sessionError?.message ?? 'stream ended');
     throw new EtcdError(
       endpoint,
       'unreachable',
@@ -143,17 +112,14 @@ export async function* watchKeyspace(
     );
   } catch (err) {
     if (opts.signal?.aborted) return;
-    if (idle) throw new EtcdError(endpoint, 'timeout', `watch went silent for ${idleMs} ms`);
+    if (stream.idle) throw new EtcdError(endpoint, 'timeout', `watch went silent for ${idleMs} ms`);
     if (err instanceof EtcdError || err instanceof WatchCompactedError) throw err;
-    const cause = sessionError ?? err;
+    const cause = stream.sessionError ?? err;
     throw new EtcdError(endpoint, 'unreachable', cause instanceof Error ? cause.message : String(cause));
   } finally {
-    clearTimeout(idleTimer);
     clearInterval(ticker);
     opts.signal?.removeEventListener('abort', onAbort);
-    if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
-    session.close();
-    session.destroy();
+    stream.close();
   }
 }
 

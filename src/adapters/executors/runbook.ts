@@ -114,6 +114,7 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
         `    if lb_has_id ${url(step.via)} ${id}; then echo ${q(`member ${hexId(step.memberId)} is still listed after its removal`)} >&2; exit 1; fi`,
         '  fi',
         'fi',
+        `lb_say ${q(`${step.member}'s old member entry is removed: ${step.member} can be powered on now`)}`,
       ];
     }
     case 'add-member':
@@ -218,6 +219,7 @@ export function buildRunbook(
       `# Run as root on ${node}. Start every node's script at the same time (one terminal each): they wait for`,
       '# one another where the plan needs it. Each step is checked before the next; a re-run skips finished steps.',
       ...(driver.header?.(plan) ?? []).map((l) => `# ${l}`),
+      ...plan.notes.map((n) => `# Note: ${n}.`),
     ];
     const body = [
       ...commonPrelude({ stateDir: `/var/lib/lifeboat/recover-${id}`, tls: driver.tls, dataDir: driver.dataDir }),

@@ -14,6 +14,7 @@ const ERRNO_TEXT: Record<string, string> = {
   EIO: 'I/O error (failing disk or NFS server?)',
   ESTALE: 'stale NFS file handle (NFS server restarted?)',
   ELOOP: 'too many symbolic links',
+  EEXIST: 'already exists',
 };
 
 export function errnoCode(err: unknown): string | undefined {

@@ -1,27 +1,14 @@
-import { Readable } from 'node:stream';
-import {
-  type CapturedRelease,
-  type CaptureIndex,
-  captureIndex,
-  captureStamp,
-  releaseArtifacts,
-} from '../../domain/helm/capture.js';
 import {
   decodeRelease,
   decodeSecretPayload,
   ReleaseDecodeError,
   type StoredRelease,
-  selectCurrent,
 } from '../../domain/helm/release.js';
-import type { Encryption } from '../snapshot/setup.js';
-import type { BackupStore } from '../store/types.js';
 import { type KubeApi, KubeApiError } from './api.js';
 
 /**
- * `lifeboat backup helm`: read every Helm 3 release (Secret driver, and the ConfigMap driver), pick each release's
- * current revision, and store the whole release (JSON, values, values with defaults, manifest, hooks, rebuilt chart,
- * manifest chart) through the BackupStore, age-encrypted when backups are. index.json is written last: a capture
- * without it is incomplete and ignored by restore.
+ * Every Helm 3 release the cluster holds (Secret driver, and the ConfigMap driver), decoded; undecodable ones become
+ * warnings. Storing them is the use case's (app/backup/helm.ts).
  */
 
 export const HELM_LABEL_SELECTOR = 'owner=helm';
@@ -76,52 +63,4 @@ export async function readHelmReleases(api: KubeApi, namespace?: string): Promis
       warnings.push(`${where}: ${err.message}`);
     }
   }
-}
-
-export interface CaptureOptions {
-  store: BackupStore;
-  namespace?: string;
-  encryption?: Encryption;
-  cluster?: string;
-  now?: Date;
-}
-
-export interface CaptureResult {
-  /** The capture directory in the store ("helm/20261127T150905Z"). */
-  prefix: string;
-  location: string;
-  index: CaptureIndex;
-  warnings: string[];
-}
-
-export async function captureHelmReleases(api: KubeApi, opts: CaptureOptions): Promise<CaptureResult> {
-  const now = opts.now ?? new Date();
-  const { stored, warnings } = await readHelmReleases(api, opts.namespace);
-  const selection = selectCurrent(stored);
-  const encrypted = Boolean(opts.encryption);
-  const prefix = `helm/${captureStamp(now)}`;
-  const entries: CapturedRelease[] = [];
-  for (const s of selection.current) {
-    const { entry, objects } = releaseArtifacts(s, encrypted, Math.floor(now.getTime() / 1000));
-    for (const [name, bytes] of objects) {
-      await opts.store.putSmall(`${prefix}/${name}`, opts.encryption ? await seal(opts.encryption, bytes) : bytes);
-    }
-    entries.push(entry);
-    for (const f of entry.rejectedFiles) warnings.push(`${entry.namespace}/${entry.name}: left out chart file "${f}"`);
-  }
-  const index = captureIndex(entries, {
-    createdAt: now.toISOString(),
-    cluster: opts.cluster,
-    encrypted,
-    uninstalled: selection.uninstalled,
-  });
-  await opts.store.putSmall(`${prefix}/index.json`, `${JSON.stringify(index, null, 2)}\n`);
-  return { prefix, location: opts.store.locate(prefix), index, warnings };
-}
-
-/** age-encrypt one small buffer with the backup encryption. */
-async function seal(encryption: Encryption, bytes: Buffer): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of encryption.encrypt(Readable.from([bytes]))) parts.push(Buffer.from(chunk));
-  return Buffer.concat(parts);
 }

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DEFAULT_LAB_DIR } from '../../domain/lab-plan.js';
+import { DEFAULT_LAB_DIR, type LabMemberPlan } from '../../domain/lab-plan.js';
 import { UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
 
@@ -12,12 +12,8 @@ import type { LoadedConfig } from '../config-file.js';
 export const LAB_STATE_FILE = 'lab.json';
 export const LAB_CONFIG_FILE = 'lifeboat.yaml';
 
-export interface LabMemberState {
-  name: string;
-  clientUrl: string;
-  peerUrl: string;
-  dataDir: string;
-  logFile: string;
+/** A planned member (domain/lab-plan.ts) as started. */
+export interface LabMemberState extends LabMemberPlan {
   /** Last pid the CLI started; running-ness is checked against the process table, not trusted from here. */
   pid: number | null;
 }

@@ -10,9 +10,9 @@ import {
   renderMysqlManifest,
   withDrill,
 } from '../../domain/mysql/manifest.js';
-import { errorMessage, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
-import type { BackupKind } from '../snapshot/catalog.js';
+import { type BackupKind, readSidecar } from '../snapshot/catalog.js';
 import { openDestination } from '../snapshot/setup.js';
 import type { BackupStore } from '../store/types.js';
 
@@ -20,16 +20,8 @@ import type { BackupStore } from '../store/types.js';
 
 export type ManifestRead = { manifest: MysqlManifest } | { error: string } | undefined;
 
-export async function readMysqlManifest(store: BackupStore, dump: string): Promise<ManifestRead> {
-  let data: Buffer | undefined;
-  try {
-    data = await store.readSmall(mysqlManifestName(dump));
-  } catch (err) {
-    return { error: `cannot read ${mysqlManifestName(dump)}: ${errorMessage(err)}` };
-  }
-  if (data === undefined) return undefined;
-  const parsed = parseMysqlManifest(data.toString('utf8'));
-  return 'error' in parsed ? { error: `${mysqlManifestName(dump)}: ${parsed.error}` } : parsed;
+export function readMysqlManifest(store: BackupStore, dump: string): Promise<ManifestRead> {
+  return readSidecar(store, mysqlManifestName(dump), parseMysqlManifest);
 }
 
 /** MySQL dumps as `backup list` and `prune` see them: retention applies to each source (database) on its own. */

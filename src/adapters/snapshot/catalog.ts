@@ -42,19 +42,31 @@ export async function readCatalogOf<M extends Drilled>(store: BackupStore, kind:
   return buildCatalog(objects, (name) => manifests.get(name), kind.parseName);
 }
 
-export async function readManifest(
+export function readManifest(
   store: BackupStore,
   snapshot: string,
 ): Promise<{ manifest: BackupManifest } | { error: string } | undefined> {
+  return readSidecar(store, manifestNameFor(snapshot), parseManifest);
+}
+
+/**
+ * A manifest stored beside its backup (etcd snapshot, MySQL dump): undefined when there is none, an error naming
+ * the object when it cannot be read or parsed.
+ */
+export async function readSidecar<M>(
+  store: BackupStore,
+  name: string,
+  parse: (text: string) => { manifest: M } | { error: string },
+): Promise<{ manifest: M } | { error: string } | undefined> {
   let data: Buffer | undefined;
   try {
-    data = await store.readSmall(manifestNameFor(snapshot));
+    data = await store.readSmall(name);
   } catch (err) {
-    return { error: `cannot read ${manifestNameFor(snapshot)}: ${errorMessage(err)}` };
+    return { error: `cannot read ${name}: ${errorMessage(err)}` };
   }
   if (data === undefined) return undefined;
-  const parsed = parseManifest(data.toString('utf8'));
-  return 'error' in parsed ? { error: `${manifestNameFor(snapshot)}: ${parsed.error}` } : parsed;
+  const parsed = parse(data.toString('utf8'));
+  return 'error' in parsed ? { error: `${name}: ${parsed.error}` } : parsed;
 }
 
 /**

@@ -81,25 +81,33 @@ export async function streamSnapshot(
       throw err;
     }
   }
-  const storedHash = createHash('sha256');
-  let storedSize = 0;
-  async function* hashStored(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of input) {
-      storedHash.update(chunk);
-      storedSize += chunk.length;
-      yield chunk;
-    }
-  }
+  const stored = hashedBytes();
   try {
-    if (opts.encrypt) await pipeline(fromEtcd, opts.encrypt, hashStored, sink, { signal: opts.signal });
+    if (opts.encrypt) await pipeline(fromEtcd, opts.encrypt, stored.pass, sink, { signal: opts.signal });
     else await pipeline(fromEtcd, sink, { signal: opts.signal });
   } catch (err) {
     if (sourceError && !opts.signal?.aborted) throw new SnapshotStreamError(checker.bytes, expected, sourceError.err);
     throw err;
   }
   const check = checker.finish();
-  const stored = opts.encrypt
-    ? { size: storedSize, sha256: storedHash.digest('hex') }
-    : { size: check.size, sha256: check.sha256 };
-  return { check, stored };
+  return { check, stored: opts.encrypt ? stored.digest() : { size: check.size, sha256: check.sha256 } };
+}
+
+/** A pipeline stage that lets bytes through and counts and hashes them: the stored object's size and SHA-256. */
+export function hashedBytes<T extends Uint8Array>(): {
+  pass: (input: AsyncIterable<T>) => AsyncGenerator<T>;
+  digest: () => { size: number; sha256: string };
+} {
+  const hash = createHash('sha256');
+  let size = 0;
+  return {
+    async *pass(input) {
+      for await (const chunk of input) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    },
+    digest: () => ({ size, sha256: hash.digest('hex') }),
+  };
 }

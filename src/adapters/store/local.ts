@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rmdir,
+  stat,
+  statfs,
+  unlink,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
@@ -64,7 +76,7 @@ export class LocalStore implements BackupStore {
     return new LocalPending(file, temp, handle);
   }
 
-  async putSmall(name: string, data: Buffer | string): Promise<void> {
+  async putSmall(name: string, data: Buffer | string, opts: { exclusive?: boolean } = {}): Promise<void> {
     const file = this.locate(name);
     await this.mkdirs(dirname(file));
     const temp = tempName(file);
@@ -74,7 +86,10 @@ export class LocalStore implements BackupStore {
         await handle.writeFile(data);
         await handle.sync();
         await handle.close();
-        await rename(temp, file);
+        if (opts.exclusive) {
+          await link(temp, file); // fails with EEXIST where rename would replace
+          await unlink(temp);
+        } else await rename(temp, file);
       } catch (err) {
         await handle.close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);

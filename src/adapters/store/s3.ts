@@ -11,7 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { UserError } from '../../errors.js';
-import { checkName, checkPrefix } from './errors.js';
+import { checkName, checkPrefix, StoreError } from './errors.js';
 import { makeS3Client, type S3Options, s3Code, s3Error } from './s3-client.js';
 import { partSizeFor, S3Pending, type UploadTuning } from './s3-upload.js';
 import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
@@ -83,14 +83,28 @@ export class S3Store implements BackupStore {
     return new S3Pending(this.client, this.bucket, key, this.locate(name), { ...this.tuning, partSize });
   }
 
-  async putSmall(name: string, data: Buffer | string): Promise<void> {
+  async putSmall(name: string, data: Buffer | string, opts: { exclusive?: boolean } = {}): Promise<void> {
     const Body = typeof data === 'string' ? Buffer.from(data) : data;
-    // One PutObject is atomic on S3: readers see the old object or the new one, never a part.
-    await this.send(name, 'writing', () =>
-      this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body, ContentLength: Body.length }),
-      ),
-    );
+    // One PutObject is atomic on S3: readers see the old object or the new one, never a part. If-None-Match: * makes
+    // it exclusive where the server supports conditional writes (AWS, MinIO, Ceph); others ignore the header.
+    const IfNoneMatch = opts.exclusive ? '*' : undefined;
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(name),
+          Body,
+          ContentLength: Body.length,
+          IfNoneMatch,
+        }),
+      );
+    } catch (err) {
+      const code = s3Code(err);
+      if (opts.exclusive && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) {
+        throw new StoreError(this.locate(name), 'EEXIST', 'already exists');
+      }
+      throw s3Error(this.locate(name), err, 'writing');
+    }
   }
 
   async read(name: string): Promise<Readable> {

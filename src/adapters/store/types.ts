@@ -32,8 +32,12 @@ export interface BackupStore {
   locate(name: string): string;
   /** Start writing `name` (files are created 0600). `expectedSize` lets local stores check free space first. */
   create(name: string, opts?: { expectedSize?: number }): Promise<PendingObject>;
-  /** Small objects (manifests): written atomically in one go. */
-  putSmall(name: string, data: Buffer | string): Promise<void>;
+  /**
+   * Small objects (manifests): written atomically in one go. `exclusive`: only if no object has this name yet
+   * (else a StoreError with code EEXIST): the manifest of a new backup claims its name, so two backups started in
+   * the same millisecond never pair one's manifest with the other's snapshot.
+   */
+  putSmall(name: string, data: Buffer | string, opts?: { exclusive?: boolean }): Promise<void>;
   read(name: string): Promise<Readable>;
   /** undefined when the object does not exist. */
   readSmall(name: string): Promise<Buffer | undefined>;

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type SnapshotCheck, SnapshotChecker } from '../../domain/backup/snapshot-check.js';
 import { memoryHygiene } from '../snapshot/memory.js';
-import type { ByteTransform } from '../snapshot/stream.js';
+import { type ByteTransform, hashedBytes } from '../snapshot/stream.js';
 import type { BackupStore } from '../store/types.js';
 import type { Scratch } from './scratch.js';
 
@@ -52,22 +51,13 @@ export async function prepareSnapshot(
     return { file: local, check: result, stored: { size: result.size, sha256: result.sha256 } };
   }
   const file = scratch.path('snapshot.db');
-  const storedHash = createHash('sha256');
-  let storedSize = 0;
-  async function* hashStored(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of input) {
-      storedHash.update(chunk);
-      storedSize += chunk.length;
-      yield chunk;
-    }
-  }
+  const stored = hashedBytes<Buffer>();
   const source: Readable = local ? createReadStream(local, { highWaterMark: READ_CHUNK }) : await store.read(name);
   const sink = createWriteStream(file, { mode: 0o600 });
   const signal = opts.signal;
-  if (opts.decrypt) await pipeline(source, hashStored, opts.decrypt, check, sink, { signal });
-  else await pipeline(source, hashStored, check, sink, { signal });
-  const result = checker.finish();
-  return { file, check: result, stored: { size: storedSize, sha256: storedHash.digest('hex') } };
+  if (opts.decrypt) await pipeline(source, stored.pass, opts.decrypt, check, sink, { signal });
+  else await pipeline(source, stored.pass, check, sink, { signal });
+  return { file, check: checker.finish(), stored: stored.digest() };
 }
 
 /** The object's path when the store is a local directory (an s3:// location is not a file). */

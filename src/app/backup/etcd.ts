@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import { type EtcdConnectionOptions, EtcdEndpointClient, type HashKVResult } from '../../adapters/etcd/client.js';
 import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
 import { KeyspaceReader } from '../../adapters/snapshot/keyspace.js';
 import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
+import { StoreError } from '../../adapters/store/errors.js';
 import type { BackupStore } from '../../adapters/store/types.js';
 import { type BackupManifest, MANIFEST_FORMAT, renderManifest } from '../../domain/backup/manifest.js';
 import { manifestNameFor, snapshotName } from '../../domain/backup/naming.js';
@@ -94,13 +96,12 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
     // HashKV makes the member hash its whole keyspace: let it run while the snapshot streams instead of before it.
     // Both describe revision R, whenever they run; stillValid() below catches a compaction past R meanwhile.
     const beforePromise = hashAt(client, point.revision);
-    const createdAt = now();
-    const name = snapshotName(createdAt, req.clusterName, Boolean(req.encryption));
-    const pending = await req.store.create(name, { expectedSize: status.dbSize });
-    let streamed: Awaited<ReturnType<typeof streamSnapshot>>;
+    const { name, createdAt } = await claimName(req.store, now(), req.clusterName, Boolean(req.encryption));
+    let pending: Awaited<ReturnType<BackupStore['create']>> | undefined;
     try {
+      pending = await req.store.create(name, { expectedSize: status.dbSize });
       const chunks = rawSnapshot(req.endpoint, req.connection, { token, idleTimeoutMs: req.idleTimeoutMs });
-      streamed = await streamSnapshot(chunks, pending.stream, {
+      const streamed = await streamSnapshot(chunks, pending.stream, {
         encrypt: req.encryption?.encrypt,
         onProgress: req.onProgress,
         signal: req.signal,
@@ -110,65 +111,80 @@ export async function backupEtcd(req: BackupRequest): Promise<BackupManifest> {
         const early = problem.code === 'truncated' ? 'snapshot stream ended early (member killed?): ' : '';
         throw new SnapshotRejectedError(`${early}${problem.message}; nothing was stored`);
       }
+      const hashKV = await beforePromise.then((before) => stillValid(reader, before, point.revision));
+      const manifest: BackupManifest = {
+        format: MANIFEST_FORMAT,
+        name,
+        location: req.store.locate(name),
+        ...(req.clusterName ? { clusterName: req.clusterName } : {}),
+        clusterId: point.clusterId,
+        memberId: point.memberId,
+        memberName: req.memberName,
+        endpoint: req.endpoint,
+        revision: point.revision,
+        raftIndex: status.raftAppliedIndex ?? status.raftIndex,
+        raftTerm: status.raftTerm,
+        etcdVersion: status.version,
+        size: streamed.stored.size,
+        sha256: streamed.stored.sha256,
+        plaintextSize: streamed.check.size,
+        plaintextSha256: streamed.check.sha256,
+        hashKV: hashKV.record,
+        ...(hashKV.note ? { hashKVNote: hashKV.note } : {}),
+        keys: point.keys,
+        createdAt: new Date(createdAt).toISOString(),
+        seconds: Math.round(now() - started) / 1000,
+        toolVersion: VERSION,
+        encrypted: Boolean(req.encryption),
+        ...(req.encryption ? { recipients: req.encryption.recipients } : {}),
+        verified: null,
+      };
+      // Manifest first (replacing the claim), then the snapshot under its name: a crash (or a full disk) in between
+      // leaves a manifest without a snapshot, which nothing lists as a backup (prune removes it), never a snapshot
+      // listed "no manifest".
+      await req.store.putSmall(manifestNameFor(name), renderManifest(manifest));
+      await pending.commit();
+      return manifest;
     } catch (err) {
       await beforePromise; // never rejects; do not leave the call running behind a closed client
-      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      await pending?.abort(err instanceof Error ? err : new Error(String(err)));
+      await req.store.delete(manifestNameFor(name)).catch(() => undefined); // the claim (or the manifest) goes too
       throw err;
     }
-    let hashKV: Awaited<ReturnType<typeof stillValid>>;
-    try {
-      hashKV = await beforePromise.then((before) => stillValid(reader, before, point.revision));
-    } catch (err) {
-      await pending.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
-    const manifest: BackupManifest = {
-      format: MANIFEST_FORMAT,
-      name,
-      location: req.store.locate(name),
-      ...(req.clusterName ? { clusterName: req.clusterName } : {}),
-      clusterId: point.clusterId,
-      memberId: point.memberId,
-      memberName: req.memberName,
-      endpoint: req.endpoint,
-      revision: point.revision,
-      raftIndex: status.raftAppliedIndex ?? status.raftIndex,
-      raftTerm: status.raftTerm,
-      etcdVersion: status.version,
-      size: streamed.stored.size,
-      sha256: streamed.stored.sha256,
-      plaintextSize: streamed.check.size,
-      plaintextSha256: streamed.check.sha256,
-      hashKV: hashKV.record,
-      ...(hashKV.note ? { hashKVNote: hashKV.note } : {}),
-      keys: point.keys,
-      createdAt: new Date(createdAt).toISOString(),
-      seconds: Math.round(now() - started) / 1000,
-      toolVersion: VERSION,
-      encrypted: Boolean(req.encryption),
-      ...(req.encryption ? { recipients: req.encryption.recipients } : {}),
-      verified: null,
-    };
-    // Manifest first, then the snapshot under its name: a crash (or a full disk) in between leaves a manifest without
-    // a snapshot, which nothing lists as a backup (prune removes it), never a snapshot listed "no manifest".
-    try {
-      await req.store.putSmall(manifestNameFor(name), renderManifest(manifest));
-    } catch (err) {
-      await pending.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
-    try {
-      await pending.commit();
-    } catch (err) {
-      await pending.abort(err instanceof Error ? err : new Error(String(err)));
-      await req.store.delete(manifestNameFor(name)).catch(() => undefined);
-      throw err;
-    }
-    return manifest;
   } finally {
     client.close();
     reader.close();
   }
+}
+
+/** Names tried before giving up: each try is the next millisecond. */
+const NAME_CLAIM_TRIES = 20;
+
+/**
+ * Claims a snapshot name in the store before anything streams, by creating its manifest exclusively (a placeholder the
+ * real manifest replaces). Two backups of one cluster started in the same millisecond (two timers, an agent per node)
+ * would otherwise share a name and could pair one's manifest with the other's snapshot. A claim left by a killed run
+ * is an orphan manifest: nothing lists it, and prune removes it after an hour.
+ */
+async function claimName(
+  store: BackupStore,
+  at: number,
+  clusterName: string | undefined,
+  encrypted: boolean,
+): Promise<{ name: string; createdAt: number }> {
+  for (let createdAt = at; createdAt < at + NAME_CLAIM_TRIES; createdAt++) {
+    const name = snapshotName(createdAt, clusterName, encrypted);
+    const claim = { claim: 'a backup is being written under this name', name, by: `${hostname()}.${process.pid}` };
+    try {
+      await store.putSmall(manifestNameFor(name), `${JSON.stringify(claim)}\n`, { exclusive: true });
+      return { name, createdAt };
+    } catch (err) {
+      if (!(err instanceof StoreError) || err.code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(
+    `${store.location}: ${NAME_CLAIM_TRIES} backups started in the same instant; this one stored nothing`,
+  );
 }
 
 type HashAttempt = { result: HashKVResult } | { error: string };

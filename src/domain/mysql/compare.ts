@@ -1,14 +1,7 @@
 import type { DumpSummary, TableStats } from './dump-parser.js';
 
 /** What a dump promised (its manifest, else what the dump itself holds) and what a restore shows. Pure. */
-export interface Expected {
-  databases: string[];
-  tables: TableStats[];
-  views: string[];
-  triggers: string[];
-  routines: string[];
-  events: string[];
-}
+export type Expected = Pick<DumpSummary, 'databases' | 'tables' | 'views' | 'triggers' | 'routines' | 'events'>;
 
 export interface TableCheck {
   database: string;

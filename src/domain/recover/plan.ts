@@ -188,6 +188,13 @@ function build(name: PlanName, input: RecoverInput, why: string): ExecutablePlan
     actions.push({ kind: 'wait-healthy', members: voting.map((m) => m.name) });
     title = `Re-add ${listNames(gone.map((m) => m.name))} through the working cluster`;
     dataLoss = 'none';
+    if (gone.length)
+      notes.push(
+        emptyRejoinWarning(
+          gone.map((m) => m.name),
+          via.name,
+        ),
+      );
   } else if (name === 'survivor') {
     const survivor = freshest(voting.filter((m) => m.reachable))!;
     coordinator = survivor.name;
@@ -247,6 +254,17 @@ function build(name: PlanName, input: RecoverInput, why: string): ExecutablePlan
     notes,
     ...(name === 'snapshot' ? { snapshot: input.snapshot } : {}),
   };
+}
+
+/**
+ * Why a member whose disk is gone must not start before its old member entry is removed: with its manifest (or unit)
+ * still in place it starts empty under its OLD member id, and that empty voter grants its vote to any candidate, so a
+ * member that missed the last writes can be elected and the cluster silently drops writes it had acknowledged (seen
+ * in the kubeadm simulator: the keys written last were gone and the survivor could never rejoin).
+ */
+export function emptyRejoinWarning(members: string[], via: string): string {
+  const one = members.length === 1;
+  return `power ${listNames(members)} on only after ${via}'s script has removed ${one ? 'its' : 'their'} old member ${one ? 'entry' : 'entries'} (it says so): started earlier with ${one ? 'its' : 'their'} etcd manifest in place, etcd rejoins empty under the old member id, and that empty voter can let a member that missed the last writes lead, dropping writes etcd had acknowledged`;
 }
 
 /** --bump-revision/--mark-compacted exist from etcdutl 3.5 on; etcdctl 3.4's restore has neither. */

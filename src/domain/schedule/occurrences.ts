@@ -38,6 +38,12 @@ export function planReach(plan: RebootPlan): number {
   return plan.downtimeMs + offset + (plan.jitterMs ?? 0);
 }
 
+/** How a start whose wall time DST skips (`gap`: run after it) or repeats (`first` or `both`) fires. */
+interface DstRule {
+  gap: boolean;
+  repeat: 'first' | 'both';
+}
+
 /** Instants the rule fires (reboot command starts), for starts in [from - reach, to). Sorted. */
 export function planStarts(plan: RebootPlan, from: number, to: number): number[] {
   if (plan.kind === 'window') return [];
@@ -46,40 +52,36 @@ export function planStarts(plan: RebootPlan, from: number, to: number): number[]
   const lo = from - planReach(plan);
   const days = dayTable(lo, to);
   const starts: number[] = [];
-  if (plan.kind === 'cron') {
-    const times = cronTimesOfDay(plan.cron).map((m) => m * MINUTE);
-    const wild = plan.cron.wild;
-    for (const d of days) {
-      if (!cronDayMatches(plan.cron, d.month, d.day, d.weekday)) continue;
-      for (const t of times) {
-        const at = clock.instantOf(d.wall + t);
-        if (!Number.isNaN(at)) {
-          starts.push(at);
-          continue;
-        }
-        const r = clock.resolve(d.wall + t);
-        if (r.kind === 'normal') starts.push(r.at);
-        else if (r.kind === 'gap') {
-          if (!wild) starts.push(r.after);
-        } else {
-          starts.push(r.first);
-          if (wild) starts.push(r.second);
-        }
+  // Times-of-day per matching day; how a wall time that DST skips or repeats fires differs between cron and systemd.
+  const [times, matches, dst]: [number[], (d: (typeof days)[number]) => boolean, DstRule] =
+    plan.kind === 'cron'
+      ? [
+          cronTimesOfDay(plan.cron).map((m) => m * MINUTE),
+          (d) => cronDayMatches(plan.cron, d.month, d.day, d.weekday),
+          // cron: a skipped time runs right after the gap, a repeated one once; a wildcard hour (`*`) does neither.
+          plan.cron.wild ? { gap: false, repeat: 'both' } : { gap: true, repeat: 'first' },
+        ]
+      : [
+          calendarTimesOfDay(plan.calendar).map((sec) => sec * 1000),
+          (d) => calendarDayMatches(plan.calendar, d.year, d.month, d.day, d.weekday),
+          // systemd: a skipped time does not run, a repeated one runs once.
+          { gap: false, repeat: 'first' },
+        ];
+  for (const d of days) {
+    if (!matches(d)) continue;
+    for (const t of times) {
+      const at = clock.instantOf(d.wall + t);
+      if (!Number.isNaN(at)) {
+        starts.push(at);
+        continue;
       }
-    }
-  } else {
-    const times = calendarTimesOfDay(plan.calendar).map((s) => s * 1000);
-    for (const d of days) {
-      if (!calendarDayMatches(plan.calendar, d.year, d.month, d.day, d.weekday)) continue;
-      for (const t of times) {
-        const at = clock.instantOf(d.wall + t);
-        if (!Number.isNaN(at)) {
-          starts.push(at);
-          continue;
-        }
-        const r = clock.resolve(d.wall + t);
-        if (r.kind === 'normal') starts.push(r.at);
-        else if (r.kind === 'repeat') starts.push(r.first);
+      const r = clock.resolve(d.wall + t);
+      if (r.kind === 'normal') starts.push(r.at);
+      else if (r.kind === 'gap') {
+        if (dst.gap) starts.push(r.after);
+      } else {
+        starts.push(r.first);
+        if (dst.repeat === 'both') starts.push(r.second);
       }
     }
   }

@@ -124,6 +124,13 @@ describe('planRecovery', () => {
       );
     });
 
+    it('says to power the lost member on only after its old entry is removed (empty under its old id it can cost writes)', () => {
+      const p = planOf(planRecovery(input('quorum-lost', incident()), 'auto'));
+      expect(p.notes).toContainEqual(
+        expect.stringMatching(/^power cp2 on only after cp3's script has removed its old member entry/),
+      );
+    });
+
     it('falls back to the survivor when those that kept their data cannot bring quorum back, or are frozen', () => {
       const gone = () => down({ hasData: false });
       const lostThree = members(5, { cp1: gone(), cp2: gone(), cp3: gone() });

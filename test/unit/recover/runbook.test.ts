@@ -231,6 +231,44 @@ it('writes nothing but scripts: a runbook can be regenerated at will', () => {
   writeFileSync(join(tmp, 'a.sh'), a[0]!.text);
 });
 
+describe('runbook waits', () => {
+  const prelude = () => {
+    const scripts = new KubeadmExecutor(KUBEADM, nodes).runbook(survivor(), new Date('2026-12-02T03:00:00Z'));
+    const text = script(scripts, 'node-a');
+    // The shared helpers only: everything up to the first step.
+    return text.slice(text.indexOf('set -euo pipefail'), text.indexOf('lb_etcd_gone()')).replace(/^mkdir -p .*$/m, '');
+  };
+
+  it('say every few seconds what they still wait for and why, then give up with the reason', () => {
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `${prelude()}\nchk() { echo 'endpoint cp2 is unhealthy: failed to commit proposal'; return 1; }\nlb_wait 3 'cp2 to be healthy' chk`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, LB_TELL_EVERY: '1' }, timeout: 30_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /still waiting \(\d+s of at most 3s\) for: cp2 to be healthy; last check: endpoint cp2 is unhealthy/,
+    );
+    expect(r.stderr).toMatch(/timed out after 3s waiting for: cp2 to be healthy/);
+    expect(r.stderr).toMatch(/failed to commit proposal/);
+  });
+
+  it('the coordinator says when a lost member can be powered on; every script carries the plan notes', () => {
+    const d = planRecovery(input('quorum-lost', members(3, { cp1: down(), cp2: down({ hasData: false }) })), 'replace');
+    if (d.kind !== 'plan') throw new Error(d.reason);
+    const scripts = new KubeadmExecutor(KUBEADM, nodes).runbook(d.plan);
+    assertBashSyntax(scripts);
+    expect(script(scripts, 'node-c')).toMatch(
+      /lb_say 'cp2'\\''s old member entry is removed: cp2 can be powered on now'/,
+    );
+    for (const s of scripts)
+      expect(s.text).toMatch(/^# Note: power cp2 on only after cp3's script has removed its old member entry/m);
+  });
+});
+
 describe('total loss on kubeadm: no member answers', () => {
   it('the members come from the manifest, so a snapshot plan has every node to restore on', () => {
     const text = readFileSync(KUBEADM, 'utf8').replace(

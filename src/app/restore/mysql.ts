@@ -1,15 +1,15 @@
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { countRows, databaseContents, openSession, toUserError } from '../../adapters/mysql/connect.js';
+import { loadDump } from '../../adapters/mysql/load.js';
+import type { ByteTransform } from '../../adapters/snapshot/stream.js';
+import type { BackupStore } from '../../adapters/store/types.js';
 import { compareCounts } from '../../domain/mysql/compare.js';
 import { DumpParser, type DumpSummary, type TableStats } from '../../domain/mysql/dump-parser.js';
 import type { MysqlManifest } from '../../domain/mysql/manifest.js';
 import type { ProgramPaths } from '../../domain/mysql/tools.js';
 import { describeTarget, type MysqlTarget } from '../../domain/mysql/url.js';
 import { UserError } from '../../errors.js';
-import type { ByteTransform } from '../snapshot/stream.js';
-import type { BackupStore } from '../store/types.js';
-import { countRows, databaseContents, openSession, toUserError } from './connect.js';
-import { loadDump } from './load.js';
 
 /**
  * Load a dump into a real server. Refuses a database that already holds tables or routines unless `force` (the dump

@@ -3,13 +3,13 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { runToEnd } from '../../adapters/proc/run.js';
+import { which } from '../../adapters/proc/which.js';
+import { decryptionFor } from '../../adapters/snapshot/setup.js';
+import type { BackupStore } from '../../adapters/store/types.js';
 import { CAPTURE_KIND, type CaptureIndex } from '../../domain/helm/capture.js';
 import { type RestoreStep, selectReleases } from '../../domain/helm/restore.js';
 import { UserError } from '../../errors.js';
-import { runToEnd } from '../proc/run.js';
-import { which } from '../proc/which.js';
-import { decryptionFor } from '../snapshot/setup.js';
-import type { BackupStore } from '../store/types.js';
 
 /**
  * Reading a Helm capture back for `lifeboat restore helm`: find the capture (a capture directory, or the newest one

@@ -1,9 +1,15 @@
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { CHECKSUM_ALGORITHM } from '../../domain/mysql/checksum.js';
-import { checkStoredDump, compareRestore, type Expected, type TableCheck } from '../../domain/mysql/compare.js';
-import type { DumpSummary } from '../../domain/mysql/dump-parser.js';
-import type { MysqlManifest } from '../../domain/mysql/manifest.js';
+import { type ClientLogin, LoadFailedError, loadDump, redump } from '../adapters/mysql/load.js';
+import { programPaths, serverPrograms } from '../adapters/mysql/programs.js';
+import { startScratchServer } from '../adapters/mysql/scratch-server.js';
+import type { ByteTransform } from '../adapters/snapshot/stream.js';
+import type { BackupStore } from '../adapters/store/types.js';
+import { Scratch } from '../adapters/verify/scratch.js';
+import { CHECKSUM_ALGORITHM } from '../domain/mysql/checksum.js';
+import { checkStoredDump, compareRestore, type Expected, type TableCheck } from '../domain/mysql/compare.js';
+import type { DumpSummary } from '../domain/mysql/dump-parser.js';
+import type { MysqlManifest } from '../domain/mysql/manifest.js';
 import {
   flavorName,
   type ProgramPaths,
@@ -11,14 +17,8 @@ import {
   scratchMismatch,
   serverInfo,
   versionWarning,
-} from '../../domain/mysql/tools.js';
-import { errorMessage } from '../../errors.js';
-import type { ByteTransform } from '../snapshot/stream.js';
-import type { BackupStore } from '../store/types.js';
-import { Scratch } from '../verify/scratch.js';
-import { type ClientLogin, LoadFailedError, loadDump, redump } from './load.js';
-import { programPaths, serverPrograms } from './programs.js';
-import { startScratchServer } from './scratch-server.js';
+} from '../domain/mysql/tools.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * The restore drill for a database dump: a scratch server of the dump's own engine and major version (MySQL 9 for a
