@@ -271,7 +271,10 @@ describe.skipIf(Boolean(noMysql))("MySQL 9: the generated-column trap, TLS, the 
         ['backup', 'mysql', '--url', `${db.url('wp')}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${ca}`, '--to', store],
         { env },
       );
-      expectOneLineUsageError(identity, /the TLS certificate of backup@127\.0\.0\.1:\d+ is not for that host name/);
+      expectOneLineUsageError(
+        identity,
+        /the TLS certificate of backup@127\.0\.0\.1:\d+ is not for that host \(.*127\.0\.0\.1/,
+      );
     } finally {
       await db.sql('SET GLOBAL require_secure_transport = OFF');
     }
@@ -457,7 +460,7 @@ describe('MariaDB 10.11 with require_secure_transport=ON: TLS files from a Kuber
       ],
     });
     await db.sql(
-      `CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO shop.t VALUES (1, 'über'), (2, '船');
+      `CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(20)) CHARSET=utf8mb4; INSERT INTO shop.t VALUES (1, 'über'), (2, '船');
        CREATE USER 'x509'@'127.0.0.1' IDENTIFIED BY 'x509-pw' REQUIRE X509; GRANT ALL ON *.* TO 'x509'@'127.0.0.1'`,
     );
   }, 600_000);
@@ -490,15 +493,16 @@ describe('MariaDB 10.11 with require_secure_transport=ON: TLS files from a Kuber
       const store = join(dir, 'store');
       const url = (database: string) => `${db.url(database, 'x509')}?ssl-mode=VERIFY_IDENTITY`;
 
-      const plain = await runCli(['backup', 'mysql', '--url', db.url('shop', 'x509'), '--to', store], { env });
+      const plain = await runCli(['backup', 'mysql', '--url', db.url('shop'), '--to', store], {
+        env: { MYSQL_PWD: db.password },
+      });
       expectOneLineUsageError(plain, /accepts only TLS connections/);
       // A CA that did not sign the server's certificate: refused, nothing stored.
       const wrongCa = await runCli(
         ['backup', 'mysql', '--url', url('shop'), '--to', store, '--tls-secret', 'shop/other-ca'],
         { env },
       );
-      expect(wrongCa.code).not.toBe(0);
-      expect(wrongCa.stderr.trim().split('\n')).toHaveLength(1);
+      expectOneLineUsageError(wrongCa, /the TLS certificate of x509@127\.0\.0\.1:\d+ is not signed by the CA given/);
 
       const b = await runCli(
         ['--json', 'backup', 'mysql', '--url', url('shop'), '--to', store, '--tls-secret', 'shop/db-tls'],

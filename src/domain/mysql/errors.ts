@@ -42,26 +42,14 @@ export function explainMysqlError(
         hint: 'add ?ssl-mode=REQUIRED to the URL, or ssl-mode=VERIFY_CA&ssl-ca=PATH to check its certificate too',
         exitCode: 2,
       };
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'CERT_SIGNATURE_FAILURE':
+    case 'HANDSHAKE_SSL_ERROR':
+      return tlsFailure(text, where);
+    case 'HANDSHAKE_NO_SSL_SUPPORT':
       return {
-        message: `the TLS certificate of ${where} is not signed by the CA given (${err.code})`,
-        hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+        message: `${where} offers no TLS, but TLS was asked for`,
+        hint: 'enable TLS on the server, or drop the TLS settings (ssl-mode=DISABLED)',
         exitCode: 2,
       };
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return {
-        message: `the TLS certificate of ${where} is not for that host name (${text})`,
-        hint: 'connect by a name the certificate holds, or use ssl-mode=VERIFY_CA (checks the CA only)',
-        exitCode: 2,
-      };
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return { message: `the TLS certificate of ${where}: ${text}`, exitCode: 2 };
     case 'ER_HOST_NOT_PRIVILEGED':
     case 'ER_HOST_IS_BLOCKED':
       return { message: `${where}: ${text}`, exitCode: 2 };
@@ -84,6 +72,25 @@ export function explainMysqlError(
         return { message: `${where}: ${text}`, hint: PRIVILEGES_HINT, exitCode: 2 };
       return { message: `${where}: ${text}`, exitCode: 1 };
   }
+}
+
+/** mysql2 reports every failed TLS handshake as HANDSHAKE_SSL_ERROR, with Node's message: name the cause from it. */
+function tlsFailure(text: string, where: string): Explained {
+  if (/altnames|not in the cert's list|is not cert's CN/i.test(text)) {
+    return {
+      message: `the TLS certificate of ${where} is not for that host (${text})`,
+      hint: 'connect by a name or address the certificate holds, or use ssl-mode=VERIFY_CA (checks the CA only)',
+      exitCode: 2,
+    };
+  }
+  if (/self[- ]signed|unable to (get|verify)|signature failure/i.test(text)) {
+    return {
+      message: `the TLS certificate of ${where} is not signed by the CA given (${text})`,
+      hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+      exitCode: 2,
+    };
+  }
+  return { message: `TLS with ${where} failed: ${text}`, exitCode: 2 };
 }
 
 /**
