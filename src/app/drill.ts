@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EtcdEndpointClient } from '../adapters/etcd/client.js';
 import { LabExecutor } from '../adapters/executors/lab.js';
 import { type DrillBackup, takeDrillBackup } from '../adapters/lab/drill-backup.js';
 import { confirmRecovered, dbSize, detect, presentKeys } from '../adapters/lab/drill-checks.js';
@@ -12,11 +13,18 @@ import { readLabState, writeLabState } from '../adapters/lab/state.js';
 import { signal } from '../adapters/proc/process.js';
 import { waitFor } from '../adapters/proc/wait.js';
 import { LocalStore } from '../adapters/store/local.js';
+import { Keyspace, keyspaceDigest } from '../domain/etcdlog/keyspace.js';
 import { planLab } from '../domain/lab-plan.js';
-import { judgeWrites, planFailure, type Scenario, type WriteVerdict } from '../domain/recover/drill.js';
+import {
+  judgeWrites,
+  NAMESPACED_PREFIXES,
+  planFailure,
+  type Scenario,
+  type WriteVerdict,
+} from '../domain/recover/drill.js';
 import { newJournal } from '../domain/recover/journal.js';
 import { errorMessage, UserError } from '../errors.js';
-import { chainWindows, pointSnapshotForRecovery } from './etcdlog/restore.js';
+import { chainWindows, pointSnapshotForRecovery, readKeyspace } from './etcdlog/restore.js';
 import { assessRecovery } from './recover/assess.js';
 import { type RunReport, runPlan } from './recover/runner.js';
 
@@ -67,6 +75,18 @@ export interface DrillReport {
     /** Age at the failure of the oldest acknowledged write the restore does not have (<= cadence + 1 s wanted). */
     oldestLostAgeSeconds: number | null;
   } | null;
+  /**
+   * namespace-delete: the namespace's objects before the mistake and after the recovery (same keys and values), and
+   * whether every key outside the writer's equals the source's at the restored point (nothing else lost or changed).
+   */
+  namespace: {
+    prefixes: string[];
+    deletedAt: string;
+    deletedKeys: number;
+    restoredKeys: number;
+    sameValues: boolean;
+    restMatchesPoint: boolean;
+  } | null;
   steps: RunReport['steps'];
   problems: string[];
   /** Worth knowing, not a failure (e.g. the backup fell back to a plain snapshot stream). */
@@ -116,6 +136,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     failure: { victims: [], wiped: [], writer: '', force: false },
     backup: null,
     followed: null,
+    namespace: null,
     steps: [],
     problems,
     notes,
@@ -158,24 +179,41 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     await writer.waitForAcks(20, 30_000);
 
     writer.mark('failure');
-    const t0 = Date.now();
-    const victims = state.members.filter((m) => failure.victims.includes(m.name));
-    await Promise.all([...victims.map((m) => killMember(m)), follower?.kill()]);
-    writeLabState(state);
-    for (const m of victims) if (failure.wiped.includes(m.name)) wipeMember(m);
-    say(`failure: ${failure.story}`);
+    let t0 = Date.now();
+    let mistake: { at: number; before: Keyspace; lastRevision: number } | undefined;
+    if (opts.scenario === 'namespace-delete') {
+      mistake = await deleteNamespace(url(failure.writer));
+      t0 = mistake.at;
+      say(
+        `mistake: ${failure.story.split(';')[0]} (${mistake.before.size} objects, up to revision ${mistake.lastRevision})`,
+      );
+      await writer.waitForAcks(10, 30_000); // the cluster lives on after the mistake: those writes are the price
+      const logged = await logHolds(join(opts.dir, 'backups'), 0, 60_000, mistake.lastRevision);
+      say(`change log: durable up to revision ${logged}, the deletes included`);
+      await follower?.kill();
+      report.detectSeconds = null;
+    } else {
+      const victims = state.members.filter((m) => failure.victims.includes(m.name));
+      await Promise.all([...victims.map((m) => killMember(m)), follower?.kill()]);
+      writeLabState(state);
+      for (const m of victims) if (failure.wiped.includes(m.name)) wipeMember(m);
+      say(`failure: ${failure.story}`);
 
-    const detected = await detect(endpoints, failure.expectState, 30_000);
-    report.detectSeconds = secs(detected.at - t0);
-    say(`doctor: ${detected.state} after ${report.detectSeconds} s`);
+      const detected = await detect(endpoints, failure.expectState, 30_000);
+      report.detectSeconds = secs(detected.at - t0);
+      say(`doctor: ${detected.state} after ${report.detectSeconds} s`);
+    }
 
     const r0 = Date.now();
     let snapshotFile = failure.needsSnapshot ? report.backup.file : undefined;
     let snapshotRevision = report.backup.revision;
     if (follower && failure.needsSnapshot) {
+      // The user's words: "as it was the second before the namespace was deleted".
+      const at = mistake ? { time: mistake.at - 1000 } : undefined;
       const point = await pointSnapshotForRecovery({
         store: new LocalStore(join(opts.dir, 'backups')),
         workDir: join(opts.dir, 'recover-snapshots'),
+        ...(at ? { at } : {}),
       });
       if (point) {
         snapshotFile = point.file;
@@ -188,13 +226,15 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
           oldestLostAgeSeconds: null,
         };
         say(`change log: etcd rebuilt at revision ${point.revision} (${point.replayedRevisions} revisions replayed)`);
-      }
+      } else if (mistake) throw new Error('the change log has no point before the mistake');
     }
+    // What the cluster held at the point, read from the source itself before it is replaced (no compaction ran).
+    const pointDigest = mistake ? outsideWriter(await readKeyspace(url(failure.writer), snapshotRevision)) : undefined;
     const executor = new LabExecutor(readLabState(opts.dir)!, { force: failure.force });
     const assessment = await assessRecovery({
       target: { endpoints },
       executor,
-      choice: 'auto',
+      choice: mistake ? 'snapshot' : 'auto',
       force: failure.force,
       snapshotFile,
       workDir: join(opts.dir, 'recover-snapshots'),
@@ -237,6 +277,27 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
     const oldCluster = writer.acks[0]?.clusterId ?? '';
     const snapshot = failure.needsSnapshot ? { revision: snapshotRevision, clusterId: oldCluster } : undefined;
     report.writes = judgeWrites(acks, (k) => present.has(k), snapshot);
+    if (mistake) {
+      const now = await readKeyspace(endpoints[0]!, 0);
+      const restored = mistake.before.entries().filter((e) => {
+        const back = now.get(e.key);
+        return back !== undefined && back.value.equals(e.value);
+      });
+      report.namespace = {
+        prefixes: NAMESPACED_PREFIXES,
+        deletedAt: new Date(mistake.at).toISOString(),
+        deletedKeys: mistake.before.size,
+        restoredKeys: mistake.before.entries().filter((e) => now.get(e.key)).length,
+        sameValues: restored.length === mistake.before.size,
+        restMatchesPoint: outsideWriter(now) === pointDigest,
+      };
+      if (!report.namespace.sameValues) {
+        problems.push(`${mistake.before.size - restored.length} of the namespace's objects are not back as they were`);
+      }
+      if (!report.namespace.restMatchesPoint) {
+        problems.push('the keys outside the namespace differ from what the cluster held at the restored point');
+      }
+    }
     if (report.followed) {
       const kept = writer.acks.filter((a) => a.clusterId === oldCluster && a.revision <= snapshotRevision).at(-1);
       report.followed.lostWrites = report.writes.lost;
@@ -274,14 +335,43 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
 
 const secs = (ms: number) => Math.round(ms / 100) / 10;
 
-/** Waits until the newest chain holds at least `revisions` revisions past its snapshot; returns its last one. */
-async function logHolds(store: string, revisions: number, timeoutMs: number): Promise<number> {
+/**
+ * Waits until the newest chain holds at least `revisions` revisions past its snapshot (and revision `upTo`, when
+ * given); returns its last one.
+ */
+async function logHolds(store: string, revisions: number, timeoutMs: number, upTo = 0): Promise<number> {
   return waitFor(
-    `the change log to hold ${revisions} revisions`,
+    `the change log to hold ${upTo ? `revision ${upTo}` : `${revisions} revisions`}`,
     async () => {
       const newest = (await chainWindows(new LocalStore(store))).chains.at(-1);
-      return newest && newest.toRevision - newest.fromRevision >= revisions ? newest.toRevision : undefined;
+      const enough = newest && newest.toRevision - newest.fromRevision >= revisions && newest.toRevision >= upTo;
+      return enough ? newest.toRevision : undefined;
     },
     { timeoutMs },
   );
+}
+
+/**
+ * The mistake: the namespace's objects deleted kind by kind (one transaction each, as the namespace controller
+ * does). Returns the moment just before the first delete, the objects as they were, and the last delete's revision.
+ */
+async function deleteNamespace(endpoint: string): Promise<{ at: number; before: Keyspace; lastRevision: number }> {
+  const client = new EtcdEndpointClient(endpoint);
+  try {
+    const all = await readKeyspace(endpoint, 0);
+    const before = all.entries().filter((e) => NAMESPACED_PREFIXES.some((p) => e.key.toString('latin1').startsWith(p)));
+    if (before.length === 0) throw new Error('the namespace to delete holds no objects (load more --keys)');
+    const at = Date.now();
+    for (const prefix of NAMESPACED_PREFIXES) await client.deleteRange(prefix);
+    const lastRevision = (await client.status()).revision;
+    if (lastRevision === undefined) throw new Error('etcd did not say its revision after the deletes');
+    return { at, before: Keyspace.of(all.revision, before), lastRevision };
+  } finally {
+    client.close();
+  }
+}
+
+/** Digest of every key but the drill writer's (those are judged one by one). */
+function outsideWriter(k: Keyspace): string {
+  return keyspaceDigest(k.entries().filter((e) => !e.key.toString('latin1').startsWith('/drill/')));
 }

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseConfigText } from '../adapters/config-file.js';
+import { writeFileAtomic } from '../adapters/host/atomic-file.js';
 import { readHostFiles } from '../adapters/host/probe.js';
 import type { Finding } from '../domain/diagnosis.js';
 import { type HostFacts, planInitConfig, renderInitConfig } from '../domain/init/plan.js';
@@ -132,42 +132,12 @@ export async function runInit(opts: InitOptions): Promise<InitReport> {
  * exists, so an existing lifeboat.yaml is never replaced by accident, not even by a race.
  */
 function writeNew(path: string, text: string, force: boolean): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  let fd: number;
   try {
-    fd = openSync(temp, 'wx', 0o600);
+    writeFileAtomic(path, text, { mode: 0o600, replace: force });
   } catch (err) {
-    throw new UserError(`cannot write in ${dirname(path)}: ${errorMessage(err)}`);
-  }
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    if (force) renameSync(temp, path);
-    else {
-      try {
-        linkSync(temp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new UserError(`${path} exists; not replacing it`, 'pass --force to replace it, or --output FILE');
-        }
-        throw err;
-      }
+    if (!force && (err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UserError(`${path} exists; not replacing it`, 'pass --force to replace it, or --output FILE');
     }
-  } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // renamed away
-    }
-  }
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
+    throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);
   }
 }

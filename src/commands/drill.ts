@@ -35,6 +35,9 @@ Scenarios:
               recover starts the members that kept their data, then re-adds the leader
   disk-loss   the leader dies and loses its disk, the others keep quorum: recover re-adds it
   total-loss  every member loses its disk: recover restores the drill's verified backup on all
+  namespace-delete  nothing fails: a user deletes namespace shop; recover --plan snapshot --at (the second
+              before) brings the cluster back to that moment from the change log; the namespace's objects
+              must be back as they were and every other key as it was at that point
 A writer logs every acknowledged write throughout; afterwards each one is looked up in the cluster.
 
 Exit codes: 0 the drill passed, 1 it failed, 2 bad input.`,
@@ -50,7 +53,7 @@ async function drill(ctx: CommandContext, opts: DrillOpts): Promise<number> {
     keys: opts.keys,
     dir,
     keep: Boolean(opts.keep),
-    follow: opts.follow ?? opts.scenario === 'total-loss',
+    follow: opts.scenario === 'namespace-delete' || (opts.follow ?? opts.scenario === 'total-loss'),
     progress: (line) => (ctx.out.json ? ctx.out.warn(line) : ctx.out.print(line)),
   });
   if (ctx.out.json) ctx.out.printJson(report);
@@ -68,7 +71,12 @@ function summary(r: DrillReport): string {
     `  time to detect    ${n(r.detectSeconds)}`,
     `  time to recover   ${n(r.recoverSeconds)} (recover), RTO ${n(r.rtoSeconds)} from the failure to all members healthy`,
     `  writes refused    ${n(r.writeOutageSeconds)} in total after the failure`,
-    `  writes lost (RPO) ${r.lostWrites} of ${r.ackedWrites} acknowledged${r.scenario === 'total-loss' ? ` (${r.expectedLostWrites} were after the snapshot)` : ''}`,
+    `  writes lost (RPO) ${r.lostWrites} of ${r.ackedWrites} acknowledged${r.scenario === 'total-loss' || r.scenario === 'namespace-delete' ? ` (${r.expectedLostWrites} were after the restored point)` : ''}`,
+    ...(r.namespace
+      ? [
+          `  namespace         ${r.namespace.restoredKeys} of ${r.namespace.deletedKeys} objects back${r.namespace.sameValues ? ' as they were' : ' (NOT all as they were)'}; every other key ${r.namespace.restMatchesPoint ? 'as at the point' : 'DIFFERS from the point'}`,
+        ]
+      : []),
     ...(r.followed
       ? [
           `  change log        restored to revision ${r.followed.pointRevision} (${r.followed.replayedRevisions} replayed); newest write kept was ${r.followed.newestKeptAgeSeconds ?? '-'} s old at the failure, oldest lost ${r.followed.oldestLostAgeSeconds ?? '-'} s`,

@@ -104,11 +104,22 @@ function who(): string {
   return `${userInfo().username}@${hostname()}`;
 }
 
-function checkNode(ctx: CommandContext, node: string): void {
+/**
+ * A request for a node nobody knows would wait for ever and say "requested" (it exited 0 for a typo): the node must
+ * be in the config's nodes, or, without them, an agent must have reported under that name.
+ */
+async function checkNode(ctx: CommandContext, node: string, records: MaintenanceRecords): Promise<void> {
   const nodes = ctx.config()?.config.nodes ?? [];
-  if (nodes.length && !nodes.some((n) => n.name === node)) {
+  if (nodes.length) {
+    if (nodes.some((n) => n.name === node)) return;
     throw new UserError(`no node "${node}" in the config`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
   }
+  const agents = (await records.reports()).map((r) => r.node).sort();
+  if (agents.includes(node)) return;
+  throw new UserError(
+    `no agent has reported for node "${node}"`,
+    agents.length ? `agents: ${agents.join(', ')}` : 'no agent runs yet (lifeboat agent --node NAME on each node)',
+  );
 }
 
 function done(ctx: CommandContext, json: Record<string, unknown>, text: string): number {
@@ -119,19 +130,21 @@ function done(ctx: CommandContext, json: Record<string, unknown>, text: string):
 
 async function request(ctx: CommandContext, opts: ReasonOpts, args: string[]): Promise<number> {
   const node = args[0]!;
-  checkNode(ctx, node);
   const record = { node, by: who(), at: new Date().toISOString(), ...(opts.reason ? { reason: opts.reason } : {}) };
-  await withRecords(ctx, (_, r) => r.putRequest(record));
+  await withRecords(ctx, async (_, r) => {
+    await checkNode(ctx, node, r);
+    await r.putRequest(record);
+  });
   return done(ctx, { requested: record }, `requested maintenance of ${node}; its agent reboots it when it is safe`);
 }
 
 async function cancel(ctx: CommandContext, _opts: unknown, args: string[]): Promise<number> {
   const node = args[0]!;
-  checkNode(ctx, node);
-  const { deleted, rebooting } = await withRecords(ctx, async (_, r) => ({
-    deleted: await r.deleteRequest(node),
-    rebooting: (await r.node(node)).phase === 'rebooting',
-  }));
+  const { deleted, rebooting } = await withRecords(ctx, async (_, r) => {
+    // A request already made for an unknown node (older versions took it) can still be withdrawn.
+    if (!(await r.requests()).some((q) => q.node === node)) await checkNode(ctx, node, r);
+    return { deleted: await r.deleteRequest(node), rebooting: (await r.node(node)).phase === 'rebooting' };
+  });
   const text = deleted ? `cancelled the request for ${node}` : `no request for ${node} was pending`;
   const note = rebooting ? ` (${node} is already rebooting; that maintenance finishes)` : '';
   return done(ctx, { node, cancelled: deleted, rebooting }, text + note);

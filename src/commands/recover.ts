@@ -68,6 +68,8 @@ NFS, S3; age-encrypted ones with --identity), and checks it as verify does (trai
 manifest, revision) before anything stops; a snapshot of another cluster is refused unless --force. When the first
 of backups.to holds a change log (backup etcd --follow) newer than that snapshot, the plan restores etcd as of the
 log's newest point (or --at REVISION|TIME) instead, rebuilt first as restore etcd does.
+A cluster that still works goes back in time only when asked outright: --plan snapshot --force with --at or
+--snapshot (after a deleted namespace or a bad upgrade: every change after that point is discarded).
 The lab executor runs the plan; systemd, kubeadm and k3s get a per-node runbook. An interrupted recovery
 continues where it stopped when run again (the journal is in the lab dir).
 

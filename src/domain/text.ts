@@ -1,8 +1,9 @@
 /** Small wording helpers shared by every message Lifeboat writes. Pure. */
 
-/** "cp1", "cp1 and cp2", "cp1, cp2 and cp3": names in a sentence. */
-export function listNames(names: string[]): string {
+/** "cp1", "cp1 and cp2", "cp1, cp2 and cp3": names in a sentence; past `max`, "cp1, ... and 4 more". */
+export function listNames(names: string[], max = Number.POSITIVE_INFINITY): string {
   if (names.length <= 1) return names[0] ?? '';
+  if (names.length > max) return `${names.slice(0, max - 1).join(', ')} and ${names.length - max + 1} more`;
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 

@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MaintenanceRecords } from '../../src/adapters/agent/state.js';
 import { REBOOT_LINES_MAX, SCHEDULE_FILE_MAX_BYTES } from '../../src/adapters/crontab.js';
-import { expectOneLineUsageError, runCli } from '../helpers/cli.js';
+import { EtcdKv } from '../../src/adapters/lock/etcd-kv.js';
+import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
@@ -215,5 +217,51 @@ describe('destinations, snapshots and scratch dirs that cannot work', { timeout:
     const res = await runCli(['verify', raw], { timeoutMs: 60_000 });
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/hash trailer missing.*a copy of a member's member\/snap\/db is not a snapshot/);
+  });
+});
+
+describe('nodes and agents nobody has', { timeout: 120_000 }, () => {
+  it('maintain request for a node no config and no agent knows: exit 2 (it exited 0 and waited for ever)', async () => {
+    expectOneLineUsageError(
+      await runCli(['--endpoints', etcd.endpoints[0]!, 'maintain', 'request', 'nosuchnode']),
+      /no agent has reported for node "nosuchnode" \(no agent runs yet/,
+    );
+    const c = file(
+      'two-nodes.yaml',
+      `etcd: { endpoints: [${etcd.endpoints[0]}] }\nnodes:\n  - { name: m1, roles: [etcd] }\n`,
+    );
+    expectOneLineUsageError(
+      await runCli(['-c', c, 'maintain', 'request', 'nosuchnode']),
+      /no node "nosuchnode" in the config \(nodes: m1\)/,
+    );
+  });
+
+  it('agent --node for a member etcd does not have: exit 2 naming the members (it ran for ever)', async () => {
+    const res = await runCli(['--endpoints', etcd.endpoints[0]!, 'agent', '--node', 'nosuch', '--dry-run'], {
+      timeoutMs: 30_000,
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^lifeboat: error: etcd has no member named "nosuch" \(members: m1\)/),
+    ]);
+  });
+
+  it('maintain status shows a dead agent as not reporting, whatever it last said', async () => {
+    const kv = new EtcdKv(etcd.endpoints, {}, 3000);
+    try {
+      const records = new MaintenanceRecords(kv);
+      const old = new Date(Date.now() - 10 * 60_000).toISOString();
+      await records.putReport({ node: 'm1', seenAt: old, state: 'idle', wants: [], refusals: [], pollMs: 30_000 });
+      await records.putNode({ node: 'm1', phase: 'rebooting', downAt: old, reboots: 1 });
+    } finally {
+      kv.close();
+    }
+    const res = await runCli(['--endpoints', etcd.endpoints[0]!, 'maintain', 'status']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/m1 +rebooting since .* +NOT REPORTING since .* \(last said idle, 10m/);
+    const doc = json<{ nodes: Array<{ name: string; agent: { stale: boolean } }> }>(
+      await runCli(['--endpoints', etcd.endpoints[0]!, '--json', 'maintain', 'status']),
+    );
+    expect(doc.nodes.find((n) => n.name === 'm1')!.agent.stale).toBe(true);
   });
 });

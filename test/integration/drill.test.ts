@@ -116,3 +116,58 @@ describe.each([3, 5])('lab drill on %i members', (members) => {
     180_000,
   );
 });
+
+describe('lab drill namespace-delete (3 members, with the change log)', () => {
+  it('brings the namespace back as it was the second before, and loses nothing before that point', async () => {
+    const dir = join(root, 'namespace-delete');
+    const args = ['--json', 'lab', 'drill', '--scenario', 'namespace-delete', '--keys', '300', '--dir', dir, '--keep'];
+    const res = await runCli(args, { timeoutMs: 150_000 });
+    try {
+      const report = json<
+        Report & {
+          namespace: {
+            prefixes: string[];
+            deletedAt: string;
+            deletedKeys: number;
+            sameValues: boolean;
+            restMatchesPoint: boolean;
+          };
+        }
+      >(res);
+      expect(res.code, `${report.problems.join('; ')}\n${res.stderr}`).toBe(0);
+      expect(report).toMatchObject({ ok: true, plan: 'snapshot', problems: [] });
+      expect(report.namespace).toMatchObject({ sameValues: true, restMatchesPoint: true });
+      expect(report.namespace.deletedKeys).toBeGreaterThan(10);
+      const endpoints = labEndpoints(dir);
+      // The namespace, as etcdctl sees it: every object back.
+      let back = 0;
+      for (const prefix of report.namespace.prefixes) {
+        back += etcdctl(['--endpoints', endpoints[0]!, 'get', prefix, '--prefix', '--keys-only'])
+          .split('\n')
+          .filter(Boolean).length;
+      }
+      expect(back).toBe(report.namespace.deletedKeys);
+      // The writer: acknowledged writes of the old cluster after the point are gone, every other one is there.
+      const acks = readFileSync(report.writerLog, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"seq"'))
+        .map((l) => JSON.parse(l) as Ack & { at?: string });
+      const keys = new Set(
+        etcdctl(['--endpoints', endpoints[0]!, 'get', '/drill/writes/', '--prefix', '--keys-only'])
+          .split('\n')
+          .filter(Boolean),
+      );
+      const point = report.followed!.pointRevision;
+      const oldCluster = acks[0]!.clusterId;
+      const mustBeGone = acks.filter((a) => a.clusterId === oldCluster && a.revision > point).map((a) => a.key);
+      const missing = acks.filter((a) => !keys.has(a.key)).map((a) => a.key);
+      expect(missing.sort()).toEqual(mustBeGone.sort());
+      expect(mustBeGone.length).toBeGreaterThan(0); // the writes after the mistake went back in time with it
+      // "The second before": the oldest write the point leaves out was acknowledged about a second before the mistake.
+      expect(report.followed!.oldestLostAgeSeconds).toBeGreaterThan(0.5);
+      expect(report.followed!.oldestLostAgeSeconds).toBeLessThan(3);
+    } finally {
+      await runCli(['lab', 'down', '--purge', '--dir', dir]);
+    }
+  }, 180_000);
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findProcesses } from '../../src/adapters/proc/find.js';
 import { killProcess } from '../../src/adapters/proc/process.js';
-import { planFailure, SCENARIOS } from '../../src/domain/recover/drill.js';
+import { planFailure, FAILURE_SCENARIOS as SCENARIOS } from '../../src/domain/recover/drill.js';
 import { type CliResult, json, runCli } from '../helpers/cli.js';
 
 /**

@@ -44,21 +44,39 @@ export function parseDowntime(text: string): Downtime | undefined {
   return max >= a ? { minMs: a, maxMs: max } : undefined;
 }
 
-function pick(range: Downtime, random: () => number): number {
-  return Math.round(range.minMs + random() * (range.maxMs - range.minMs));
-}
-
-/** A lab member's "reboot": SIGTERM (etcd hands leadership over), a random pause, start again with its data. */
-export class LabMemberRebooter implements Rebooter {
+/** A lab node's pretend reboot: down for a random while within `downtime`. */
+abstract class LabRebooter implements Rebooter {
   constructor(
-    private readonly labDir: string,
-    private readonly member: string,
+    protected readonly labDir: string,
+    /** The member (etcd) or node (worker) it takes down. */
+    protected readonly name: string,
     private readonly downtime: Downtime = DEFAULT_LAB_DOWNTIME,
     private readonly random: () => number = Math.random,
   ) {}
 
+  abstract readonly description: string;
+  abstract bootId(): string;
+  abstract reboot(): Promise<'returned'>;
+
+  protected get downFor(): string {
+    return `${this.downtime.minMs / 1000}-${this.downtime.maxMs / 1000}s`;
+  }
+
+  /** Waits as long as this reboot keeps the node down. */
+  protected down(): Promise<void> {
+    const { minMs, maxMs } = this.downtime;
+    return delay(Math.round(minMs + this.random() * (maxMs - minMs)));
+  }
+}
+
+/** A lab member's "reboot": SIGTERM (etcd hands leadership over), a random pause, start again with its data. */
+export class LabMemberRebooter extends LabRebooter {
+  private get member(): string {
+    return this.name;
+  }
+
   get description(): string {
-    return `stop lab member ${this.member} for ${this.downtime.minMs / 1000}-${this.downtime.maxMs / 1000}s`;
+    return `stop lab member ${this.member} for ${this.downFor}`;
   }
 
   bootId(): string {
@@ -71,7 +89,7 @@ export class LabMemberRebooter implements Rebooter {
     const m = state.members.find((x) => x.name === this.member)!;
     await stopMember(m, 10_000);
     this.savePid(null);
-    await delay(pick(this.downtime, this.random));
+    await this.down();
     for (const url of [m.clientUrl, m.peerUrl]) {
       await waitFor(`${url} to be free`, () => portIsFree(Number(new URL(url).port)), { timeoutMs: 15_000 });
     }
@@ -102,16 +120,13 @@ export function labWorkerDownPath(labDir: string, node: string): string {
 }
 
 /** A lab worker has no process: it is "down" while its marker exists; its boot id counts its reboots. */
-export class LabWorkerRebooter implements Rebooter {
-  constructor(
-    private readonly labDir: string,
-    private readonly node: string,
-    private readonly downtime: Downtime = DEFAULT_LAB_DOWNTIME,
-    private readonly random: () => number = Math.random,
-  ) {}
+export class LabWorkerRebooter extends LabRebooter {
+  private get node(): string {
+    return this.name;
+  }
 
   get description(): string {
-    return `mark lab worker ${this.node} down for ${this.downtime.minMs / 1000}-${this.downtime.maxMs / 1000}s`;
+    return `mark lab worker ${this.node} down for ${this.downFor}`;
   }
 
   private get bootFile(): string {
@@ -130,7 +145,7 @@ export class LabWorkerRebooter implements Rebooter {
     const down = labWorkerDownPath(this.labDir, this.node);
     mkdirSync(join(this.labDir, 'nodes'), { recursive: true });
     writeFileSync(down, `${new Date().toISOString()}\n`);
-    await delay(pick(this.downtime, this.random));
+    await this.down();
     const boots = Number(this.bootId().slice('lab-boot:'.length)) || 0;
     writeFileSync(this.bootFile, `${boots + 1}\n`);
     if (existsSync(down)) rmSync(down, { force: true });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorMember } from '../../domain/recover/members.js';
 import type { ExecutablePlan, PlanStep } from '../../domain/recover/types.js';
 import { errorMessage } from '../../errors.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 import { hasData, lastLogMessage, memberServes, runningPid, waitForMembers } from '../lab/members.js';
 import {
   keepCopy,
@@ -12,7 +13,7 @@ import {
   stopLabMember,
   swapDataDir,
 } from '../lab/recover-support.js';
-import { type LabMemberState, type LabState, writeFileAtomic, writeLabState } from '../lab/state.js';
+import { type LabMemberState, type LabState, writeLabState } from '../lab/state.js';
 import { restoreSnapshot } from '../verify/restore.js';
 import { ClusterOps, FatalStepError } from './cluster-ops.js';
 import type { StepExecutor, StepOutcome } from './types.js';

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { type LabPlan, labConfigDocument, memberNames, portsFromBase } from '../../domain/lab-plan.js';
 import { UserError } from '../../errors.js';
 import { parseConfigText } from '../config-file.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 import { freePort, portIsFree } from '../proc/ports.js';
 import { killProcess, type StopOutcome } from '../proc/process.js';
 import { which } from '../proc/which.js';
@@ -18,14 +19,7 @@ import {
   stopMember,
   strayPids,
 } from './members.js';
-import {
-  LAB_CONFIG_FILE,
-  type LabMemberState,
-  type LabState,
-  labStatePath,
-  writeFileAtomic,
-  writeLabState,
-} from './state.js';
+import { LAB_CONFIG_FILE, type LabMemberState, type LabState, labStatePath, writeLabState } from './state.js';
 
 /** Whole-lab steps the `lab` command strings together. Each one does what it says; decisions live in lab-plan. */
 

@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_LAB_DIR, type LabMemberPlan } from '../../domain/lab-plan.js';
 import { UserError } from '../../errors.js';
 import type { LoadedConfig } from '../config-file.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 /**
  * D/lab.json: what `lab up` created, so every later `lab` command (a separate process) finds the members again.
@@ -73,23 +74,4 @@ export function readLabState(dir: string): LabState | undefined {
 
 export function writeLabState(state: LabState): void {
   writeFileAtomic(labStatePath(state.dir), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-/** Temp file in the same directory, fsync, rename over the target, fsync the directory: all or nothing. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-  const dirFd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
 }

@@ -222,6 +222,7 @@ export class Agent implements MaintenanceLoop {
       wants,
       refusals: refusals.map(({ code, message }) => ({ code, message })),
       counters: this.deps.metrics.snapshot(),
+      pollMs: this.s.pollMs,
     };
     await this.deps.records.putReport(report).catch(() => {});
   }

@@ -82,12 +82,14 @@ export async function openAgent(input: {
     } else if (!settings.dryRun) {
       await releaseLeftoverCordon(drainer, records, settings.node, log);
     }
+    const cluster = new ClusterAccess(input.endpoints, input.connection, 2000);
+    if (settings.kind === 'etcd-member') await checkMember(cluster, settings.member!);
     const agent = new Agent({
       settings,
       records,
       locks,
       host: new LocalHost(settings.sentinel, settings.sentinelCommand),
-      cluster: new ClusterAccess(input.endpoints, input.connection, 2000),
+      cluster,
       rebooter: chooseRebooter(loaded, settings, input.labDowntime),
       drainer: drainer ?? NO_DRAIN,
       backup: () => readBackupFreshness(loaded),
@@ -106,6 +108,23 @@ export async function openAgent(input: {
     kv.close();
     throw err;
   }
+}
+
+/**
+ * An agent for a member etcd does not have would watch a cluster it can never take part in, for ever (`--node nosuch`
+ * ran silently): refuse to start. When etcd does not answer yet, start anyway: the agent waits for it.
+ */
+async function checkMember(cluster: ClusterAccess, member: string): Promise<void> {
+  const probes = await cluster.probe().catch(() => []);
+  const listed = probes.flatMap((p) => p.members ?? []);
+  // No answer yet, or a member added but not started (no name yet: it may be this one, about to start).
+  if (listed.length === 0 || listed.some((m) => !m.name)) return;
+  const names = [...new Set(listed.map((m) => m.name).filter(Boolean))].sort();
+  if (names.includes(member)) return;
+  throw new UserError(
+    `etcd has no member named "${member}" (members: ${names.join(', ')})`,
+    "give --node this machine's etcd member name, or list the node in lifeboat.yaml (nodes[].etcdMember, roles)",
+  );
 }
 
 const NO_CLUSTER_HINT = 'no --kubeconfig, $KUBECONFIG, ~/.kube/config or service account';

@@ -62,6 +62,8 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
     state: diagnosis.state,
     members,
     force: req.force,
+    // --plan snapshot --force with a snapshot named (a file, or a point from the change log): a deliberate rollback.
+    rollback: req.choice === 'snapshot' && req.force && req.snapshotFile !== undefined,
     newToken: `lifeboat-restore-${randomBytes(6).toString('hex')}`,
     now: Date.now(),
   };

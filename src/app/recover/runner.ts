@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { StepExecutor } from '../../adapters/executors/types.js';
-import { writeFileAtomic } from '../../adapters/lab/state.js';
+import { writeFileAtomic } from '../../adapters/host/atomic-file.js';
 import type { RunSummary } from '../../domain/recover/describe.js';
 import {
   type Journal,

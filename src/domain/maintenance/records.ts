@@ -64,6 +64,8 @@ const agentSchema = v.looseObject({
   wants: v.array(wantReason),
   refusals: v.array(refusalSchema),
   counters: v.optional(v.record(v.string(), v.number())),
+  /** How often the agent looks (and so reports): `maintain status` calls it stale past a few of these. */
+  pollMs: v.optional(v.number()),
 });
 export type AgentReport = v.InferOutput<typeof agentSchema>;
 

@@ -1,6 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { type LockHolder, remainingMs } from './lock-view.js';
 import type { AgentReport, NodeRecord, PauseRecord, RequestRecord } from './records.js';
+import { DEFAULTS } from './settings.js';
 
 /** `lifeboat maintain status`: the lock, pause, requests and every node's maintenance, as data and as text. Pure. */
 
@@ -12,6 +13,15 @@ export interface StatusInput {
   nodes: NodeRecord[];
   reports: AgentReport[];
   configNodes: Array<{ name: string; roles: string[] }>;
+}
+
+/**
+ * An agent reports every poll (at most every 15 s when nothing changed): one silent for three polls and a minute more
+ * is dead, stopped or cut off, whatever its last report said ("idle" from a dead agent misled the fault run).
+ */
+export function agentStale(report: AgentReport, now: number): boolean {
+  const pollMs = Math.max(report.pollMs ?? DEFAULTS.pollMs, 15_000);
+  return now - Date.parse(report.seenAt) > 3 * pollMs + 60_000;
 }
 
 export function statusDocument(input: StatusInput) {
@@ -42,7 +52,13 @@ export function statusDocument(input: StatusInput) {
         reboots: record?.reboots ?? 0,
         requested: input.requests.some((r) => r.node === name),
         holdsLock: input.locks.some((l) => l.holder === name),
-        agent: report ? { ...report, ageMs: Math.max(0, input.now - Date.parse(report.seenAt)) } : null,
+        agent: report
+          ? {
+              ...report,
+              ageMs: Math.max(0, input.now - Date.parse(report.seenAt)),
+              stale: agentStale(report, input.now),
+            }
+          : null,
       };
     }),
   };
@@ -83,6 +99,7 @@ export function renderStatus(doc: StatusDocument): string {
 function agentText(agent: StatusDocument['nodes'][number]['agent']): string {
   if (!agent) return 'no agent report';
   const age = `${formatDuration(Math.round(agent.ageMs / 1000) * 1000)} ago`;
+  if (agent.stale) return `NOT REPORTING since ${agent.seenAt} (last said ${agent.state}, ${age})`;
   const refused = agent.refusals.length ? `: ${agent.refusals.map((r) => r.message).join('; ')}` : '';
   return `${agent.state}${agent.dryRun ? ' (dry run)' : ''}${refused} (${age})`;
 }

@@ -8,8 +8,17 @@ import type { PlanName } from './types.js';
  * how the writer's acknowledged writes are judged afterwards. Pure.
  */
 
-export const SCENARIOS = ['incident', 'disk-loss', 'total-loss'] as const;
+/** Scenarios where members fail (doctor sees them; plans-agree compares doctor's plans with recover's). */
+export const FAILURE_SCENARIOS = ['incident', 'disk-loss', 'total-loss'] as const;
+/** namespace-delete: nothing fails; a user deletes a namespace and the cluster goes back to the moment before. */
+export const SCENARIOS = [...FAILURE_SCENARIOS, 'namespace-delete'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+/** The namespace the namespace-delete drill deletes, and the kinds of object it holds in the lab's sample data. */
+export const DELETED_NAMESPACE = 'shop';
+export const NAMESPACED_PREFIXES = ['pods', 'configmaps', 'secrets', 'deployments', 'services/specs'].map(
+  (kind) => `/registry/${kind}/${DELETED_NAMESPACE}/`,
+);
 
 export interface FailurePlan {
   scenario: Scenario;
@@ -52,6 +61,20 @@ export function planFailure(scenario: Scenario, members: string[], leader: strin
       force: false,
       needsSnapshot: false,
       story: `${listNames(victims)} die at the same moment (a reboot schedule slip); ${lead}'s disk is lost`,
+    };
+  }
+  if (scenario === 'namespace-delete') {
+    return {
+      scenario,
+      victims: [],
+      wiped: [],
+      writer: followers[followers.length - 1]!,
+      expectState: 'healthy',
+      expectPlan: 'snapshot',
+      // The cluster is healthy and ahead of the point: restoring an older moment over it is what the user asks.
+      force: true,
+      needsSnapshot: true,
+      story: `a user deletes namespace ${DELETED_NAMESPACE} (every object in it, kind by kind, as the namespace controller does); the cluster goes back to the second before`,
     };
   }
   if (scenario === 'disk-loss') {

@@ -30,7 +30,8 @@ export function planRecovery(input: RecoverInput, choice: PlanChoice): PlanDecis
   const voting = input.members.filter((m) => !m.learner);
   const missing = voting.filter((m) => !m.reachable);
   const candidates = PLAN_NAMES.map((name) => assess(name, input));
-  if (missing.length === 0 && input.state !== 'unreachable' && input.state !== 'quorum-lost') {
+  const rollback = choice === 'snapshot' && input.rollback === true;
+  if (!rollback && missing.length === 0 && input.state !== 'unreachable' && input.state !== 'quorum-lost') {
     return {
       kind: 'nothing-to-do',
       reason: `all ${voting.length} voting members answer; nothing to recover`,
@@ -96,8 +97,13 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
     case 'snapshot':
       if (input.members.length === 0)
         return no('no member answers and the executor cannot list the members (which nodes get the snapshot?)');
-      if (reachable.length >= quorum) return no('quorum holds: restoring a snapshot would throw away newer data');
+      if (reachable.length >= quorum && !input.rollback) {
+        return no('quorum holds: restoring a snapshot would throw away newer data');
+      }
       if (!input.snapshot) return no(input.snapshotProblem ?? 'no snapshot given (--snapshot FILE)');
+      if (reachable.length >= quorum) {
+        return yes(`a rollback (--force): the working cluster goes back to revision ${input.snapshot.revision}`);
+      }
       return yes(input.snapshot.picked ?? `a snapshot at revision ${input.snapshot.revision} is available`);
   }
 }

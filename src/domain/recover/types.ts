@@ -67,6 +67,11 @@ export interface RecoverInput {
   newToken: string;
   /** Epoch milliseconds, for "taken 3 h ago". */
   now: number;
+  /**
+   * The user asks to take a cluster that still works back to an older point (`recover --plan snapshot --force` with
+   * a snapshot or `--at`: a deleted namespace, a bad upgrade). Then quorum holding does not rule the snapshot out.
+   */
+  rollback?: boolean;
 }
 
 /** What a step does. `via` names the member whose client URL carries cluster API calls. */

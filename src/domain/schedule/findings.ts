@@ -1,4 +1,5 @@
 import { quorumOf } from '../quorum.js';
+import { listNames } from '../text.js';
 import { ONE_MORE_FAILURE, QUORUM_LOST_CONSEQUENCE } from '../words.js';
 import { commonZone, describeRecurrence } from './describe.js';
 import { type Condition, overlaps } from './sweep.js';
@@ -112,12 +113,9 @@ function timedMessage(code: Condition['code'], nodes: string[], when: string, co
   return `all ${w} workers (${nameList(nodes)}) are down together ${when}${times}: pods have nowhere to run.`;
 }
 
-/** "cp1", "cp1 and cp2", "cp1, cp2 and cp3", long lists shortened. */
-export function nameList(names: string[], max = 6): string {
-  if (names.length === 0) return 'nobody';
-  if (names.length === 1) return names[0]!;
-  if (names.length > max) return `${names.slice(0, max - 1).join(', ')} and ${names.length - max + 1} more`;
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+/** Nodes in a finding's sentence: at most six named (a 20-node schedule stays one readable line). */
+export function nameList(names: string[]): string {
+  return names.length === 0 ? 'nobody' : listNames(names, 6);
 }
 
 const CODE_ORDER = [

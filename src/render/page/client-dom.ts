@@ -67,6 +67,10 @@ export function when(iso: string, now: number): string {
   return `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time.slice(0, 5)}`;
 }
 
+/**
+ * domain/units.ts's formatBytes, again: page functions are sent to the browser as source text and cannot import
+ * (the bundle would turn an import into a require the browser does not have).
+ */
 export function bytes(n: number | null): string {
   if (n === null) return '';
   if (n < 1024) return `${n} B`;

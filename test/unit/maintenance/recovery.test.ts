@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CatchUpState, catchUpStep } from '../../../src/domain/maintenance/recovery.js';
-import { renderStatus, statusDocument } from '../../../src/domain/maintenance/status.js';
+import { agentStale, renderStatus, statusDocument } from '../../../src/domain/maintenance/status.js';
 import { probes } from './fixtures.js';
 
 const opts = { member: 'cp2', maxRaftLag: 1000, settleMs: 2000 };
@@ -85,5 +85,41 @@ describe('maintain status document', () => {
     expect(text).toContain('Lock etcd-member: held by cp2 (rebooting) for "operator request", fencing token 42');
     expect(text).toContain('frees itself in 50s unless renewed');
     expect(text).toMatch(/cp1 +idle +never +0 +refused: member cp2 does not answer \(2s ago\)/);
+  });
+});
+
+describe('a dead agent', () => {
+  const now = Date.parse('2026-11-27T12:00:00Z');
+  const report = (ageMs: number, pollMs?: number) => ({
+    node: 'cp1',
+    seenAt: new Date(now - ageMs).toISOString(),
+    state: 'idle',
+    wants: [],
+    refusals: [],
+    ...(pollMs ? { pollMs } : {}),
+  });
+
+  it('is stale after three polls and a minute of silence, never before', () => {
+    expect(agentStale(report(149_000, 30_000), now), 'under 3 x 30 s + 60 s').toBe(false);
+    expect(agentStale(report(151_000, 30_000), now), 'past 3 x 30 s + 60 s').toBe(true);
+    expect(agentStale(report(151_000), now), 'no pollMs: the default 30 s').toBe(true);
+    expect(agentStale(report(104_000, 1000), now), 'a fast poll still reports at most every 15 s').toBe(false);
+    expect(agentStale(report(106_000, 1000), now)).toBe(true);
+    expect(agentStale(report(30 * 60_000, 10 * 60_000), now)).toBe(false);
+  });
+
+  it('maintain status says NOT REPORTING instead of its last state', () => {
+    const doc = statusDocument({
+      now,
+      locks: [],
+      requests: [],
+      nodes: [{ node: 'cp1', phase: 'rebooting', downAt: '2026-11-27T11:40:00Z', reboots: 1 }],
+      reports: [report(20 * 60_000, 30_000)],
+      configNodes: [],
+    });
+    expect(doc.nodes[0]!.agent!.stale).toBe(true);
+    expect(renderStatus(doc)).toMatch(
+      /cp1 +rebooting since .* +NOT REPORTING since 2026-11-27T11:40:00.000Z \(last said idle, 20m ago\)/,
+    );
   });
 });

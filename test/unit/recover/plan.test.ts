@@ -222,6 +222,19 @@ describe('planRecovery', () => {
       expect(d.kind).toBe('no-plan');
     });
 
+    it('a rollback (asked outright: --plan snapshot --force with a point) takes a healthy cluster back', () => {
+      const healthy = input('healthy', members(3), { snapshot: SNAPSHOT, force: true, rollback: true });
+      const p = planOf(planRecovery(healthy, 'snapshot'));
+      expect(p.name).toBe('snapshot');
+      expect(p.why).toMatch(/rollback .*revision 4242/);
+      expect(names(p)[0]).toBe('ensure-stopped all'); // the working members are stopped first
+      expect(p.dataLoss).toMatch(/every change after revision 4242/);
+      // Never by itself: auto, or snapshot without the rollback flag, still finds nothing to do.
+      expect(planRecovery(healthy, 'auto').kind).toBe('nothing-to-do');
+      const asked = input('healthy', members(3), { snapshot: SNAPSHOT, force: true });
+      expect(planRecovery(asked, 'snapshot').kind).toBe('nothing-to-do');
+    });
+
     it('a member that still answers blocks a restore over it', () => {
       const ms = members(3, { cp1: down(), cp2: down() });
       const d = planRecovery(input('quorum-lost', ms, { snapshot: SNAPSHOT }), 'snapshot');
