@@ -211,6 +211,7 @@ ${Math.round(ROWS / 50).toLocaleString('en-US')} x 1 KiB random bytes); ${mib(si
 | \`lifeboat backup mysql\` | ${ml.toFixed(2)} s | ${results.lifeboat.map((s) => s.toFixed(2)).join(', ')} | ${cl.toFixed(1)} s | ${mib(sizes.lifeboat)} MiB |
 
 Ratio lifeboat / baseline: **${ratio.toFixed(2)}x** (goal <= ${GOAL}x: ${ratio <= GOAL ? 'met' : 'missed'}).
+CPU ratio (user+sys, less sensitive to the machine's load than wall time): ${(cl / cb).toFixed(2)}x.
 For the record, \`lifeboat verify mysql\` of the same dump (scratch server, load, re-dump, compare): ${drill.seconds.toFixed(1)} s, ${drill.ok ? 'ok' : 'FAILED'}.
 
 - Both run the same dump tool with the same flags (\`${tool.command} --single-transaction --quick --routines --triggers

@@ -8,6 +8,7 @@ import type { MysqlManifest } from '../../src/domain/mysql/manifest.js';
 import { type CliResult, expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
 import { startKubeApi } from '../helpers/kube-api.js';
 import { mysqlRoot, startTestMariadb, startTestMysql, type TestMariadb } from '../helpers/mariadb.js';
+import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
 /**
  * Engine-true dumps and drills against a real MySQL 9 (scripts/mysql-root.sh) and a real MariaDB 10.11, each holding
@@ -265,6 +266,15 @@ describe.skipIf(Boolean(noMysql))("MySQL 9: the generated-column trap, TLS, the 
         { env },
       );
       expectOneLineUsageError(wrongCa, /cannot read the TLS CA .*nope\.pem/);
+      // MySQL's self-made certificate names no host: VERIFY_IDENTITY must refuse it (VERIFY_CA above took it).
+      const identity = await runCli(
+        ['backup', 'mysql', '--url', `${db.url('wp')}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${ca}`, '--to', store],
+        { env },
+      );
+      expectOneLineUsageError(
+        identity,
+        /the TLS certificate of backup@127\.0\.0\.1:\d+ is not for that host \(.*127\.0\.0\.1/,
+      );
     } finally {
       await db.sql('SET GLOBAL require_secure_transport = OFF');
     }
@@ -429,6 +439,89 @@ describe.skipIf(Boolean(noMysql))("MySQL 9: the generated-column trap, TLS, the 
     } finally {
       await kube.close();
       await db.sql('SET GLOBAL require_secure_transport = OFF');
+    }
+  }, 900_000);
+});
+
+describe('MariaDB 10.11 with require_secure_transport=ON: TLS files from a Kubernetes Secret', () => {
+  let db: TestMariadb;
+  let pki: TestPki;
+  let dir: string;
+
+  beforeAll(async () => {
+    pki = makeTestPki();
+    dir = mkdtempSync(join(tmpdir(), 'lifeboat-maria-tls-'));
+    db = await startTestMariadb({
+      extraArgs: [
+        `--ssl-ca=${pki.ca}`,
+        `--ssl-cert=${pki.serverCert}`,
+        `--ssl-key=${pki.serverKey}`,
+        '--require-secure-transport=ON',
+      ],
+    });
+    await db.sql(
+      `CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(20)) CHARSET=utf8mb4; INSERT INTO shop.t VALUES (1, 'über'), (2, '船');
+       CREATE USER 'x509'@'127.0.0.1' IDENTIFIED BY 'x509-pw' REQUIRE X509; GRANT ALL ON *.* TO 'x509'@'127.0.0.1'`,
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await db?.stop();
+    pki?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("dumps and restores with mariadb-dump/mariadb over TLS, the server's identity and the client certificate checked", async () => {
+    const kube = await startKubeApi();
+    try {
+      const b64 = (file: string) => readFileSync(file).toString('base64');
+      kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+      kube.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'db-tls', namespace: 'shop' },
+        data: { 'ca.crt': b64(pki.ca), 'tls.crt': b64(pki.clientCert), 'tls.key': b64(pki.clientKey) },
+      });
+      kube.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'other-ca', namespace: 'shop' },
+        data: { 'ca.crt': b64(pki.otherCa) },
+      });
+      const env = { MYSQL_PWD: 'x509-pw', KUBECONFIG: kube.kubeconfig };
+      const store = join(dir, 'store');
+      const url = (database: string) => `${db.url(database, 'x509')}?ssl-mode=VERIFY_IDENTITY`;
+
+      // A CA that did not sign the server's certificate: refused, nothing stored.
+      const wrongCa = await runCli(
+        ['backup', 'mysql', '--url', url('shop'), '--to', store, '--tls-secret', 'shop/other-ca'],
+        { env },
+      );
+      expectOneLineUsageError(wrongCa, /the TLS certificate of x509@127\.0\.0\.1:\d+ is not signed by the CA given/);
+
+      const b = await runCli(
+        ['--json', 'backup', 'mysql', '--url', url('shop'), '--to', store, '--tls-secret', 'shop/db-tls'],
+        { env, timeoutMs: 240_000 },
+      );
+      expect(b.code, b.stderr).toBe(0);
+      const backup = json<{ location: string; tables: { table: string; rows: number }[] }>(b);
+      expect(backup.tables).toEqual([expect.objectContaining({ table: 't', rows: 2 })]);
+      expect(manifestOf(b).dumpTool.flavor).toBe('mariadb');
+
+      const r = await runCli(
+        ['--json', 'restore', 'mysql', backup.location, '--url', url('shop_copy'), '--tls-secret', 'shop/db-tls'],
+        { env, timeoutMs: 240_000 },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await db.sql('SELECT id, v FROM shop_copy.t ORDER BY id')).toEqual(
+        await db.sql('SELECT id, v FROM shop.t ORDER BY id'),
+      );
+      expect(json<{ mysql: unknown[] }>(await runCli(['--json', 'backup', 'list', '--to', store])).mysql).toHaveLength(
+        1,
+      );
+    } finally {
+      await kube.close();
     }
   }, 900_000);
 });

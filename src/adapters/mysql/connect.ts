@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { Connection, RowDataPacket, SslOptions } from 'mysql2/promise';
 import { explainMysqlError } from '../../domain/mysql/errors.js';
 import type { HeldPrivileges, ServerObjects } from '../../domain/mysql/privileges.js';
@@ -35,7 +37,7 @@ export async function openSession(
       ...(target.socket ? { socketPath: target.socket } : { host: target.host, port: target.port }),
       ...(opts.useDatabase && target.database ? { database: target.database } : {}),
       connectTimeout: opts.timeoutMs ?? 10_000,
-      ...(target.tls ? sslOptions(target.tls) : {}),
+      ...(target.tls ? sslOptions(target.tls, target.host) : {}),
       charset: 'utf8mb4_general_ci',
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -45,6 +47,17 @@ export async function openSession(
   }
   // A dropped connection emits 'error' on the object; without a listener that would end the process.
   conn.on('error', () => undefined);
+  if (target.tls?.mode === 'VERIFY_IDENTITY' && !target.socket && isIP(target.host)) {
+    // mysql2 checks a certificate's identity against a host *name* only (for an address it checks "localhost"): for
+    // an address this check stands in, as MySQL's own clients make it (IP in subjectAltName). It runs after login (the
+    // password went to a server whose certificate the CA signed) and before anything is read or dumped.
+    const peer = (conn as unknown as { connection: { stream: Partial<TLSSocket> } }).connection.stream;
+    const wrong = peer.getPeerCertificate ? checkServerIdentity(target.host, peer.getPeerCertificate()) : undefined;
+    if (wrong || !peer.getPeerCertificate) {
+      conn.destroy();
+      throw toUserError({ code: 'HANDSHAKE_SSL_ERROR', message: wrong?.message ?? 'no TLS certificate seen' }, where);
+    }
+  }
   try {
     const [rows] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v, @@version_comment AS c');
     const server = serverInfo(String(rows[0]?.v ?? ''), String(rows[0]?.c ?? ''));
@@ -56,7 +69,7 @@ export async function openSession(
 }
 
 /** mysql2's TLS options: the files are read here (or come from a Secret), never put on a command line. */
-function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
+function sslOptions(tls: MysqlTls, host: string): { ssl?: SslOptions } {
   if (tls.mode === 'DISABLED' || tls.mode === 'PREFERRED') return {};
   const read = (part: 'ca' | 'cert' | 'key', what: string) => {
     const file = tls[part];
@@ -70,8 +83,8 @@ function sslOptions(tls: MysqlTls): { ssl?: SslOptions } {
       cert: read('cert', 'client certificate'),
       key: read('key', 'client key'),
       rejectUnauthorized: verify,
-      // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (Node's default check).
-      ...(tls.mode === 'VERIFY_CA' ? { checkServerIdentity: () => undefined } : {}),
+      // VERIFY_CA checks the chain only; VERIFY_IDENTITY also the host name (mysql2 checks it only when asked).
+      verifyIdentity: tls.mode === 'VERIFY_IDENTITY' && !isIP(host),
     },
   };
 }

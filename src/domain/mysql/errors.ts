@@ -25,7 +25,7 @@ export function explainMysqlError(
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return {
         message: `access denied for ${where}: wrong user or password`,
-        hint: 'the password comes from MYSQL_PWD, --password-file or --password-secret',
+        hint: 'the password comes from MYSQL_PWD, --password-file or --password-secret; an account that requires X509 also needs a client certificate (ssl-cert/ssl-key, tls: or --tls-secret)',
         exitCode: 2,
       };
     case 'ER_DBACCESS_DENIED_ERROR':
@@ -40,6 +40,14 @@ export function explainMysqlError(
       return {
         message: `${where} accepts only TLS connections (require_secure_transport=ON)`,
         hint: 'add ?ssl-mode=REQUIRED to the URL, or ssl-mode=VERIFY_CA&ssl-ca=PATH to check its certificate too',
+        exitCode: 2,
+      };
+    case 'HANDSHAKE_SSL_ERROR':
+      return tlsFailure(text, where);
+    case 'HANDSHAKE_NO_SSL_SUPPORT':
+      return {
+        message: `${where} offers no TLS, but TLS was asked for`,
+        hint: 'enable TLS on the server, or drop the TLS settings (ssl-mode=DISABLED)',
         exitCode: 2,
       };
     case 'ER_HOST_NOT_PRIVILEGED':
@@ -64,6 +72,25 @@ export function explainMysqlError(
         return { message: `${where}: ${text}`, hint: PRIVILEGES_HINT, exitCode: 2 };
       return { message: `${where}: ${text}`, exitCode: 1 };
   }
+}
+
+/** mysql2 reports every failed TLS handshake as HANDSHAKE_SSL_ERROR, with Node's message: name the cause from it. */
+function tlsFailure(text: string, where: string): Explained {
+  if (/altnames|not in the cert's list|is not cert's CN/i.test(text)) {
+    return {
+      message: `the TLS certificate of ${where} is not for that host (${text})`,
+      hint: 'connect by a name or address the certificate holds, or use ssl-mode=VERIFY_CA (checks the CA only)',
+      exitCode: 2,
+    };
+  }
+  if (/self[- ]signed|unable to (get|verify)|signature failure/i.test(text)) {
+    return {
+      message: `the TLS certificate of ${where} is not signed by the CA given (${text})`,
+      hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+      exitCode: 2,
+    };
+  }
+  return { message: `TLS with ${where} failed: ${text}`, exitCode: 2 };
 }
 
 /**

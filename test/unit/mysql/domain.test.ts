@@ -172,6 +172,24 @@ describe('errors', () => {
   it('bad input is exit 2, a failed run exit 1, one line each', () => {
     const w = 'backup@db:3306';
     expect(explainMysqlError({ code: 'ER_ACCESS_DENIED_ERROR' }, w)).toMatchObject({ exitCode: 2 });
+    // mysql2 reports every failed handshake as HANDSHAKE_SSL_ERROR with Node's own message.
+    const tls = (message: string) => explainMysqlError({ code: 'HANDSHAKE_SSL_ERROR', message }, w);
+    expect(tls('self-signed certificate in certificate chain')).toEqual({
+      message: `the TLS certificate of ${w} is not signed by the CA given (self-signed certificate in certificate chain)`,
+      hint: "ssl-ca, tls.ca or the Secret's ca.crt must be the CA that signed the server's certificate",
+      exitCode: 2,
+    });
+    expect(tls('unable to verify the first certificate').message).toMatch(/not signed by the CA given/);
+    expect(
+      tls("Hostname/IP does not match certificate's altnames: IP: 10.0.0.20 is not in the cert's list: 127.0.0.1"),
+    ).toMatchObject({ message: expect.stringMatching(/is not for that host \(Hostname/), exitCode: 2 });
+    expect(tls('certificate has expired')).toEqual({
+      message: `TLS with ${w} failed: certificate has expired`,
+      exitCode: 2,
+    });
+    expect(explainMysqlError({ code: 'HANDSHAKE_NO_SSL_SUPPORT' }, w).message).toBe(
+      `${w} offers no TLS, but TLS was asked for`,
+    );
     expect(explainMysqlError({ code: 'ER_BAD_DB_ERROR' }, w, 'x')).toMatchObject({
       exitCode: 2,
       message: 'unknown database "x" on backup@db:3306',
