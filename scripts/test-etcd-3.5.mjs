@@ -18,6 +18,7 @@ const ETCD_VERSION_TESTS = [
   'test/integration/drill.test.ts',
   'test/integration/agent-incident.test.ts',
   'test/integration/kubeadm-nodes.test.ts',
+  'test/integration/kubeadm-plans.test.ts',
   'test/integration/etcdlog.test.ts',
 ];
 

@@ -12,10 +12,12 @@ import {
   type BackupsView,
   backupFindings,
   type DestinationView,
+  dataLostFinding,
   doctorExitCode,
   hostIsMember,
   isOffNode,
   memberHosts,
+  newestVerifiedContents,
   scheduleFindings,
   verifiedBackupMaxAge,
   worstSeverity,
@@ -113,7 +115,13 @@ export async function withRootCauses(
 ): Promise<DoctorReport> {
   const schedule = await scheduleCheck(loaded, now);
   const backups = await backupsView(loaded, probes, storeDeadlineMs);
-  const findings = [...d.findings, ...(schedule ? scheduleFindings(schedule) : []), ...backupFindings(backups, now)];
+  const lost = dataLostFinding(probes, newestVerifiedContents(backups.destinations));
+  const findings = [
+    ...(lost ? [lost] : []),
+    ...d.findings,
+    ...(schedule ? scheduleFindings(schedule) : []),
+    ...backupFindings(backups, now),
+  ];
   const newest = Math.max(...backups.destinations.map((x) => x.newestVerifiedAt ?? Number.NEGATIVE_INFINITY));
   return {
     ...d,
@@ -130,7 +138,8 @@ export async function withRootCauses(
       hostIsEtcdMember: backups.hostIsEtcdMember,
       newestVerifiedAt: Number.isFinite(newest) ? new Date(newest).toISOString() : null,
       newestVerifiedAgeMs: Number.isFinite(newest) ? now - newest : null,
-      destinations: backups.destinations.map((x) => ({
+      // What the newest verified backup holds feeds the data-lost finding; the JSON shape stays as it was.
+      destinations: backups.destinations.map(({ newestVerified: _, ...x }) => ({
         ...x,
         offNode: isOffNode(x, backups.hostIsEtcdMember),
         newestVerifiedAt: x.newestVerifiedAt === undefined ? null : new Date(x.newestVerifiedAt).toISOString(),

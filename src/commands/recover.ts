@@ -100,6 +100,7 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
     fresh: Boolean(opts.fresh),
     lost: opts.lost?.split(',').map((n) => n.trim()),
     probeTimeoutMs: parseTimeout(opts.timeout),
+    checkDataLoss: true,
     maxRaftLag: config?.config.maintenance?.maxRaftLag,
   };
   const point = opts.at === undefined ? undefined : parsePoint(opts.at);

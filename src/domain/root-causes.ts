@@ -25,6 +25,8 @@ export interface DestinationView {
   backups: number;
   /** Creation time of the newest backup whose restore drill passed. */
   newestVerifiedAt?: number;
+  /** What that backup holds, from its manifest. */
+  newestVerified?: BackupContents;
   /** The catalog could not be read (unreachable S3, permissions...). */
   error?: string;
 }
@@ -115,6 +117,51 @@ export function scheduleFindings(result: CheckResult): Finding[] {
 }
 
 /** No verified backup, a stale one, unreadable stores, no off-node copy. */
+/** What a verified etcd backup holds, as its manifest says. */
+export interface BackupContents {
+  revision: number;
+  keys: number;
+  /** Decimal, as the API gives it. */
+  clusterId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** The newest verified backup over every destination that could be read. */
+export function newestVerifiedContents(destinations: DestinationView[]): BackupContents | undefined {
+  return destinations
+    .flatMap((d) => (d.error || !d.newestVerified ? [] : [d.newestVerified]))
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
+}
+
+/**
+ * Data lost: every member that answers holds an older store revision than the newest verified backup of the same
+ * cluster id. A cluster's
+ * revision only grows, so etcd started empty or from an older copy. The case it was written for: after a total loss
+ * kubeadm's init node boots on a new disk, its manifest bootstraps a one-member cluster (same cluster id, no keys),
+ * and that answered as a healthy cluster with nothing to recover.
+ */
+export function dataLostFinding(probes: EndpointProbe[], newest: BackupContents | undefined): Finding | undefined {
+  if (!newest) return undefined;
+  // Another cluster's backups (a cluster rebuilt on purpose gets a new id) say nothing about this one's data.
+  const answering = probes.flatMap((p) => (p.status ? [p.status] : []));
+  if (answering.some((s) => s.clusterId !== undefined && s.clusterId !== newest.clusterId)) return undefined;
+  const revisions = answering.flatMap((s) => (s.revision === undefined ? [] : [s.revision]));
+  if (revisions.length === 0) return undefined;
+  const highest = Math.max(...revisions);
+  if (highest >= newest.revision) return undefined;
+  return {
+    severity: 'error',
+    code: 'data-lost',
+    message:
+      `etcd has lost data: the members that answer are at store revision ${highest}, the newest verified backup ` +
+      `(${new Date(newest.createdAt).toISOString()}) holds revision ${newest.revision} with ${newest.keys} keys. ` +
+      'A cluster never goes back in revisions, so etcd started empty or from an older copy (after a total loss, a ' +
+      'member on a new disk bootstraps a cluster of its own). First: keep writers away and restore the backup on ' +
+      'every member: `lifeboat recover --plan snapshot --force --runbook DIR`.',
+  };
+}
+
 export function backupFindings(view: BackupsView, now: number): Finding[] {
   if (!view.configured) {
     return [

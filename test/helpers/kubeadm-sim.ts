@@ -98,21 +98,26 @@ export function etcdVersionOnPath(): string {
   return /etcd Version: (\S+)/.exec(out)?.[1] ?? 'unknown';
 }
 
-/** kubeadm's etcd.yaml for one member, as kubeadm 1.31-1.33 writes it (init: one member, new; join: existing). */
+/**
+ * kubeadm's etcd.yaml for one member, as kubeadm 1.31-1.33 writes it (init: one member, new; join: existing).
+ * `clientUrl` replaces the node's https://IP:2379 (a test etcd on another address and port).
+ */
 export function kubeadmEtcdManifest(o: {
   name: string;
   ip: string;
   initialCluster: string;
   join: boolean;
   version: string;
+  clientUrl?: string;
 }): string {
+  const clientUrl = o.clientUrl ?? `https://${o.ip}:2379`;
   const [major, minor, patch] = o.version.split('.').map(Number);
   // kubeadm probes /livez and /readyz on etcd versions that have them (3.5.11+), /health before.
   const modern = (major ?? 0) > 3 || (minor ?? 0) > 5 || ((minor ?? 0) === 5 && (patch ?? 0) >= 11);
   const live = modern ? '/livez' : '/health?exclude=NOSPACE&serializable=true';
   const ready = modern ? '/readyz' : '/health?serializable=false';
   const flags = [
-    `--advertise-client-urls=https://${o.ip}:2379`,
+    `--advertise-client-urls=${clientUrl}`,
     '--cert-file=/etc/kubernetes/pki/etcd/server.crt',
     '--client-cert-auth=true',
     '--data-dir=/var/lib/etcd',
@@ -122,7 +127,7 @@ export function kubeadmEtcdManifest(o: {
     `--initial-cluster=${o.initialCluster}`,
     ...(o.join ? ['--initial-cluster-state=existing'] : []),
     '--key-file=/etc/kubernetes/pki/etcd/server.key',
-    `--listen-client-urls=https://127.0.0.1:2379,https://${o.ip}:2379`,
+    `--listen-client-urls=https://127.0.0.1:2379,${clientUrl}`,
     '--listen-metrics-urls=http://127.0.0.1:2381',
     `--listen-peer-urls=https://${o.ip}:2380`,
     `--name=${o.name}`,
@@ -149,7 +154,7 @@ export function kubeadmEtcdManifest(o: {
 kind: Pod
 metadata:
   annotations:
-    kubeadm.kubernetes.io/etcd.advertise-client-urls: https://${o.ip}:2379
+    kubeadm.kubernetes.io/etcd.advertise-client-urls: ${clientUrl}
   creationTimestamp: null
   labels:
     component: etcd

@@ -7,69 +7,14 @@ import { etcdPod, node } from '../fixtures/kube-api/cluster.js';
 import { expectOneLineUsageError, json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 import { startKubeApi } from '../helpers/kube-api.js';
+import { kubeadmEtcdManifest } from '../helpers/kubeadm-sim.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
 /**
  * A kubeadm control-plane host under a root prefix: the etcd PKI (made with openssl, named as kubeadm names it), the
- * etcd static pod manifest as kubeadm writes it, pointing at a real TLS etcd cluster, and the incident's reboot
- * cron line plus a systemd reboot timer.
+ * etcd static pod manifest as kubeadm writes it (the kubeadm node simulator's, test/helpers/kubeadm-sim.ts), pointing
+ * at a real TLS etcd cluster, and the incident's reboot cron line plus a systemd reboot timer.
  */
-function kubeadmManifest(name: string, clientUrl: string, peers: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  annotations:
-    kubeadm.kubernetes.io/etcd.advertise-client-urls: ${clientUrl}
-  labels:
-    component: etcd
-    tier: control-plane
-  name: etcd
-  namespace: kube-system
-spec:
-  containers:
-  - command:
-    - etcd
-    - --advertise-client-urls=${clientUrl}
-    - --cert-file=/etc/kubernetes/pki/etcd/server.crt
-    - --client-cert-auth=true
-    - --data-dir=/var/lib/etcd
-    - --experimental-initial-corrupt-check=true
-    - --initial-advertise-peer-urls=https://10.0.0.11:2380
-    - --initial-cluster=${peers}
-    - --key-file=/etc/kubernetes/pki/etcd/server.key
-    - --listen-client-urls=https://127.0.0.1:2379,${clientUrl}
-    - --listen-metrics-urls=http://127.0.0.1:2381
-    - --listen-peer-urls=https://10.0.0.11:2380
-    - --name=${name}
-    - --peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt
-    - --peer-client-cert-auth=true
-    - --peer-key-file=/etc/kubernetes/pki/etcd/peer.key
-    - --peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    - --snapshot-count=10000
-    - --trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    image: registry.k8s.io/etcd:3.5.15-0
-    imagePullPolicy: IfNotPresent
-    name: etcd
-    volumeMounts:
-    - mountPath: /var/lib/etcd
-      name: etcd-data
-    - mountPath: /etc/kubernetes/pki/etcd
-      name: etcd-certs
-  hostNetwork: true
-  priorityClassName: system-node-critical
-  volumes:
-  - hostPath:
-      path: /etc/kubernetes/pki/etcd
-      type: DirectoryOrCreate
-    name: etcd-certs
-  - hostPath:
-      path: /var/lib/etcd
-      type: DirectoryOrCreate
-    name: etcd-data
-status: {}
-`;
-}
-
 describe('lifeboat init on a simulated kubeadm control-plane host', () => {
   let pki: TestPki;
   let cluster: TestCluster;
@@ -96,7 +41,14 @@ describe('lifeboat init on a simulated kubeadm control-plane host', () => {
     mkdirSync(join(root, 'etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(
       join(root, 'etc/kubernetes/manifests/etcd.yaml'),
-      kubeadmManifest(first!.spec.name, cluster.endpoints[0]!, `${first!.spec.name}=https://10.0.0.11:2380`),
+      kubeadmEtcdManifest({
+        name: first!.spec.name,
+        ip: '10.0.0.11',
+        clientUrl: cluster.endpoints[0]!,
+        initialCluster: `${first!.spec.name}=https://10.0.0.11:2380`,
+        join: false,
+        version: '3.5.15',
+      }),
     );
     writeFileSync(join(root, 'etc/hostname'), `${first!.spec.name}\n`);
     mkdirSync(join(root, 'usr/share/zoneinfo/Europe'), { recursive: true });

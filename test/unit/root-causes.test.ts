@@ -4,10 +4,12 @@ import { formatAge } from '../../src/domain/duration.js';
 import {
   type BackupsView,
   backupFindings,
+  dataLostFinding,
   doctorExitCode,
   hostIsMember,
   isOffNode,
   memberHosts,
+  newestVerifiedContents,
   scheduleFindings,
   verifiedBackupMaxAge,
   worstSeverity,
@@ -89,6 +91,61 @@ describe('backup findings', () => {
     for (const fsType of ['ext4', 'xfs', 'btrfs', 'zfs', 'overlay', undefined])
       expect(isOffNode({ kind: 'directory', fsType }, true)).toBe(false);
     expect(isOffNode({ kind: 'directory', fsType: 'ext4' }, false)).toBe(true);
+  });
+});
+
+describe('data lost: etcd holds less than its newest verified backup', () => {
+  const answering = (revision: number) => ({
+    endpoint: 'https://10.0.0.11:2379',
+    elapsedMs: 5,
+    status: {
+      memberId: '1',
+      revision,
+      clusterId: '77',
+      leaderId: '1',
+      version: '3.5.30',
+      dbSize: 20480,
+      raftTerm: 2,
+      raftIndex: 4,
+      isLearner: false,
+      errors: [],
+    },
+  });
+  const backup = { revision: 4242, keys: 3000, clusterId: '77', createdAt: NOW - HOUR };
+
+  it('a lone member that started empty after a total loss is data loss, not health', () => {
+    const f = dataLostFinding(
+      [answering(1), { endpoint: 'https://10.0.0.12:2379', elapsedMs: 5, error: 'connection refused' }],
+      backup,
+    );
+    expect(f).toMatchObject({ severity: 'error', code: 'data-lost' });
+    expect(f!.message).toMatch(/store revision 1, the newest verified backup .* holds revision 4242 with 3000 keys/);
+    expect(f!.message).toMatch(/lifeboat recover --plan snapshot --force/);
+    expect(doctorExitCode('healthy', [f!])).not.toBe(0);
+  });
+
+  it('a cluster at or past the backup (the usual case, or restored with --bump-revision) is not', () => {
+    expect(dataLostFinding([answering(4242)], backup)).toBeUndefined();
+    expect(dataLostFinding([answering(1_000_004_242)], backup)).toBeUndefined();
+    // Nothing answers, or nothing to compare with: the other findings speak.
+    expect(
+      dataLostFinding([{ endpoint: 'https://10.0.0.11:2379', elapsedMs: 5, error: 'timeout' }], backup),
+    ).toBeUndefined();
+    expect(dataLostFinding([answering(1)], undefined)).toBeUndefined();
+    // Backups of another cluster (rebuilt on purpose: a new cluster id) say nothing about this one.
+    expect(dataLostFinding([answering(1)], { ...backup, clusterId: '78' })).toBeUndefined();
+  });
+
+  it('compares with the newest verified backup over every store that could be read', () => {
+    const older = { revision: 100, keys: 10, clusterId: '77', createdAt: NOW - 3 * HOUR };
+    expect(
+      newestVerifiedContents([
+        { location: '/a', kind: 'directory', backups: 2, newestVerified: older },
+        { location: 's3://b', kind: 's3', backups: 1, newestVerified: backup },
+        { location: 's3://c', kind: 's3', backups: 0, error: 'timeout' },
+      ]),
+    ).toEqual(backup);
+    expect(newestVerifiedContents([{ location: '/a', kind: 'directory', backups: 1 }])).toBeUndefined();
   });
 });
 

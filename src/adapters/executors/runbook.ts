@@ -63,8 +63,11 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
   switch (step.kind) {
     case 'ensure-stopped':
       if (step.members.includes(node)) {
+        // A snapshot restore still stops a healthy voter that holds less than the snapshot: that is the cluster an
+        // empty member bootstrapped after a total loss (the plan was made for it), not quorum come back.
+        const behind = plan.snapshot ? ` && ! lb_behind ${local} ${plan.snapshot.revision}` : '';
         return [
-          `if lb_voter_here ${url(step.node)} ${local}; then`,
+          `if lb_voter_here ${url(step.node)} ${local}${behind}; then`,
           `  echo ${q(`etcd on ${node} is a healthy voting member again (quorum is back): not stopping it; this plan is no longer needed, run lifeboat doctor`)} >&2`,
           '  exit 3',
           'fi',

@@ -72,6 +72,8 @@ export function commonPrelude(o: PreludeOptions): string[] {
     '  local id l; id=$(lb_local_id "$2") && [ -n "$id" ] && lb_healthy "$2" >/dev/null 2>&1 && l=$(lb_members "$1") || return 1',
     '  awk -F\', \' -v id="$id" \'$1 == id && $2 == "started" && $6 == "false" { f = 1 } END { exit !f }\' <<<"$l"',
     '}',
+    '# lb_behind URL REVISION: the etcd on URL answers at a store revision below REVISION.',
+    'lb_behind() { local s re=\'"revision":([0-9]+)\'; s=$(lb_etcdctl --endpoints="$1" endpoint status -w json) || return 1; [[ $s =~ $re ]] && (( BASH_REMATCH[1] < $2 )); }',
     '# lb_joined VIA PEER OLD_ID LOCAL: the etcd here already runs as the re-added member (it joined by itself).',
     'lb_joined() { local id new; id=$(lb_local_id "$4" 2>/dev/null) && new=$(lb_new_id "$1" "$2" "$3") && [ "$id" = "$new" ]; }',
     '# lb_member VIA ARGS...: etcdctl member ARGS, retried for 2 minutes while etcd calls the refusal transient',

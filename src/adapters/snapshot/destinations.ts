@@ -23,7 +23,17 @@ export async function observeDestinations(loaded: LoadedConfig, deadlineMs: numb
     const base = { location: c.spec, kind, ...(fsType ? { fsType } : {}) } as const;
     if (!c.catalog) return { ...base, backups: 0, error: c.error };
     const newest = newestVerified(c.catalog);
-    return { ...base, backups: c.catalog.entries.length, ...(newest ? { newestVerifiedAt: newest.createdAt } : {}) };
+    const m = newest?.manifest;
+    return {
+      ...base,
+      backups: c.catalog.entries.length,
+      ...(newest ? { newestVerifiedAt: newest.createdAt } : {}),
+      ...(newest && m
+        ? {
+            newestVerified: { revision: m.revision, keys: m.keys, clusterId: m.clusterId, createdAt: newest.createdAt },
+          }
+        : {}),
+    };
   });
 }
 

@@ -9,11 +9,15 @@ import { mergeMembers } from '../../domain/recover/members.js';
 import { planRecovery } from '../../domain/recover/plan.js';
 import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
 import type { PlanChoice, PlanDecision, RecoverInput, SnapshotInfo } from '../../domain/recover/types.js';
+import { dataLostFinding, newestVerifiedContents } from '../../domain/root-causes.js';
 import { errorMessage, UserError } from '../../errors.js';
 import { probeWithDiscovery } from '../probe.js';
 import type { EtcdTarget } from '../settings.js';
 import { readJournal } from './runner.js';
 import { newestVerifiedSnapshot, snapshotFromFile } from './snapshots.js';
+
+/** Reading the backup catalogs (S3 may be slow) to compare etcd with its newest verified backup. */
+const STORE_DEADLINE_MS = 10_000;
 
 /** From "where is etcd" to a recovery decision: journal first, else probe, diagnose, merge with the executor, plan. */
 
@@ -37,6 +41,11 @@ export interface AssessRequest {
   lost?: string[];
   probeTimeoutMs: number;
   maxRaftLag?: number;
+  /**
+   * Compare the members that answer with the newest verified backup in backups.to (a catalog read): recover does, so
+   * an empty cluster after a total loss gets the snapshot plan; doctor reports the same as a finding of its own.
+   */
+  checkDataLoss?: boolean;
 }
 
 export type Assessment =
@@ -52,8 +61,21 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   }
   const probes = await probeWithDiscovery(req.target, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });
+  // Members that answer are not a healthy cluster when they hold less than the newest verified backup.
+  let dataLost: string | undefined;
+  if (
+    req.checkDataLoss &&
+    diagnosis.state !== 'unreachable' &&
+    diagnosis.state !== 'quorum-lost' &&
+    req.loaded?.config.backups?.to.length
+  ) {
+    const { observeDestinations } = await import('../../adapters/snapshot/destinations.js');
+    const seen = await observeDestinations(req.loaded, STORE_DEADLINE_MS);
+    dataLost = dataLostFinding(probes, newestVerifiedContents(seen))?.message;
+  }
   const entries: MemberEntry[] = probes.flatMap((p) => (p.error ? [] : (p.members ?? [])));
-  const members = mergeMembers(diagnosis.members, entries, req.executor?.members() ?? undefined).map((m) =>
+  const executorMembers = req.executor?.members() ?? undefined;
+  const members = mergeMembers(diagnosis.members, entries, executorMembers, dataLost !== undefined).map((m) =>
     req.lost?.includes(m.name) ? { ...m, hasData: false } : m,
   );
   const unknown = req.lost?.filter((n) => !members.some((m) => m.name === n));
@@ -66,8 +88,9 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
     rollback: req.choice === 'snapshot' && req.force && req.snapshotFile !== undefined,
     newToken: `lifeboat-restore-${randomBytes(6).toString('hex')}`,
     now: Date.now(),
+    ...(dataLost ? { dataLost } : {}),
   };
-  if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable') {
+  if (req.snapshotFile || req.choice === 'snapshot' || diagnosis.state === 'unreachable' || dataLost) {
     // Only a snapshot restore depends on the tool's version (--bump-revision): ask it (a process spawn) only then.
     const fromExecutor = req.executor && 'restoreTool' in req.executor ? req.executor.restoreTool?.() : undefined;
     const tool = fromExecutor ?? restoreToolVersion();

@@ -22,6 +22,11 @@ export function mergeMembers(
   views: MemberView[],
   entries: MemberEntry[],
   executor: ExecutorMember[] | undefined,
+  /**
+   * Also the executor's members the cluster does not list: when the members that answer are an empty cluster that
+   * bootstrapped itself (data lost), their list is not the real membership; the node's manifest is.
+   */
+  unlistedToo = false,
 ): RecoverMember[] {
   const byId = new Map<string, MemberEntry>();
   for (const e of entries) if (!byId.has(e.id)) byId.set(e.id, e);
@@ -49,8 +54,9 @@ export function mergeMembers(
       hasData: ex ? ex.hasData : null,
     });
   }
-  if (out.length === 0) {
+  if (out.length === 0 || unlistedToo) {
     for (const ex of executor ?? []) {
+      if (used.has(ex)) continue;
       used.add(ex);
       out.push({
         name: ex.name,

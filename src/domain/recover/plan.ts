@@ -31,14 +31,22 @@ export function planRecovery(input: RecoverInput, choice: PlanChoice): PlanDecis
   const missing = voting.filter((m) => !m.reachable);
   const candidates = PLAN_NAMES.map((name) => assess(name, input));
   const rollback = choice === 'snapshot' && input.rollback === true;
-  if (!rollback && missing.length === 0 && input.state !== 'unreachable' && input.state !== 'quorum-lost') {
+  if (
+    !rollback &&
+    !input.dataLost &&
+    missing.length === 0 &&
+    input.state !== 'unreachable' &&
+    input.state !== 'quorum-lost'
+  ) {
     return {
       kind: 'nothing-to-do',
       reason: `all ${voting.length} voting members answer; nothing to recover`,
       candidates,
     };
   }
-  const pick = choice === 'auto' ? candidates.find((c) => c.applies) : candidates.find((c) => c.name === choice);
+  // Lost data is restored, not restarted or re-added around: members joining an empty cluster would only follow it.
+  const auto = input.dataLost ? candidates.find((c) => c.name === 'snapshot') : candidates.find((c) => c.applies);
+  const pick = choice === 'auto' ? auto : candidates.find((c) => c.name === choice);
   if (!pick) return { kind: 'no-plan', reason: 'no recovery plan applies to this cluster', candidates };
   if (!pick.applies)
     return { kind: 'no-plan', reason: `the ${pick.name} plan does not apply: ${pick.reason}`, candidates };
@@ -97,10 +105,11 @@ function assess(name: PlanName, input: RecoverInput): Candidate {
     case 'snapshot':
       if (input.members.length === 0)
         return no('no member answers and the executor cannot list the members (which nodes get the snapshot?)');
-      if (reachable.length >= quorum && !input.rollback) {
+      if (reachable.length >= quorum && !input.rollback && !input.dataLost) {
         return no('quorum holds: restoring a snapshot would throw away newer data');
       }
       if (!input.snapshot) return no(input.snapshotProblem ?? 'no snapshot given (--snapshot FILE)');
+      if (input.dataLost) return yes(input.dataLost);
       if (reachable.length >= quorum) {
         return yes(`a rollback (--force): the working cluster goes back to revision ${input.snapshot.revision}`);
       }

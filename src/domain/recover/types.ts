@@ -72,6 +72,11 @@ export interface RecoverInput {
    * a snapshot or `--at`: a deleted namespace, a bad upgrade). Then quorum holding does not rule the snapshot out.
    */
   rollback?: boolean;
+  /**
+   * Set when the members that answer hold less than the newest verified backup (root-causes.ts dataLostFinding):
+   * etcd started empty or from an older copy. Then answering is not health: the snapshot plan is the one that applies.
+   */
+  dataLost?: string;
 }
 
 /** What a step does. `via` names the member whose client URL carries cluster API calls. */

@@ -142,6 +142,16 @@ describe('mergeMembers', () => {
       ['cp2', '', false, 'http://127.0.0.1:3001'],
     ]);
   });
+
+  it('data lost: the members the cluster no longer lists come from the executor too (the empty cluster is not the membership)', () => {
+    const alone = [view('cp1', '2000', true)];
+    expect(mergeMembers(alone, [entry('cp1', '2000')], lab).map((m) => m.name)).toEqual(['cp1']);
+    const merged = mergeMembers(alone, [entry('cp1', '2000')], lab, true);
+    expect(merged.map((m) => [m.name, m.id, m.reachable, m.peerUrl])).toEqual([
+      ['cp1', '2000', true, 'http://127.0.0.1:2001'],
+      ['cp2', '', false, 'http://127.0.0.1:3001'],
+    ]);
+  });
 });
 
 describe('drill', () => {

@@ -124,6 +124,33 @@ describe('planRecovery', () => {
       );
     });
 
+    it('a cluster that lost its data (holds less than the newest verified backup) gets the snapshot plan, not "nothing to recover"', () => {
+      const lost = 'etcd has lost data: revision 1, the newest verified backup holds revision 4242';
+      const lone = members(3);
+      const d = planRecovery(input('healthy', lone, { dataLost: lost, snapshot: SNAPSHOT }), 'auto');
+      const p = planOf(d);
+      expect(p.name).toBe('snapshot');
+      expect(p.why).toBe(lost);
+      // The empty members still answer: restoring over them is refused without --force, like any running member.
+      expect(d.kind === 'plan' && d.blockers.map((b) => b.member)).toEqual(['cp1', 'cp2', 'cp3']);
+      expect(
+        planRecovery(input('healthy', lone, { dataLost: lost, snapshot: SNAPSHOT, force: true }), 'auto'),
+      ).toMatchObject({
+        kind: 'plan',
+        blockers: [],
+      });
+      // No usable backup: it says why rather than "nothing to recover".
+      const none = planRecovery(
+        input('healthy', lone, { dataLost: lost, snapshotProblem: 'no usable verified snapshot' }),
+        'auto',
+      );
+      expect(none).toMatchObject({
+        kind: 'no-plan',
+        reason: 'the snapshot plan does not apply: no usable verified snapshot',
+      });
+      expect(planRecovery(input('healthy', lone), 'auto').kind).toBe('nothing-to-do');
+    });
+
     it('says to power the lost member on only after its old entry is removed (empty under its old id it can cost writes)', () => {
       const p = planOf(planRecovery(input('quorum-lost', incident()), 'auto'));
       expect(p.notes).toContainEqual(

@@ -133,6 +133,8 @@ describe('kubeadm executor (static pod manifest as kubeadm 1.30 writes it)', () 
       expect(s.indexOf('lb_restore /')).toBeLessThan(s.indexOf('lb_start_normal\n'));
     }
     expect(script(scripts, 'node-a')).toContain('restart kube-apiserver on every node');
+    // A healthy voter is stopped only when it holds less than the snapshot (the empty cluster after a total loss).
+    expect(script(scripts, 'node-a')).toContain(`! lb_behind https://127.0.0.1:2379 ${SNAPSHOT.revision}; then`);
   });
 });
 
