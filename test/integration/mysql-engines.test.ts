@@ -493,6 +493,14 @@ describe('MariaDB 10.11 with require_secure_transport=ON: TLS files from a Kuber
       const store = join(dir, 'store');
       const url = (database: string) => `${db.url(database, 'x509')}?ssl-mode=VERIFY_IDENTITY`;
 
+      // MariaDB answers a plain connection to a TLS-only server with ERROR 1045, as for a wrong password.
+      const plain = await runCli(['backup', 'mysql', '--url', db.url('shop'), '--to', store], {
+        env: { MYSQL_PWD: db.password },
+      });
+      expectOneLineUsageError(
+        plain,
+        /access denied for backup@.*from MariaDB, when the server accepts only TLS \(add \?ssl-mode=REQUIRED\)/,
+      );
       // A CA that did not sign the server's certificate: refused, nothing stored.
       const wrongCa = await runCli(
         ['backup', 'mysql', '--url', url('shop'), '--to', store, '--tls-secret', 'shop/other-ca'],

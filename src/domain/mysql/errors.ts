@@ -25,7 +25,7 @@ export function explainMysqlError(
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return {
         message: `access denied for ${where}: wrong user or password`,
-        hint: 'the password comes from MYSQL_PWD, --password-file or --password-secret; an account that requires X509 also needs a client certificate (ssl-cert/ssl-key, tls: or --tls-secret)',
+        hint: 'check the password (MYSQL_PWD, --password-file, --password-secret); the same answer comes when the account requires a client certificate (REQUIRE X509: ssl-cert/ssl-key, tls: or --tls-secret) or, from MariaDB, when the server accepts only TLS (add ?ssl-mode=REQUIRED)',
         exitCode: 2,
       };
     case 'ER_DBACCESS_DENIED_ERROR':
