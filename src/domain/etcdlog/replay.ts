@@ -65,16 +65,6 @@ export class ReplayCursor {
   }
 }
 
-/**
- * The compare that makes a pipelined transaction land right after `previous`: a key `previous` put must have
- * exactly `previous`'s revision as its mod revision. A revision of deletes only offers no such key; then there is
- * no guard and the replayer waits for `previous` to be applied before sending the next one.
- */
-export function guardAfter(previous: RevisionGroup): { key: Buffer; modRevision: number } | undefined {
-  const put = previous.events.find((e) => e.type === 'put');
-  return put ? { key: put.key, modRevision: previous.revision } : undefined;
-}
-
 /** The newest revision observed at or before `time` in `groups` (in order), or undefined when none is. */
 export function lastRevisionAtOrBefore(groups: Iterable<RevisionGroup>, time: number): number | undefined {
   let found: number | undefined;
@@ -155,16 +145,4 @@ export function followLag(
   const revisions = Math.max(0, leaderRevision - durable.revision);
   const since = oldestPendingAt ?? (revisions > 0 ? durable.at : now);
   return { revisions, seconds: revisions > 0 ? Math.max(0, (now - since) / 1000) : 0 };
-}
-
-/**
- * Flags for the scratch etcd a replay writes into. It is thrown away once its snapshot is written, so durability
- * buys nothing there: etcd >= 3.5 can skip every fsync (`--unsafe-no-fsync`), which lifts the replay off the disk's
- * fsync rate. 3.4 lacks the flag (it would refuse to start), so it gets none.
- */
-export function scratchEtcdFlags(etcdVersion: string | undefined): string[] {
-  const m = /^(\d+)\.(\d+)\./.exec(etcdVersion ?? '');
-  if (!m) return [];
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 3 || (major === 3 && minor >= 5) ? ['--unsafe-no-fsync'] : [];
 }
