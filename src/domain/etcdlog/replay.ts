@@ -3,12 +3,10 @@ import type { ChainWindow } from './chain.js';
 import type { RevisionGroup } from './segment.js';
 
 /**
- * The replay rule (ADR 010): restore a full snapshot of revision S into a scratch etcd, then apply every logged
- * revision S+1..T in order, each as ONE transaction holding exactly its events and nothing else. etcd gives every
- * write transaction the next revision, keeps a live key's create revision and bumps its version, so the replayed
- * keyspace gets the source's revisions, create revisions and versions by construction, as long as nothing else
- * writes. Transactions are pipelined; each carries a guard (a compare on a key the previous revision wrote) so one
- * that overtakes its predecessor fails without writing and is sent again, instead of taking the wrong revision.
+ * The replay rule (ADR 010, ADR 015): the newest full snapshot of revision S <= T, then every logged revision
+ * S+1..T in order, each exactly as the log holds it; a missing revision is a gap, never skipped. Which snapshot and
+ * chain, which revision a time means, and where the replay stops are decided here; the backend is written by
+ * src/adapters/etcdlog/backend-replay.ts.
  */
 
 export type PointInTime = { revision: number } | { time: number };
