@@ -19,6 +19,7 @@ const ETCD_VERSION_TESTS = [
   'test/integration/agent-incident.test.ts',
   'test/integration/kubeadm-nodes.test.ts',
   'test/integration/kubeadm-plans.test.ts',
+  'test/integration/kubeadm-survivor.test.ts',
   'test/integration/etcdlog.test.ts',
   'test/integration/etcdlog-backend.test.ts',
 ];
