@@ -25,6 +25,9 @@ const PACKAGES = [
   // The container image (scripts/build-image.sh) and the MySQL 9 test root (scripts/mysql-root.sh) use mmdebstrap.
   { command: 'mmdebstrap', pkg: 'mmdebstrap' },
   { command: 'umoci', pkg: 'umoci' },
+  // `lifeboat completion zsh|fish` is tested in the shells themselves.
+  { command: 'zsh', pkg: 'zsh' },
+  { command: 'fish', pkg: 'fish' },
 ];
 const LAB_DIR = '.lab';
 

@@ -19,7 +19,9 @@ const ETCD_VERSION_TESTS = [
   'test/integration/agent-incident.test.ts',
   'test/integration/kubeadm-nodes.test.ts',
   'test/integration/kubeadm-plans.test.ts',
+  'test/integration/kubeadm-survivor.test.ts',
   'test/integration/etcdlog.test.ts',
+  'test/integration/etcdlog-backend.test.ts',
 ];
 
 const fetched = spawnSync('bash', [new URL('etcd-3.5.sh', import.meta.url).pathname], {

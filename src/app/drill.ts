@@ -281,7 +281,7 @@ export async function runLabDrill(opts: DrillOptions): Promise<DrillReport> {
       const now = await readKeyspace(endpoints[0]!, 0);
       const restored = mistake.before.entries().filter((e) => {
         const back = now.get(e.key);
-        return back !== undefined && back.value.equals(e.value);
+        return back?.value.equals(e.value) === true;
       });
       report.namespace = {
         prefixes: NAMESPACED_PREFIXES,

@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { waitFor } from '../../src/adapters/proc/wait.js';
@@ -25,9 +25,22 @@ export interface RunbookSuite {
   /** Writes the runbook on `on` (cp1 unless said); returns the script names. */
   runbook(args: string, dir: string, on?: string): Promise<string[]>;
   script(dir: string, name: string): Promise<ShResult>;
+  /** A node's script in the background, its output in a log file: it can be watched and cut off (a closed terminal). */
+  background(dir: string, name: string): BackgroundScript;
   expectAllDone(results: ShResult[]): string;
   memberId(name: string): Promise<string>;
   bootOnceRemoved(name: string, oldId: string, scripts: Array<Promise<unknown>>): Promise<void>;
+}
+
+export interface BackgroundScript {
+  /** Resolves when the script ends (a cut-off one with code 137); stdout holds its whole log. */
+  done: Promise<ShResult>;
+  /** The output so far. */
+  text(): string;
+  /** Waits (with a deadline) until the output matches. */
+  waitFor(what: string, pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGKILL to the script and everything it started (an etcdctl it waits on), as a closed terminal would. */
+  cut(): void;
 }
 
 export async function startRunbookSuite(): Promise<RunbookSuite> {
@@ -96,6 +109,29 @@ export async function startRunbookSuite(): Promise<RunbookSuite> {
     return sim.node(name).sh(`bash ${join(dir, `${name}.sh`)}`, 420_000);
   }
 
+  let logs = 0;
+  function background(dir: string, name: string): BackgroundScript {
+    const log = join(sim.dir, `${name}-${++logs}.log`);
+    writeFileSync(log, '');
+    const child = sim.node(name).spawn(`bash ${join(dir, `${name}.sh`)}`, log);
+    const text = () => readFileSync(log, 'utf8');
+    const done = new Promise<ShResult>((ok) =>
+      child.on('exit', (code, signal) => ok({ code: code ?? (signal ? 137 : 1), stdout: text(), stderr: '' })),
+    );
+    return {
+      done,
+      text,
+      waitFor: (what, pattern, timeoutMs = 240_000) =>
+        waitFor(`${name}'s script ${what}`, () => pattern.test(text()), { timeoutMs, intervalMs: 200 }).then(
+          () => undefined,
+          (err: Error) => {
+            throw new Error(`${err.message}\n--- ${name}'s script so far\n${text()}\n${sim.logs(name)}`);
+          },
+        ),
+      cut: () => process.kill(-child.pid!, 'SIGKILL'),
+    };
+  }
+
   /** Every script exited 0; otherwise the scripts' output and every node's kubelet and etcd log say why. */
   function expectAllDone(results: ShResult[]): string {
     const report = results.map((r, i) => `--- cp${i + 1} (exit ${r.code})\n${r.stdout}${r.stderr}`).join('\n');
@@ -151,6 +187,7 @@ export async function startRunbookSuite(): Promise<RunbookSuite> {
     expectRecovered,
     runbook,
     script,
+    background,
     expectAllDone,
     memberId,
     bootOnceRemoved,

@@ -92,6 +92,17 @@ describe('doctor names the root causes: the reboot schedule, no verified backup,
     expect(d.backups.destinations).toMatchObject([{ location: './backups', offNode: false, backups: 1 }]);
     expect(d.findings.map((f) => f.code)).toContain('backups-on-cluster-only');
 
+    // The schedule alone (the backup is verified now): still exit 1, and the schedule is the one error named.
+    const incident = config(
+      'schedule-only.yaml',
+      `${members((i) => `0 4 * * ${i === 3 ? 3 : 1}`)}backups: { to: [./backups] }\n`,
+    );
+    const scheduleOnly = await doctor(incident);
+    expect(scheduleOnly.code).toBe(1);
+    expect(scheduleOnly.d.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual([
+      'schedule-quorum-loss',
+    ]);
+
     // Older than the configured age: an error again, with the age.
     const strict = config(
       'strict.yaml',

@@ -52,6 +52,50 @@ describe('lifeboat completion', () => {
     expect(bashCompletes(result.stdout, ['lifeboat', '-c', ''])).toEqual([]);
   });
 
+  it('zsh registers the completion and completes subcommands as its bashcompinit runs it', async () => {
+    const script = join(dir, 'lifeboat.zsh');
+    writeFileSync(script, (await runCli(['completion', 'zsh'])).stdout);
+    // _bash_complete (zsh's bashcompinit) runs the function under `emulate -L sh` with these options; compadd exists
+    // only inside a completion widget, so the function is called the same way and COMPREPLY read back.
+    const run = spawnSync(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        `autoload -U compinit && compinit -u -D; source ${script}; print -r -- "$_comps[lifeboat]";
+         emulate -L sh; setopt kshglob noshglob braceexpand;
+         COMP_WORDS=(lifeboat -c x.yaml backup ''); COMP_CWORD=4; _lifeboat_complete; print -l -- "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const [registered, ...words] = run.stdout.split('\n').filter(Boolean);
+    expect(registered).toMatch(/_bash_complete .*-F _lifeboat_complete/);
+    const backup = (await buildProgram([])).commands.find((c) => c.name() === 'backup')!;
+    expect(words.filter((w) => !w.startsWith('-'))).toEqual(backup.commands.map((c) => c.name()));
+  });
+
+  it('fish completes commands, subcommands and options from its script', async () => {
+    const script = join(dir, 'lifeboat.fish');
+    writeFileSync(script, (await runCli(['completion', 'fish'])).stdout);
+    const complete = (line: string) => {
+      const run = spawnSync('fish', ['-N', '-c', `source ${script}; complete -C '${line}'`], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      return run.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]);
+    };
+    const program = await buildProgram([]);
+    expect(complete('lifeboat ').sort()).toEqual(program.commands.map((c) => c.name()).sort());
+    const backup = program.commands.find((c) => c.name() === 'backup')!;
+    expect(complete('lifeboat backup ').sort()).toEqual(backup.commands.map((c) => c.name()).sort());
+    expect(complete('lifeboat doc')).toEqual(['doctor']);
+    expect(complete('lifeboat doctor --ti')).toEqual(['--timeout']);
+  });
+
   it('zsh and fish scripts name every top-level command; an unknown shell is bad input', async () => {
     const program = await buildProgram([]);
     for (const shell of ['zsh', 'fish']) {
@@ -61,6 +105,12 @@ describe('lifeboat completion', () => {
     }
     const syntax = spawnSync('bash', ['-n'], { input: (await runCli(['completion', 'bash'])).stdout });
     expect(syntax.status).toBe(0);
+    const zsh = spawnSync('zsh', ['-n'], { input: (await runCli(['completion', 'zsh'])).stdout, encoding: 'utf8' });
+    expect(zsh.status, zsh.stderr).toBe(0);
+    const fishScript = join(dir, 'syntax.fish');
+    writeFileSync(fishScript, (await runCli(['completion', 'fish'])).stdout);
+    const fish = spawnSync('fish', ['--no-execute', fishScript], { encoding: 'utf8' });
+    expect(fish.status, fish.stderr).toBe(0);
     expectOneLineUsageError(await runCli(['completion', 'tcsh']), /tcsh/);
   });
 });

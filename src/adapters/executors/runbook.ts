@@ -41,6 +41,11 @@ export function planId(plan: ExecutablePlan, writtenAt: Date): string {
     .slice(0, 10);
 }
 
+/** The plan removes `member` and adds it back as a new member (its node's data is wiped and it joins again). */
+function reAdded(plan: ExecutablePlan, member: string): boolean {
+  return plan.steps.some((s) => s.kind === 'wipe' && s.member === member);
+}
+
 /** Which nodes act on a step: most steps have one; stopping and starting everyone fans out. */
 function actors(step: PlanStep): string[] {
   if (step.kind === 'ensure-stopped') return [...step.members, step.node];
@@ -66,12 +71,23 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
         // A snapshot restore still stops a healthy voter that holds less than the snapshot: that is the cluster an
         // empty member bootstrapped after a total loss (the plan was made for it), not quorum come back.
         const behind = plan.snapshot ? ` && ! lb_behind ${local} ${plan.snapshot.revision}` : '';
+        // A member this plan re-adds may already run as its NEW member (its node booted before this script and the
+        // kubelet started etcd, which joined once the coordinator had added it, and may be promoted by now):
+        // stopping it would take a voter from the rebuilt cluster (the issue's lost-quorum-again deadlock).
+        const rejoined = reAdded(plan, node)
+          ? [
+              `if lb_joined ${url(step.node)} ${q(m(node).peerUrl)} ${oldId(node)} ${local}; then`,
+              `  lb_say ${q(`etcd here already runs as the re-added member ${node} of the recovering cluster: left running`)}`,
+            ]
+          : [];
         return [
-          `if lb_voter_here ${url(step.node)} ${local}${behind}; then`,
+          ...rejoined,
+          `${rejoined.length ? 'elif' : 'if'} lb_voter_here ${url(step.node)} ${local}${behind}; then`,
           `  echo ${q(`etcd on ${node} is a healthy voting member again (quorum is back): not stopping it; this plan is no longer needed, run lifeboat doctor`)} >&2`,
           '  exit 3',
+          'else',
+          '  lb_stop_etcd',
           'fi',
-          'lb_stop_etcd',
         ];
       }
       return step.members.map(
@@ -175,11 +191,17 @@ function takeOverLines(steps: PlanStep[], node: string, plan: ExecutablePlan, lo
   const wipe = steps.find((s): s is PlanStep & { kind: 'wipe' } => s.kind === 'wipe' && s.node === node);
   if (!wipe) return [];
   const via = q(plan.members.find((x) => x.name === wipe.via)?.clientUrl ?? '');
+  const me = plan.members.find((x) => x.name === node);
+  const oldId = q(me?.id ? hexId(me.id) : 'none');
   return [
     '',
-    '# Before any step: etcd here must not start by itself while the cluster is rebuilt.',
+    '# Before any step: etcd here must not start by itself while the cluster is rebuilt. Left running: a healthy',
+    '# voter, and the re-added member itself (the node booted before this script and etcd joined by itself, as the',
+    '# join step would have made it; stopping and wiping a member that has caught up crashes it when it restarts).',
     "if lb_done take-over; then lb_say 'etcd here already taken over'; else",
-    `  if lb_voter_here ${via} ${local}; then lb_say 'etcd here is a healthy voting member: left running'; else lb_stop_etcd; fi`,
+    `  if lb_voter_here ${via} ${local}; then lb_say 'etcd here is a healthy voting member: left running'`,
+    `  elif lb_joined ${via} ${q(me?.peerUrl ?? '')} ${oldId} ${local}; then lb_say 'etcd here already runs as the re-added member: left running'`,
+    '  else lb_stop_etcd; fi',
     '  lb_mark take-over',
     'fi',
   ];

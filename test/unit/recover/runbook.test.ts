@@ -100,6 +100,15 @@ describe('kubeadm executor (static pod manifest as kubeadm 1.30 writes it)', () 
     expect(a.slice(wipeAt)).toMatch(/lb_stop_etcd\n\s+lb_move_data_aside\n/);
     expect(a).not.toContain('force-new-cluster=true');
     expect(a).toMatch(/^# Run as root on node-a\./m);
+    // A node that booted before its script may already run as the re-added member (joined by itself, maybe promoted):
+    // neither the take-over nor the stop step stops it; only what is not that member is stopped.
+    const joined = /lb_joined https:\/\/10\.0\.0\.13:2379 https:\/\/10\.0\.0\.11:2380 \S+ https:\/\/127\.0\.0\.1:2379/;
+    const takeOver = a.slice(a.indexOf('# Before any step'), a.indexOf('lb_mark take-over'));
+    expect(takeOver).toMatch(joined);
+    expect(takeOver.search(joined)).toBeLessThan(takeOver.indexOf('lb_stop_etcd'));
+    const stopStep = a.slice(a.indexOf('step 1/'), a.indexOf('lb_added()'));
+    expect(stopStep).toMatch(joined);
+    expect(stopStep.search(joined)).toBeLessThan(stopStep.indexOf('lb_stop_etcd'));
   });
 
   it('the manifest edit keeps every other flag and puts the new ones right after `- etcd`', () => {

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli.js';
+
+/**
+ * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows must be a command that exists, with
+ * options that exist; every `npm run X` a script of package.json; every link and every repo path it names a file in
+ * the repo. A renamed flag or a moved file then fails here instead of in a reader's terminal.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DOCS = ['README.md', 'deploy/chart/lifeboat/templates/NOTES.txt'];
+const text = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+/** Shell lines of fenced code blocks (continuations joined, comments dropped) and inline `code` spans. */
+function snippets(markdown: string): string[] {
+  const out: string[] = [];
+  const fences = markdown.split(/^```[^\n]*$/m);
+  fences.forEach((part, i) => {
+    if (i % 2 === 1) {
+      const joined = part.replace(/\\\n\s*/g, ' ');
+      for (const line of joined.split('\n')) out.push(line.replace(/(^|\s)#.*$/, ''));
+    } else {
+      for (const m of part.matchAll(/`([^`\n]+)`/g)) out.push(m[1]!.replace(/\\\|/g, '|'));
+    }
+  });
+  return out;
+}
+
+/** Each `lifeboat` invocation in a snippet: the words after `lifeboat` (or `node bin/lifeboat.js`). */
+function invocations(snippet: string): string[][] {
+  const found: string[][] = [];
+  for (const segment of snippet.split(/&&|\|\||;|\$\(|\s\|\s/)) {
+    const words = segment.trim().split(/\s+/).filter(Boolean);
+    let i = 0;
+    while (i < words.length && (/^[A-Z_]+=/.test(words[i]!) || words[i] === 'sudo')) i++;
+    if (words[i] === 'lifeboat') found.push(words.slice(i + 1));
+    else if (words[i] === 'node' && words[i + 1] === 'bin/lifeboat.js') found.push(words.slice(i + 2));
+  }
+  return found;
+}
+
+function optionOf(chain: Command[], flag: string) {
+  if (flag === '--help' || flag === '-h') return { takesValue: false };
+  for (const cmd of chain) {
+    const option = cmd.options.find((o) => o.long === flag || o.short === flag);
+    if (option) return { takesValue: option.required || option.optional };
+  }
+  return undefined;
+}
+
+/** What is wrong with one invocation, if anything: an unknown command or an option no command in its chain has. */
+function problems(program: Command, words: string[]): string[] {
+  const wrong: string[] = [];
+  const chain: Command[] = [program];
+  let positional = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!.replace(/^\[|\]$/g, '').replace(/^["']|["']$/g, '');
+    if (word === '' || word === '...' || word === '…') continue;
+    if (word.startsWith('-')) {
+      for (const alt of word.split('|')) {
+        const flag = alt.replace(/=.*$/, '').replace(/[\])]+$/, '');
+        if (!flag.startsWith('-')) continue;
+        const option = optionOf(chain, flag);
+        if (!option) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no option ${flag}`);
+        else if (option.takesValue && !alt.includes('=')) i++;
+      }
+      continue;
+    }
+    const current = chain[chain.length - 1]!;
+    if (positional || current.commands.length === 0) {
+      positional = true;
+      continue;
+    }
+    const alternatives = word.split(/[|/]/);
+    const subs = alternatives.map((w) => current.commands.find((c) => c.name() === w || c.aliases().includes(w)));
+    if (subs.every((s) => s === undefined)) {
+      // An operand of a command that also has subcommands (`verify FILE`), else a command that does not exist.
+      if (current === program || current.registeredArguments.length === 0)
+        wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${word}`);
+      positional = true;
+      continue;
+    }
+    subs.forEach((s, k) => {
+      if (s === undefined) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${alternatives[k]}`);
+    });
+    chain.push(subs.find((s) => s !== undefined)!);
+  }
+  return wrong;
+}
+
+describe('the README tells the truth', () => {
+  it('finds the invocations to check (a changed layout must not make this test vacuous)', () => {
+    const all = DOCS.flatMap((f) => snippets(text(f)).flatMap(invocations));
+    expect(all.length).toBeGreaterThan(40);
+    expect(invocations('sudo lifeboat init --backup-to s3://b/etcd && lifeboat doctor')).toEqual([
+      ['init', '--backup-to', 's3://b/etcd'],
+      ['doctor'],
+    ]);
+  });
+
+  it('every lifeboat command it shows exists, with options that exist', async () => {
+    const program = await buildProgram([]);
+    const wrong = DOCS.flatMap((file) =>
+      snippets(text(file))
+        .flatMap(invocations)
+        .flatMap((words) => problems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`)),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('every npm run script it names is in package.json', () => {
+    const scripts = Object.keys(JSON.parse(text('package.json')).scripts as Record<string, string>);
+    const named = [...text('README.md').matchAll(/npm run ([\w:.-]+)/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(3);
+    expect(named.filter((s) => !scripts.includes(s))).toEqual([]);
+  });
+
+  it('every link and repo path it names exists in the repo', () => {
+    const readme = text('README.md');
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1]!)
+      .filter((l) => !/^[a-z]+:/.test(l));
+    const paths = [...readme.matchAll(/`((?:deploy|docs|scripts|examples|test|src|bench|\.ci)\/[^`\s]*)`/g)]
+      .map((m) => m[1]!)
+      .flatMap(expandBraces)
+      .map((p) => p.replace(/[.,:;]+$/, ''));
+    expect(links.length + paths.length).toBeGreaterThan(10);
+    // Inside the repo: a fresh clone has nothing beside it.
+    const missing = [...links, ...paths].filter((p) => {
+      const target = resolve(ROOT, dirname('README.md'), p);
+      return !target.startsWith(`${ROOT}/`) || !existsSync(target);
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
+/** `a/{b,c}.{x,y}` → a/b.x, a/b.y, a/c.x, a/c.y (as the shell reads the README's install lines). */
+function expandBraces(path: string): string[] {
+  const m = path.match(/\{([^{}]*)\}/);
+  if (!m) return [path];
+  return m[1]!.split(',').flatMap((alt) => expandBraces(path.replace(m[0], alt)));
+}
