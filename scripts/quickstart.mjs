@@ -25,6 +25,8 @@ const PACKAGES = [
   // The container image (scripts/build-image.sh) and the MySQL 9 test root (scripts/mysql-root.sh) use mmdebstrap.
   { command: 'mmdebstrap', pkg: 'mmdebstrap' },
   { command: 'umoci', pkg: 'umoci' },
+  // The kubeadm node simulator gives each node its own network namespace with ip(8).
+  { command: 'ip', pkg: 'iproute2' },
   // `lifeboat completion zsh|fish` is tested in the shells themselves.
   { command: 'zsh', pkg: 'zsh' },
   { command: 'fish', pkg: 'fish' },

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
 
 /**
- * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows must be a command that exists, with
- * options that exist; every `npm run X` a script of package.json; every link and every repo path it names a file in
- * the repo. A renamed flag or a moved file then fails here instead of in a reader's terminal.
+ * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows, and every example in a command's
+ * --help, must be a command that exists, with options (and option choices) that exist; every `npm run X` a script of
+ * package.json; every link and every repo path it names a file in the repo. A renamed flag or a moved file then
+ * fails here instead of in a reader's terminal.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -42,11 +43,11 @@ function invocations(snippet: string): string[][] {
   return found;
 }
 
-function optionOf(chain: Command[], flag: string) {
+function optionOf(chain: Command[], flag: string): { takesValue: boolean; choices?: string[] } | undefined {
   if (flag === '--help' || flag === '-h') return { takesValue: false };
   for (const cmd of chain) {
     const option = cmd.options.find((o) => o.long === flag || o.short === flag);
-    if (option) return { takesValue: option.required || option.optional };
+    if (option) return { takesValue: option.required || option.optional, choices: option.argChoices };
   }
   return undefined;
 }
@@ -65,7 +66,14 @@ function problems(program: Command, words: string[]): string[] {
         if (!flag.startsWith('-')) continue;
         const option = optionOf(chain, flag);
         if (!option) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no option ${flag}`);
-        else if (option.takesValue && !alt.includes('=')) i++;
+        else if (option.takesValue) {
+          const value = alt.includes('=') ? alt.slice(alt.indexOf('=') + 1) : words[++i];
+          // A value shown for an option with choices (`--plan snapshot`) must be one of them; NAME is a placeholder.
+          for (const v of (value ?? '').replace(/[[\]]/g, '').split('|')) {
+            if (option.choices && v !== '' && !/^[A-Z_]+$/.test(v) && !option.choices.includes(v))
+              wrong.push(`${chain.map((c) => c.name()).join(' ')}: ${flag} has no choice ${v}`);
+          }
+        }
       }
       continue;
     }
@@ -108,6 +116,34 @@ describe('the README tells the truth', () => {
         .flatMap(invocations)
         .flatMap((words) => problems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`)),
     );
+    expect(wrong).toEqual([]);
+  });
+
+  it("every example in the commands' --help exists too, with options that exist", async () => {
+    const program = await buildProgram([]);
+    const commands: Command[] = [];
+    const walk = (c: Command) => {
+      commands.push(c);
+      c.commands.forEach(walk);
+    };
+    walk(program);
+    const wrong: string[] = [];
+    let examples = 0;
+    for (const c of commands) {
+      let help = '';
+      c.configureOutput({ writeOut: (t) => (help += t), writeErr: (t) => (help += t) });
+      c.outputHelp();
+      for (const line of help.replace(/\\\n\s*/g, ' ').split('\n')) {
+        // `  lifeboat doctor --json      what it does`: the command ends where the two-space gap to its words begins.
+        const example = /^\s*(?:\$ )?((?:[A-Z_]+=\S+\s+)*lifeboat .*)$/.exec(line)?.[1]?.split(/\s{2,}/)[0];
+        if (example === undefined) continue;
+        for (const words of invocations(example)) {
+          examples++;
+          wrong.push(...problems(program, words).map((p) => `${c.name()} --help: ${example}: ${p}`));
+        }
+      }
+    }
+    expect(examples).toBeGreaterThan(30);
     expect(wrong).toEqual([]);
   });
 
