@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 // Benchmark of the change log (issue 19). Not a timed test: run it by hand, it records docs/BENCHMARKS.md.
@@ -15,7 +15,8 @@ import { join, resolve } from 'node:path';
 //    how long the newest write waited); after the load, the time until the log holds the last write. Peak RSS of the
 //    follower from /proc (VmHWM). Storage: bytes of the log objects per event.
 // 2. Replay: --events events written as Txns of --per-rev puts (one revision each) while the follower runs, then
-//    `lifeboat restore etcd --at LAST` (snapshot restore into a scratch etcd + replay + snapshot out).
+//    `lifeboat restore etcd --at LAST` (the base snapshot's backend + the log written as a new backend, ADR 015;
+//    --scratch says where that file is built: the OS temp dir, /dev/shm or both, one restore each).
 import { recordSection } from './record.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -45,17 +46,6 @@ const { LocalStore } = await import(join(root, 'dist/adapters/store/local.js'));
 const { chainWindows } = await import(join(root, 'dist/app/etcdlog/restore.js'));
 
 const dir = mkdtempSync(join(os.tmpdir(), 'lifeboat-bench-etcdlog-'));
-const fsyncMs = (() => {
-  const f = join(dir, 'fsync-probe');
-  const fd = openSync(f, 'w');
-  const t = process.hrtime.bigint();
-  for (let i = 0; i < 20; i++) {
-    writeSync(fd, Buffer.alloc(4096), 0, 4096, 0);
-    fsyncSync(fd);
-  }
-  closeSync(fd);
-  return (Number(process.hrtime.bigint() - t) / 1e6 / 20).toFixed(1);
-})();
 const store = join(dir, 'store');
 const clientUrl = `http://127.0.0.1:${await freePort()}`;
 const peerUrl = `http://127.0.0.1:${await freePort()}`;
@@ -172,6 +162,7 @@ try {
   const restoreOnce = async (scratchDir) => {
     const r0 = Date.now();
     const extra = scratchDir ? ['--scratch-dir', scratchDir] : [];
+    let rss = 0;
     const restore = await new Promise((resolvePromise, reject) => {
       const child = spawn(
         process.execPath,
@@ -192,7 +183,9 @@ try {
       );
       let out = '';
       child.stdout.on('data', (d) => (out += d));
+      const poll = setInterval(() => (rss = Math.max(rss, vmHwm(child.pid) ?? 0)), 100);
       child.on('close', () => {
+        clearInterval(poll);
         try {
           resolvePromise(JSON.parse(out));
         } catch {
@@ -205,9 +198,9 @@ try {
     const revRate = Math.round(restore.replayedRevisions / restore.replaySeconds);
     console.log(
       `replay (scratch on ${scratchDir ?? os.tmpdir()}): ${restore.replayedEvents} events / ${restore.replayedRevisions} revisions ` +
-        `in ${restore.replaySeconds} s = ${rate} events/s (${revRate} revisions/s, ${restore.replayResent} Txns resent); whole restore ${seconds.toFixed(1)} s`,
+        `in ${restore.replaySeconds} s = ${rate} events/s (${revRate} revisions/s); whole restore ${seconds.toFixed(1)} s, peak RSS ${(rss / 1048576).toFixed(0)} MB`,
     );
-    return { restore, seconds, rate, revRate, where: scratchDir ?? os.tmpdir() };
+    return { restore, seconds, rate, revRate, rss, where: scratchDir ?? os.tmpdir() };
   };
   const replays = [];
   if (SCRATCH !== 'shm') replays.push(await restoreOnce(undefined));
@@ -217,7 +210,7 @@ try {
   const etcdVersion = (await conn.unary('Maintenance', 'Status', {}, 10_000)).version;
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const minor = etcdVersion.split('.').slice(0, 2).join('.');
-  const noFsync = Number(minor.split('.')[1]) >= 5 || Number(minor.split('.')[0]) > 3;
+  const is35 = Number(minor.split('.')[1]) >= 5 || Number(minor.split('.')[0]) > 3;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' / ');
   const argv = process.argv
     .slice(2)
@@ -237,18 +230,16 @@ machine shared with other work).
 | log durable after the last write | ${catchUp.toFixed(2)} s | <= cadence (1 s) + 1 s |
 | follower peak RSS | ${mb(peakRss)} MB | <= ${GOAL.rssMb} MB |
 | storage | ${bytesPerEvent.toFixed(0)} B per event (256 B values) | |
-${replays.map((r) => `| replay, ${restore.replayedEvents} events (${PER_REV} per revision), scratch etcd on ${r.where} | ${r.rate} events/s, ${r.revRate} revisions/s (${r.restore.replayResent} Txns resent); whole restore ${r.seconds.toFixed(1)} s | >= ${GOAL.replayEventsPerSecond} events/s |`).join('\n')}
+${replays.map((r) => `| replay, ${restore.replayedEvents} events (${PER_REV} per revision), backend built on ${r.where} | ${r.rate} events/s, ${r.revRate} revisions/s; whole restore ${r.seconds.toFixed(1)} s (snapshot ${mb(r.restore.size)} MB), peak RSS ${mb(r.rss)} MB | >= ${GOAL.replayEventsPerSecond} events/s |`).join('\n')}
 
-Replay applies one Txn per original revision (ADR 010), pipelined up to 256 deep with a guard compare and
-go-back-N after a Txn that overtook its predecessor (etcd proposes concurrent requests in no fixed order; "resent"
-counts them); the scratch etcd runs ${noFsync ? 'with `--unsafe-no-fsync`' : 'with fsync (3.4 has no `--unsafe-no-fsync`)'}.
-Its speed is bounded by the scratch etcd's own write path (one raft entry per revision), so it is reported in
-revisions too. One fsync of 4 KiB on this disk took ~${fsyncMs} ms.
+The replay writes the etcd backend (bbolt) itself (ADR 015): the base snapshot's pages read, the log's revisions
+appended to its key bucket, the file streamed out with its SHA-256. "Whole restore" is the command from start to
+exit: reading the catalog, checking the base snapshot (etcd's \`snapshot status\`), the replay and writing the file.
 
 **Goals (issue 19)**: follower keeps up and peak RSS <= ${GOAL.rssMb} MB: ${peakRss <= GOAL.rssMb * 1048576 && catchUp <= 2 ? 'met' : 'NOT met'};
 replay >= ${GOAL.replayEventsPerSecond} events/s: ${Math.max(...replays.map((r) => r.rate)) >= GOAL.replayEventsPerSecond ? 'met' : 'NOT met'} (best ${Math.max(...replays.map((r) => r.rate))} events/s).
 
-Command: \`npm run build && ${noFsync ? 'PATH="$(bash scripts/etcd-3.5.sh):$PATH" ' : ''}node bench/etcdlog.mjs ${argv}\`
+Command: \`npm run build && ${is35 ? 'PATH="$(bash scripts/etcd-3.5.sh):$PATH" ' : ''}node bench/etcdlog.mjs ${argv}\`
 `;
   if (process.argv.includes('--write')) {
     console.log(`recorded in ${recordSection(root, `etcdlog on etcd ${minor}`, section)}`);

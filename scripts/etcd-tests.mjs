@@ -17,6 +17,7 @@ export const ETCD_TESTS = [
   'test/integration/etcd-client.test.ts',
   'test/integration/etcd-tls.test.ts',
   'test/integration/etcdlog-s3.test.ts',
+  'test/integration/etcdlog-backend.test.ts',
   'test/integration/etcdlog.test.ts',
   'test/integration/init.test.ts',
   'test/integration/lab.test.ts',

@@ -121,14 +121,14 @@ export function registerRestoreEtcd(program: Command): void {
     .option('--to <file>', 'snapshot file to write (default: ./etcd-REVISION.db)')
     .option('--from <dest>', 'backup store: directory or s3://bucket/prefix (default: first of backups.to)')
     .option('--identity <file>', 'age identity for encrypted backups (default: $LIFEBOAT_AGE_IDENTITY)')
-    .option('--scratch-dir <dir>', 'where the scratch etcd runs (default: the OS temp dir)')
+    .option('--scratch-dir <dir>', 'where the backend of the point is built (default: the OS temp dir)')
     .addHelpText(
       'after',
       `
-Picks the newest full snapshot at or before the point, restores it into a scratch etcd, replays the change log
-(backup etcd --follow) up to the point one original revision per transaction, so revisions, create/mod revisions
-and versions are the source's, and writes an ordinary snapshot file: restore it with etcdutl/etcdctl snapshot
-restore or lifeboat recover --plan snapshot. A time means the newest revision the follower had seen by then.
+Picks the newest full snapshot at or before the point, appends every revision of the change log (backup etcd
+--follow) up to the point to its etcd backend as etcd itself stores them, so revisions, create/mod revisions and
+versions are the source's, and writes an ordinary snapshot file: restore it with etcdutl/etcdctl snapshot restore
+or lifeboat recover --plan snapshot. A time means the newest revision the follower had seen by then.
 
 Examples:
   lifeboat -c lifeboat.yaml restore etcd --at 2026-12-02T14:02:00Z --to before-delete.db

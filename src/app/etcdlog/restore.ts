@@ -3,10 +3,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { EtcdConnection } from '../../adapters/etcd/connection.js';
 import { toNumber } from '../../adapters/etcd/mapping.js';
 import type { RawRangeResponse } from '../../adapters/etcd/proto.js';
-import { rawSnapshot } from '../../adapters/etcd/snapshot-stream.js';
-import { Replayer } from '../../adapters/etcdlog/replayer.js';
+import type { SnapshotChunk } from '../../adapters/etcd/snapshot-stream.js';
+import { BackendReplay, backendSnapshotChunks } from '../../adapters/etcdlog/backend-replay.js';
 import { BrokenLogError, listChains, readChain, type StoredChain } from '../../adapters/etcdlog/store.js';
-import { etcdServerVersion } from '../../adapters/proc/etcd-process.js';
 import { readCatalog } from '../../adapters/snapshot/catalog.js';
 import { type ByteTransform, streamSnapshot } from '../../adapters/snapshot/stream.js';
 import { LocalStore } from '../../adapters/store/local.js';
@@ -24,15 +23,14 @@ import {
   ReplayCursor,
   type RestoreSource,
   restoreSources,
-  scratchEtcdFlags,
 } from '../../domain/etcdlog/replay.js';
-import type { RevisionGroup } from '../../domain/etcdlog/segment.js';
 import { errorMessage, UserError } from '../../errors.js';
 
 /**
- * Point-in-time restore (ADR 010): the newest snapshot at or before the point, restored into a scratch etcd, the log
- * replayed up to the point one revision per transaction, and the result streamed out as an ordinary snapshot file.
- * Verify uses the same path and also compares the restored keyspace with the one the log describes.
+ * Point-in-time restore (ADR 010, ADR 015): the newest snapshot at or before the point, its etcd backend rewritten
+ * with the log's revisions up to the point appended (no etcd in between), written out as an ordinary snapshot file.
+ * Verify uses the same path and also starts an etcd on the result and compares its keyspace with the one the log
+ * describes.
  */
 
 export interface ChainInfo extends ChainWindow {
@@ -85,7 +83,7 @@ export interface PointRestoreResult {
   chain: string;
   replayedRevisions: number;
   replayedEvents: number;
-  /** Txns etcd refused for overtaking their predecessor and that were resent (pipelining's cost). */
+  /** Always 0 since the replay writes the backend itself (ADR 015); kept so that --json keeps its shape. */
   replayResent: number;
   seconds: number;
   replaySeconds: number;
@@ -166,53 +164,50 @@ async function restoreFrom(
       signal: req.signal,
     });
     if (prepared.check.problem) throw new Error(`${source.base.name}: ${prepared.check.problem.message}`);
-    const member = await startRestoredMember(prepared.file, scratch, {
-      signal: req.signal,
-      extraArgs: scratchEtcdFlags(etcdServerVersion()),
-    });
-    const replayer = new Replayer(member.clientUrl);
+    const replay = new BackendReplay(prepared.file, scratch.path('point-backend.db'));
+    let finished = false;
     try {
-      const start = await replayer.revision();
+      const start = replay.baseRevision;
       if (start > target) {
         return { tooNew: new Error(`snapshot ${source.base.name} already holds revision ${start}, after ${target}`) };
       }
-      const expected = req.compare ? await readKeyspace(member.clientUrl, start) : undefined;
+      // verify: the keyspace at the base as etcd itself reads it, then the log applied to it in memory.
+      const expected = req.compare ? await keyspaceOfSnapshot(prepared.file, start, req) : undefined;
       const t0 = Date.now();
-      await replayer.start();
       const cursor = new ReplayCursor(start, target);
-      const apply = async (g: RevisionGroup) => {
-        const step = cursor.accept(g);
-        if (typeof step === 'object') throw new BrokenLogError(`chain ${chain.manifest.chain}: ${step.error}`);
-        if (step !== 'apply') return step;
-        if (expected) {
-          const problem = expected.apply(g);
-          if (problem) throw new BrokenLogError(`chain ${chain.manifest.chain}: ${problem}`);
-        }
-        await replayer.apply(g);
-        if (replayer.revisions % 10_000 === 0) req.onProgress?.(replayer.revisions, target - start);
-        return step;
-      };
       outer: for await (const { decoded } of readChain(req.store, chain.layout, {
         decrypt: req.decrypt,
         until: target,
       })) {
         req.signal?.throwIfAborted();
-        for (const g of decoded.groups) if ((await apply(g)) === 'past') break outer;
+        for (const g of decoded.groups) {
+          const step = cursor.accept(g);
+          if (typeof step === 'object') throw new BrokenLogError(`chain ${chain.manifest.chain}: ${step.error}`);
+          if (step === 'past') break outer;
+          if (step === 'skip') continue;
+          if (expected) {
+            const problem = expected.apply(g);
+            if (problem) throw new BrokenLogError(`chain ${chain.manifest.chain}: ${problem}`);
+          }
+          replay.apply(g);
+          if (replay.revisions % 10_000 === 0) req.onProgress?.(replay.revisions, target - start);
+        }
       }
-      await replayer.finish();
       const problem = cursor.finish();
       if (problem) throw new BrokenLogError(`chain ${chain.manifest.chain}: ${problem}`);
+      if (replay.revision !== target) throw new Error(`the replay ends at revision ${replay.revision}, not ${target}`);
+      replay.finish();
+      finished = true;
       const replaySeconds = (Date.now() - t0) / 1000;
-      const now = await replayer.revision();
-      if (now !== target) throw new Error(`the replayed etcd is at revision ${now}, not ${target}`);
+      const size = await writeSnapshotFile(backendSnapshotChunks(scratch.path('point-backend.db')), req.to, req.signal);
+      // verify: what etcd reads from the written file, compared with what the log says.
       const digest = expected
         ? {
-            restored: keyspaceDigest((await readKeyspace(member.clientUrl, target)).entries()),
+            restored: keyspaceDigest((await keyspaceOfSnapshot(req.to, target, req)).entries()),
             expected: keyspaceDigest(expected.entries()),
             keys: expected.size,
           }
         : undefined;
-      const size = await writeSnapshotFile(member.clientUrl, req.to, req.signal);
       return {
         result: {
           revision: target,
@@ -220,17 +215,32 @@ async function restoreFrom(
           base: source.base.name,
           baseRevision: start,
           chain: chain.manifest.chain,
-          replayedRevisions: replayer.revisions,
-          replayedEvents: replayer.events,
-          replayResent: replayer.resent,
+          replayedRevisions: replay.revisions,
+          replayedEvents: replay.events,
+          replayResent: 0,
           replaySeconds,
           size,
           ...(digest ? { digest } : {}),
         },
       };
     } finally {
-      replayer.close();
+      if (!finished) replay.abort();
     }
+  } finally {
+    await scratch.cleanup();
+  }
+}
+
+/** The keyspace at `revision` of a snapshot file, as a throwaway etcd restored from it serves it. */
+async function keyspaceOfSnapshot(
+  file: string,
+  revision: number,
+  req: { scratchDir?: string; signal?: AbortSignal },
+): Promise<Keyspace> {
+  const scratch = new Scratch(req.scratchDir);
+  try {
+    const member = await startRestoredMember(file, scratch, { signal: req.signal });
+    return await readKeyspace(member.clientUrl, revision);
   } finally {
     await scratch.cleanup();
   }
@@ -264,13 +274,17 @@ export async function readKeyspace(endpoint: string, revision: number): Promise<
   return Keyspace.of(revision, states);
 }
 
-/** Streams the scratch member's database into `file` (temp + fsync + rename, 0600), checking etcd's trailer. */
-async function writeSnapshotFile(endpoint: string, file: string, signal?: AbortSignal): Promise<number> {
+/** Streams a snapshot into `file` (temp + fsync + rename, 0600), checking its bbolt header and SHA-256 trailer. */
+async function writeSnapshotFile(
+  chunks: AsyncIterable<SnapshotChunk>,
+  file: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const target = resolve(file);
   const store = new LocalStore(dirname(target));
   const pending = await store.create(basename(target));
   try {
-    const streamed = await streamSnapshot(rawSnapshot(endpoint, {}), pending.stream, { signal });
+    const streamed = await streamSnapshot(chunks, pending.stream, { signal });
     if (streamed.check.problem)
       throw new Error(`the restored snapshot did not check out: ${streamed.check.problem.message}`);
     await pending.commit();

@@ -3,12 +3,10 @@ import type { ChainWindow } from './chain.js';
 import type { RevisionGroup } from './segment.js';
 
 /**
- * The replay rule (ADR 010): restore a full snapshot of revision S into a scratch etcd, then apply every logged
- * revision S+1..T in order, each as ONE transaction holding exactly its events and nothing else. etcd gives every
- * write transaction the next revision, keeps a live key's create revision and bumps its version, so the replayed
- * keyspace gets the source's revisions, create revisions and versions by construction, as long as nothing else
- * writes. Transactions are pipelined; each carries a guard (a compare on a key the previous revision wrote) so one
- * that overtakes its predecessor fails without writing and is sent again, instead of taking the wrong revision.
+ * The replay rule (ADR 010, ADR 015): the newest full snapshot of revision S <= T, then every logged revision
+ * S+1..T in order, each exactly as the log holds it; a missing revision is a gap, never skipped. Which snapshot and
+ * chain, which revision a time means, and where the replay stops are decided here; the backend is written by
+ * src/adapters/etcdlog/backend-replay.ts.
  */
 
 export type PointInTime = { revision: number } | { time: number };
@@ -63,16 +61,6 @@ export class ReplayCursor {
   finish(): string | undefined {
     return this.done ? undefined : `the log ends at revision ${this.expected - 1}, before ${this.to}`;
   }
-}
-
-/**
- * The compare that makes a pipelined transaction land right after `previous`: a key `previous` put must have
- * exactly `previous`'s revision as its mod revision. A revision of deletes only offers no such key; then there is
- * no guard and the replayer waits for `previous` to be applied before sending the next one.
- */
-export function guardAfter(previous: RevisionGroup): { key: Buffer; modRevision: number } | undefined {
-  const put = previous.events.find((e) => e.type === 'put');
-  return put ? { key: put.key, modRevision: previous.revision } : undefined;
 }
 
 /** The newest revision observed at or before `time` in `groups` (in order), or undefined when none is. */
@@ -155,16 +143,4 @@ export function followLag(
   const revisions = Math.max(0, leaderRevision - durable.revision);
   const since = oldestPendingAt ?? (revisions > 0 ? durable.at : now);
   return { revisions, seconds: revisions > 0 ? Math.max(0, (now - since) / 1000) : 0 };
-}
-
-/**
- * Flags for the scratch etcd a replay writes into. It is thrown away once its snapshot is written, so durability
- * buys nothing there: etcd >= 3.5 can skip every fsync (`--unsafe-no-fsync`), which lifts the replay off the disk's
- * fsync rate. 3.4 lacks the flag (it would refuse to start), so it gets none.
- */
-export function scratchEtcdFlags(etcdVersion: string | undefined): string[] {
-  const m = /^(\d+)\.(\d+)\./.exec(etcdVersion ?? '');
-  if (!m) return [];
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 3 || (major === 3 && minor >= 5) ? ['--unsafe-no-fsync'] : [];
 }

@@ -12,12 +12,10 @@ import { Keyspace, keyspaceDigest, type Write } from '../../../src/domain/etcdlo
 import {
   DEFAULT_LOG_POLICY,
   followLag,
-  guardAfter,
   lastRevisionAtOrBefore,
   parsePoint,
   ReplayCursor,
   restoreSources,
-  scratchEtcdFlags,
   sealDue,
 } from '../../../src/domain/etcdlog/replay.js';
 import { decodeSegment, encodeSegment, GENESIS_HASH, type RevisionGroup } from '../../../src/domain/etcdlog/segment.js';
@@ -267,21 +265,6 @@ describe('replay rule against the MVCC model', () => {
     m.transact([{ type: 'put', key: k, value: Buffer.from('3') }]);
     expect(m.get(k)).toMatchObject({ createRevision: 14, modRevision: 14, version: 1 });
   });
-
-  it('guardAfter names a key the previous revision put, none for deletes only', () => {
-    const put: RevisionGroup = {
-      revision: 7,
-      observedAt: 0,
-      events: [
-        { type: 'delete', key: Buffer.from('d') },
-        { type: 'put', key: Buffer.from('p'), value: Buffer.from(''), createRevision: 7, version: 1, lease: '0' },
-      ],
-    };
-    expect(guardAfter(put)).toEqual({ key: Buffer.from('p'), modRevision: 7 });
-    expect(
-      guardAfter({ revision: 8, observedAt: 0, events: [{ type: 'delete', key: Buffer.from('p') }] }),
-    ).toBeUndefined();
-  });
 });
 
 describe('points in time', () => {
@@ -294,15 +277,6 @@ describe('points in time', () => {
     expect(parsePoint('yesterday')).toHaveProperty('error');
     // A date that does not exist is refused, not rolled over into March.
     expect(parsePoint('2026-02-30T14:02:00Z')).toEqual({ error: '"2026-02-30T14:02:00Z" is not a valid time' });
-  });
-
-  it('the scratch etcd skips fsync only where etcd has the flag (3.5 and later)', () => {
-    expect(scratchEtcdFlags('3.5.30')).toEqual(['--unsafe-no-fsync']);
-    expect(scratchEtcdFlags('3.6.0')).toEqual(['--unsafe-no-fsync']);
-    expect(scratchEtcdFlags('4.0.1')).toEqual(['--unsafe-no-fsync']);
-    expect(scratchEtcdFlags('3.4.23')).toEqual([]);
-    expect(scratchEtcdFlags(undefined)).toEqual([]);
-    expect(scratchEtcdFlags('garbage')).toEqual([]);
   });
 
   it('a time maps to the newest revision observed at or before it', () => {
