@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run quickstart`: from a fresh Debian/Ubuntu machine with Node >= 20 to a running practice lab and a doctor
+// `npm run quickstart`: from a fresh Debian 12 machine with Node >= 20 to a running practice lab and a doctor
 // report. Installs OS packages with apt-get when it can (root or passwordless sudo); otherwise prints the command.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

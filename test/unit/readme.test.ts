@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { commandLineProblems, invocations } from '../helpers/command-line.js';
 
 /**
  * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows, and every example in a command's
@@ -30,75 +31,6 @@ function snippets(markdown: string): string[] {
   return out;
 }
 
-/** Each `lifeboat` invocation in a snippet: the words after `lifeboat` (or `node bin/lifeboat.js`). */
-function invocations(snippet: string): string[][] {
-  const found: string[][] = [];
-  for (const segment of snippet.split(/&&|\|\||;|\$\(|\s\|\s/)) {
-    const words = segment.trim().split(/\s+/).filter(Boolean);
-    let i = 0;
-    while (i < words.length && (/^[A-Z_]+=/.test(words[i]!) || words[i] === 'sudo')) i++;
-    if (words[i] === 'lifeboat') found.push(words.slice(i + 1));
-    else if (words[i] === 'node' && words[i + 1] === 'bin/lifeboat.js') found.push(words.slice(i + 2));
-  }
-  return found;
-}
-
-function optionOf(chain: Command[], flag: string): { takesValue: boolean; choices?: string[] } | undefined {
-  if (flag === '--help' || flag === '-h') return { takesValue: false };
-  for (const cmd of chain) {
-    const option = cmd.options.find((o) => o.long === flag || o.short === flag);
-    if (option) return { takesValue: option.required || option.optional, choices: option.argChoices };
-  }
-  return undefined;
-}
-
-/** What is wrong with one invocation, if anything: an unknown command or an option no command in its chain has. */
-function problems(program: Command, words: string[]): string[] {
-  const wrong: string[] = [];
-  const chain: Command[] = [program];
-  let positional = false;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!.replace(/^\[|\]$/g, '').replace(/^["']|["']$/g, '');
-    if (word === '' || word === '...' || word === '…') continue;
-    if (word.startsWith('-')) {
-      for (const alt of word.split('|')) {
-        const flag = alt.replace(/=.*$/, '').replace(/[\])]+$/, '');
-        if (!flag.startsWith('-')) continue;
-        const option = optionOf(chain, flag);
-        if (!option) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no option ${flag}`);
-        else if (option.takesValue) {
-          const value = alt.includes('=') ? alt.slice(alt.indexOf('=') + 1) : words[++i];
-          // A value shown for an option with choices (`--plan snapshot`) must be one of them; NAME is a placeholder.
-          for (const v of (value ?? '').replace(/[[\]]/g, '').split('|')) {
-            if (option.choices && v !== '' && !/^[A-Z_]+$/.test(v) && !option.choices.includes(v))
-              wrong.push(`${chain.map((c) => c.name()).join(' ')}: ${flag} has no choice ${v}`);
-          }
-        }
-      }
-      continue;
-    }
-    const current = chain[chain.length - 1]!;
-    if (positional || current.commands.length === 0) {
-      positional = true;
-      continue;
-    }
-    const alternatives = word.split(/[|/]/);
-    const subs = alternatives.map((w) => current.commands.find((c) => c.name() === w || c.aliases().includes(w)));
-    if (subs.every((s) => s === undefined)) {
-      // An operand of a command that also has subcommands (`verify FILE`), else a command that does not exist.
-      if (current === program || current.registeredArguments.length === 0)
-        wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${word}`);
-      positional = true;
-      continue;
-    }
-    subs.forEach((s, k) => {
-      if (s === undefined) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${alternatives[k]}`);
-    });
-    chain.push(subs.find((s) => s !== undefined)!);
-  }
-  return wrong;
-}
-
 describe('the README tells the truth', () => {
   it('finds the invocations to check (a changed layout must not make this test vacuous)', () => {
     const all = DOCS.flatMap((f) => snippets(text(f)).flatMap(invocations));
@@ -114,7 +46,9 @@ describe('the README tells the truth', () => {
     const wrong = DOCS.flatMap((file) =>
       snippets(text(file))
         .flatMap(invocations)
-        .flatMap((words) => problems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`)),
+        .flatMap((words) =>
+          commandLineProblems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`),
+        ),
     );
     expect(wrong).toEqual([]);
   });
@@ -139,7 +73,7 @@ describe('the README tells the truth', () => {
         if (example === undefined) continue;
         for (const words of invocations(example)) {
           examples++;
-          wrong.push(...problems(program, words).map((p) => `${c.name()} --help: ${example}: ${p}`));
+          wrong.push(...commandLineProblems(program, words).map((p) => `${c.name()} --help: ${example}: ${p}`));
         }
       }
     }
