@@ -32,6 +32,8 @@ if [ ! -x "$root/usr/bin/node" ]; then
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root.tmp/usr/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root.tmp/usr/bin/npx"
   cp /etc/resolv.conf "$root.tmp/etc/resolv.conf"
+  # What Debian's installer writes and mmdebstrap does not (mariadb-install-db refuses to run without localhost).
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root.tmp/etc/hosts"
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$root.tmp/usr/local/share/ca-certificates/"
     chroot "$root.tmp" update-ca-certificates >/dev/null
