@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/small-heap.js';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
@@ -111,6 +112,8 @@ interface Setup {
 }
 
 async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<number> {
+  // The follower runs for days: in a worker thread with a small young generation (peak RSS, issue 19).
+  if (opts.follow && wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const backups = ctx.config()?.config.backups;
   const recipients = opts.recipient?.length ? opts.recipient : (backups?.encryption?.recipients ?? []);
   const setup: Setup = {
