@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { isMainThread, SHARE_ENV, Worker, workerData } from 'node:worker_threads';
 import { lifeboatWorkerEntry } from '../../package-root.js';
 
@@ -9,8 +10,10 @@ import { lifeboatWorkerEntry } from '../../package-root.js';
  * RSS 164-223 MB against issue 19's 100 MB, while the same run with a 1 MiB semi-space stayed at ~98 MB and still
  * kept up (docs/BENCHMARKS.md). V8 fixes those sizes when a thread's isolate is created: setting the flag at run
  * time (v8.setFlagsFromString) changes nothing for the running thread, and a child process with the flag would add a
- * second Node's baseline to the host's memory. A worker thread is a new isolate in the same process whose limits we
- * choose (`resourceLimits.maxYoungGenerationSizeMb`), and it works the same in the single-file executable.
+ * second Node's baseline to the host's memory. A worker thread is a new isolate in the same process, set up after we
+ * set the flag, and it works the same in the single-file executable. Cost: a second isolate, ~13 MB more at idle
+ * from bin/lifeboat.js, ~46 MB from the single-file executable (its whole script is compiled again, without the
+ * code cache); measured figures in docs/BENCHMARKS.md.
  *
  * The main thread only waits: it relays SIGINT/SIGTERM to the worker (where the command's own signal handlers run,
  * as they would in the main thread) and exits with the worker's exit code. Whoever sizes the young generation
@@ -32,6 +35,9 @@ export function wantsSmallHeapWorker(): boolean {
 /** Runs this process's command line again in a small-heap worker thread; resolves with its exit code. */
 export function runInSmallHeapWorker(): Promise<number> {
   const entry = lifeboatWorkerEntry();
+  // V8 reads its flags when it sets up an isolate's heap: set now, they hold for the worker's new isolate. (Measured:
+  // resourceLimits alone left the follower at 192-243 MB; with the flag set first, 103 MB.)
+  setFlagsFromString(`--max-semi-space-size=${YOUNG_GENERATION_MB / 3}`);
   const worker = new Worker('code' in entry ? entry.code : entry.file, {
     eval: 'code' in entry,
     argv: process.argv.slice(2),
