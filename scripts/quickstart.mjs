@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run quickstart`: from a fresh Debian/Ubuntu machine with Node >= 20 to a running practice lab and a doctor
+// `npm run quickstart`: from a fresh Debian 12 machine with Node >= 20 to a running practice lab and a doctor
 // report. Installs OS packages with apt-get when it can (root or passwordless sudo); otherwise prints the command.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,6 +25,8 @@ const PACKAGES = [
   // The container image (scripts/build-image.sh) and the MySQL 9 test root (scripts/mysql-root.sh) use mmdebstrap.
   { command: 'mmdebstrap', pkg: 'mmdebstrap' },
   { command: 'umoci', pkg: 'umoci' },
+  // The kubeadm node simulator gives each node its own network namespace with ip(8).
+  { command: 'ip', pkg: 'iproute2' },
   // `lifeboat completion zsh|fish` is tested in the shells themselves.
   { command: 'zsh', pkg: 'zsh' },
   { command: 'fish', pkg: 'fish' },

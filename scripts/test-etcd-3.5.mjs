@@ -1,28 +1,14 @@
 #!/usr/bin/env node
-// `npm run test:etcd-3.5` (the last step of `npm test`): the etcd integration tests again, on etcd 3.5 from Debian
-// unstable (scripts/etcd-3.5.sh fetches it once into a cache). The first `vitest run` covers the distribution's etcd
-// (3.4 on Debian 12); kubeadm clusters run 3.5, whose restore path differs (etcdutl, --bump-revision,
+// `npm run test:etcd-3.5 [FILES]`: the tests that start etcd (scripts/etcd-tests.mjs: all of them, the kubeadm node
+// simulator's too, unless FILES are given) on etcd 3.5 from Debian unstable (scripts/etcd-3.5.sh fetches it once into
+// a cache). `npm test` runs them through scripts/test-suite.mjs, after (or beside) the same tests on the distribution's
+// etcd (3.4 on Debian 12); kubeadm clusters run 3.5, whose restore path differs (etcdutl, --bump-revision,
 // --mark-compacted). Code finds etcd, etcdctl and etcdutl on PATH, so the version is chosen by PATH alone.
 // Extra arguments are passed to vitest (e.g. a single file).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
-
-// The tests whose outcome depends on etcd's version: backup, verify, recover, drills, the agent, the kubeadm nodes,
-// the change log (Watch).
-// (Kept small: the whole suite must stay within CI's ~20 minutes on two cores.)
-const ETCD_VERSION_TESTS = [
-  'test/integration/backup.test.ts',
-  'test/integration/verify.test.ts',
-  'test/integration/recover.test.ts',
-  'test/integration/drill.test.ts',
-  'test/integration/agent-incident.test.ts',
-  'test/integration/kubeadm-nodes.test.ts',
-  'test/integration/kubeadm-plans.test.ts',
-  'test/integration/kubeadm-survivor.test.ts',
-  'test/integration/etcdlog.test.ts',
-  'test/integration/etcdlog-backend.test.ts',
-];
+import { ETCD_TESTS, SIMULATOR_TESTS } from './etcd-tests.mjs';
 
 const fetched = spawnSync('bash', [new URL('etcd-3.5.sh', import.meta.url).pathname], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -37,7 +23,7 @@ const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}`, LIF
 const version = spawnSync('etcd', ['--version'], { env, encoding: 'utf8' }).stdout.split('\n')[0];
 console.log(`\n== the etcd tests again on ${version} (${bin})`);
 const args = process.argv.slice(2);
-const files = args.length ? args : ETCD_VERSION_TESTS.filter((f) => existsSync(f));
+const files = args.length ? args : [...ETCD_TESTS, ...SIMULATOR_TESTS].filter((f) => existsSync(f));
 const result = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files], {
   stdio: 'inherit',
   env,

@@ -59,7 +59,13 @@ function explainConfigError(text: string, path: string): LifeboatConfig {
     const firstLine = yamlError.message.split('\n')[0];
     throw new UserError(`${path}:${pos.line}:${pos.col}: invalid YAML: ${firstLine}`);
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias bomb ("billion laughs"): refused by the parser's alias count, a config error like any other.
+    throw new UserError(`${path}: invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const result = v.safeParse(configSchema, data);
   if (result.success) return result.output;
   const issue = pickIssue(firstOf(result.issues), configSchema);

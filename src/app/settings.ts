@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type LoadedConfig, loadConfigFile } from '../adapters/config-file.js';
 import type { EtcdConnectionOptions } from '../adapters/etcd/client.js';
 import { validateConnectionOptions } from '../adapters/etcd/connection.js';
+import { readInputFile } from '../adapters/host/input-file.js';
 import { isEndpointUrl } from '../domain/config.js';
 import { UserError } from '../errors.js';
 
@@ -103,11 +104,9 @@ function resolveCredentials(userText: string, passwordFile?: string): { user: st
   const user = userText;
   let password = process.env.ETCDCTL_PASSWORD ?? process.env.LIFEBOAT_ETCD_PASSWORD;
   if (password === undefined && passwordFile) {
-    try {
-      password = readFileSync(passwordFile, 'utf8').trim();
-    } catch {
-      throw new UserError(`cannot read password file ${passwordFile}`);
-    }
+    password = readInputFile(passwordFile, 'password file', { maxBytes: 64 * 1024, pipes: true })
+      .toString('utf8')
+      .trim();
   }
   return { user, password };
 }

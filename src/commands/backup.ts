@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/small-heap.js';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
-import { type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
+import { decryptionFor, type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
 import { backupCluster } from '../app/backup/etcd.js';
@@ -21,7 +21,10 @@ import {
   scheduledRunDocument,
   scheduledRunLine,
 } from '../render/backup.js';
-import { action, type CommandContext, collect, commandGroup } from './context.js';
+import { action, type CommandContext, collect, commandGroup, wholeNumber } from './context.js';
+
+/** A drill after every Nth backup: past this, say 0 (never) instead. */
+const VERIFY_EVERY_MAX = 100_000;
 
 interface EtcdOpts {
   to?: string;
@@ -115,6 +118,20 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
   // The follower runs for days: in a worker thread with a small young generation (peak RSS, issue 19).
   if (opts.follow && wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const backups = ctx.config()?.config.backups;
+  // Flags for a schedule are checked before anything runs: a one-shot backup used to ignore them silently.
+  if (opts.verifyEvery !== undefined && opts.every === undefined) {
+    throw new UserError('--verify-every goes with --every', 'a one-shot backup is verified by `lifeboat verify`');
+  }
+  if (opts.sealEvery !== undefined && !opts.follow) throw new UserError('--seal-every goes with --follow');
+  const verifyFlag = opts.verifyEvery === undefined ? undefined : wholeNumber(opts.verifyEvery);
+  if (opts.verifyEvery !== undefined && (verifyFlag === undefined || verifyFlag > VERIFY_EVERY_MAX)) {
+    throw new UserError(
+      `--verify-every needs a whole number from 0 (never) to ${VERIFY_EVERY_MAX}, got "${opts.verifyEvery}"`,
+    );
+  }
+  const verifyEvery = verifyFlag ?? backups?.etcd?.verifyEvery ?? 1;
+  // The identity serves the drills; a missing or wrong one is found now, not after the first backup.
+  if (opts.identity !== undefined) await decryptionFor(opts.identity);
   const recipients = opts.recipient?.length ? opts.recipient : (backups?.encryption?.recipients ?? []);
   const setup: Setup = {
     store: await openDestination(opts.to, ctx.config()),
@@ -162,8 +179,6 @@ async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<numbe
     throw new UserError(
       `--every needs a duration between 1s and 366d, like 1h or 30m${everyText ? `, got "${everyText}"` : ''}`,
     );
-  const verifyEvery = opts.verifyEvery === undefined ? (backups?.etcd?.verifyEvery ?? 1) : Number(opts.verifyEvery);
-  if (!Number.isInteger(verifyEvery) || verifyEvery < 0) throw new UserError('--verify-every must be a whole number');
   // Only --every prunes and drills: one-shot backups do not load that code.
   const [{ runEvery }, { etcdCycleSteps, scheduledRun }] = await Promise.all([
     import('../adapters/snapshot/every.js'),

@@ -11,7 +11,7 @@ import { isKnownTimeZone } from '../domain/schedule/tz.js';
 import { DOWNTIME_LIMITS } from '../domain/validation.js';
 import { UserError } from '../errors.js';
 import { renderReport, reportJson } from '../render/check.js';
-import { action, collect } from './context.js';
+import { action, collect, wholeNumber } from './context.js';
 
 interface CheckOptions {
   from?: string;
@@ -63,8 +63,8 @@ Exit codes: 0 no error finding, 1 an error finding (quorum loss, boot loop), 2 b
     .action(
       action<CheckOptions>(async (ctx, opts) => {
         const from = await parseFrom(opts.from);
-        const days = Number(opts.days);
-        if (!Number.isInteger(days) || days < 1 || days > 3660) {
+        const days = wholeNumber(opts.days);
+        if (days === undefined || days < 1 || days > 3660) {
           throw new UserError(`invalid --days "${opts.days}" (a whole number of days, 1..3660)`);
         }
         if (!isKnownTimeZone(opts.timezone)) {

@@ -40,11 +40,19 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function parseTimeout(text: string): number {
-  const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 100 || ms > 60_000) {
+  const ms = wholeNumber(text);
+  if (ms === undefined || ms < 100 || ms > 60_000) {
     throw new UserError(`--timeout must be milliseconds between 100 and 60000, got "${text}"`);
   }
   return ms;
+}
+
+/**
+ * A whole number as people type it, digits only: Number() also takes "", " ", "0x10", "1e3" and "Infinity"
+ * (`--days 0x10` meant 16 days, `--verify-every ""` meant 0 = never drill).
+ */
+export function wholeNumber(text: string): number | undefined {
+  return /^\d{1,15}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }
 
 /** Exit code of the command that ran in this process (commander actions cannot return one). */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/small-heap.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
-import { parseDuration } from '../domain/duration.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isKnownTimeZone } from '../domain/schedule/tz.js';
 import { UserError } from '../errors.js';
 import type { ServeEvent } from '../server/events.js';
@@ -52,10 +52,16 @@ async function serveCommand(ctx: CommandContext, opts: ServeOpts): Promise<numbe
   // serve runs for days (and the follower with it): in a worker thread with a small young generation (issue 19).
   if (wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const { host, port } = parseListen(opts.listen);
-  const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, 100);
-  const probeTimeoutMs = durationFlag('--probe-timeout', opts.probeTimeout, 100);
-  if (opts.timezone && !isKnownTimeZone(opts.timezone)) {
+  // Bounded: a timer past 2^31 ms fires at once (Node's overflow rule), so 999999999h meant "probe in a tight loop".
+  const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, 100, 3_600_000);
+  const probeTimeoutMs = durationFlag('--probe-timeout', opts.probeTimeout, 100, 60_000);
+  if (opts.timezone !== undefined && !isKnownTimeZone(opts.timezone)) {
     throw new UserError(`unknown time zone "${opts.timezone}" in --timezone`, 'examples: UTC, Europe/Berlin');
+  }
+  // A drill hours from now is the wrong moment to learn that the identity file is missing or not one.
+  if (opts.identity !== undefined) {
+    const { decryptionFor } = await import('../adapters/snapshot/setup.js');
+    await decryptionFor(opts.identity);
   }
   const loaded = ctx.config();
   const configPath = loaded?.path ?? (ctx.opts.config ? resolve(ctx.opts.config) : undefined);
@@ -78,7 +84,8 @@ async function serveCommand(ctx: CommandContext, opts: ServeOpts): Promise<numbe
   } catch (err) {
     await serve.stop();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    // ENOTFOUND/EAI_AGAIN: a host that does not resolve (256.1.1.1, a typo) is the flag's fault too.
+    if (['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EINVAL'].includes(code ?? '')) {
       throw new UserError(`cannot listen on ${opts.listen}: ${code}`, 'pick another --listen host:port');
     }
     throw err;
@@ -100,9 +107,12 @@ function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-function durationFlag(flag: string, text: string, minMs: number): number {
+function durationFlag(flag: string, text: string, minMs: number, maxMs: number): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < minMs)
-    throw new UserError(`invalid ${flag} "${text}" (a duration of at least ${minMs}ms, e.g. 5s)`);
+  if (ms === undefined || ms < minMs || ms > maxMs) {
+    throw new UserError(
+      `invalid ${flag} "${text}" (a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, e.g. 5s)`,
+    );
+  }
   return ms;
 }

@@ -66,6 +66,9 @@ function objectsBelow(value: AnySchema): AnySchema[] {
 
 function typeOf(value: AnySchema): string {
   if ((value as unknown) === durationText) return 'duration (30s, 10m, 1h30m, 7d)';
+  // A schema piped from another (a bounded duration, a name with a check more): the type of what it builds on.
+  const base = value.pipe?.[0] as (AnySchema & { kind?: string }) | undefined;
+  if (base?.pipe !== undefined && (base as unknown) !== value) return typeOf(base);
   if ((value as unknown) === count) return 'whole number ≥ 0';
   switch (value.type) {
     case 'strict_object':

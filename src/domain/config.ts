@@ -6,13 +6,17 @@ import { parseCron } from './schedule/cron.js';
 import { isKnownTimeZone } from './schedule/tz.js';
 import {
   boundedDuration,
+  COUNT_MAX,
   count,
+  DURATION_LIMITS,
   downtimeText,
-  durationText,
   everyText,
   isHttpUrl,
   issuePath,
+  kubeNamespace,
+  limitedDuration,
   nonEmptyString,
+  printableName,
   retentionPolicy,
 } from './validation.js';
 
@@ -98,10 +102,11 @@ const rebootWindow = v.strictObject({
   end: clockTime,
   timezone: v.optional(timezone),
 });
+const period = limitedDuration(DURATION_LIMITS.period);
 const windowReboot = v.strictObject({
   window: rebootWindow,
-  every: v.optional(durationText),
-  period: v.optional(durationText),
+  every: v.optional(period),
+  period: v.optional(period),
   downtime: v.optional(downtimeText),
 });
 
@@ -116,7 +121,7 @@ export const nodeRoleSchema = v.picklist(['control-plane', 'etcd', 'worker']);
  * window), or an operator asked (`lifeboat maintain request`). The window, when set, bounds every reboot.
  */
 const nodeMaintenanceSchema = v.strictObject({
-  every: v.optional(durationText),
+  every: v.optional(period),
   window: v.optional(rebootWindow),
   sentinel: v.optional(nonEmptyString),
   sentinelCommand: v.optional(nonEmptyString),
@@ -125,10 +130,10 @@ const nodeMaintenanceSchema = v.strictObject({
 export type NodeMaintenanceConfig = v.InferOutput<typeof nodeMaintenanceSchema>;
 
 const nodeSchema = v.strictObject({
-  name: nonEmptyString,
+  name: printableName,
   roles: someOf(nodeRoleSchema),
   /** etcd member name when it differs from the node name. */
-  etcdMember: v.optional(v.string()),
+  etcdMember: v.optional(printableName),
   reboot: v.optional(v.array(rebootSchema)),
   maintenance: v.optional(nodeMaintenanceSchema),
 });
@@ -178,9 +183,9 @@ const backupsSchema = v.strictObject({
       /** `serve` (and `backup etcd --follow`) keeps the change log for point-in-time restore (ADR 010). */
       follow: v.optional(v.boolean()),
       /** How often the follower makes new revisions durable: the RPO (default 1s). */
-      followEvery: v.optional(durationText),
+      followEvery: v.optional(limitedDuration(DURATION_LIMITS.followEvery)),
       /** How far back point-in-time restore reaches: retention keeps every point of this window (default 7d). */
-      followKeep: v.optional(durationText),
+      followKeep: v.optional(period),
     }),
   ),
   /** GFS retention of the etcd snapshots (MySQL dumps and Helm captures have their own; without one, all are kept). */
@@ -207,22 +212,17 @@ const backupsSchema = v.strictObject({
 const maintenanceSchema = v.strictObject({
   lock: v.optional(v.picklist(['etcd', 'kubernetes'])),
   /** Kubernetes namespace of the Lease lock (lock: kubernetes); default lifeboat. */
-  namespace: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a Kubernetes namespace name (example: lifeboat)'),
-    ),
-  ),
-  settle: v.optional(durationText),
+  namespace: v.optional(kubeNamespace),
+  settle: v.optional(limitedDuration(DURATION_LIMITS.settle)),
   maxRaftLag: v.optional(count),
-  requireVerifiedBackupWithin: v.optional(durationText),
-  maxConcurrentWorkers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  requireVerifiedBackupWithin: v.optional(period),
+  maxConcurrentWorkers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(COUNT_MAX))),
   /** What a missing or stale verified backup does before an etcd member goes down (default block). */
   onStaleBackup: v.optional(v.picklist(['block', 'warn'])),
   /** Lock TTL: must outlast a reboot; the lock frees itself this long after its holder stops renewing. */
-  ttl: v.optional(durationText),
+  ttl: v.optional(limitedDuration(DURATION_LIMITS.ttl)),
   /** How often agents look at their node and the cluster. */
-  pollInterval: v.optional(durationText),
+  pollInterval: v.optional(limitedDuration(DURATION_LIMITS.poll)),
   /** Defaults for every node (a node's own `maintenance` wins). */
   sentinel: v.optional(nonEmptyString),
   sentinelCommand: v.optional(nonEmptyString),
@@ -231,7 +231,7 @@ const maintenanceSchema = v.strictObject({
 
 export const configSchema = v.pipe(
   v.strictObject({
-    cluster: v.optional(v.strictObject({ name: nonEmptyString })),
+    cluster: v.optional(v.strictObject({ name: printableName })),
     etcd: v.optional(etcdSchema),
     nodes: v.optional(v.array(nodeSchema)),
     backups: v.optional(backupsSchema),

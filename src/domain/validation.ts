@@ -55,6 +55,27 @@ export function isHttpUrl(value: string): boolean {
 
 export const nonEmptyString = v.pipe(v.string(), v.minLength(1));
 
+/** A name shown on pages, in alerts and lines (a cluster, a node): no control characters, which would garble them. */
+export const printableName = v.pipe(
+  nonEmptyString,
+  v.check((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'control characters in a name'),
+);
+
+/** Kubernetes object names, as the API server checks them: a wrong one is found at load, not at the first GET. */
+export const kubeNamespace = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a Kubernetes namespace name (example: lifeboat)'),
+);
+export const kubeName = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'not a Kubernetes object name (example: shop-mysql)'),
+);
+/** A key of a Secret's data. */
+export const kubeDataKey = v.pipe(
+  v.string(),
+  v.regex(/^[-._a-zA-Z0-9]{1,253}$/, 'not a Secret key (letters, digits, "-", "_" and "." only)'),
+);
+
 /** `30s`, `10m`, `1h30m`, `7d`. */
 export const durationText = v.pipe(
   v.string(),
@@ -75,8 +96,12 @@ export function boundedDuration(min: number, max: number) {
   );
 }
 
-/** A number of backups, days, runs: a whole number, 0 or more. */
-export const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+/**
+ * A number of backups, days, runs: a whole number, 0 or more. Bounded: 1e300 is a whole number to JavaScript, and
+ * a count past a billion is a typo, not a policy.
+ */
+export const COUNT_MAX = 1_000_000_000;
+export const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(COUNT_MAX));
 
 /**
  * Grandfather-father-son retention (src/domain/retention.ts): how many of the newest, hourly, daily... to keep. A
@@ -101,4 +126,26 @@ export const DOWNTIME_LIMITS = { min: 1_000, max: 7 * 86_400_000 } as const;
 /** How often a scheduled backup may run: a second at least (labs and tests run that fast), a year at most. */
 export const EVERY_LIMITS = { min: 1_000, max: 366 * 86_400_000 } as const;
 export const downtimeText = boundedDuration(DOWNTIME_LIMITS.min, DOWNTIME_LIMITS.max);
+
+/**
+ * Bounds of the other durations people type. A timer past 2^31 ms (24.8 days) fires at once in Node, so an
+ * unbounded poll interval or TTL of 999999999h meant a tight loop; the rest are periods and windows where a value
+ * past ten years is a typo. Each is `{ min, max }` in ms.
+ */
+export const DURATION_LIMITS = {
+  /** How often an agent looks (maintenance.pollInterval, agent --poll). */
+  poll: { min: 50, max: 3_600_000 },
+  /** The maintenance lock's TTL: etcd's minimum lease, to a week. */
+  ttl: { min: 2_000, max: 7 * 86_400_000 },
+  /** Wait after a node is back before the next one goes. */
+  settle: { min: 0, max: 86_400_000 },
+  /** How often the change-log follower makes revisions durable (its RPO). */
+  followEvery: { min: 50, max: 60_000 },
+  /** Periods and windows: a reboot every N, a backup no older than N, a point-in-time window. */
+  period: { min: 1_000, max: 3660 * 86_400_000 },
+} as const;
+
+export function limitedDuration(limits: { min: number; max: number }) {
+  return boundedDuration(limits.min, limits.max);
+}
 export const everyText = boundedDuration(EVERY_LIMITS.min, EVERY_LIMITS.max);

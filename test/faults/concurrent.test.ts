@@ -3,10 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/adapters/store/errors.js';
 import { LocalStore } from '../../src/adapters/store/local.js';
+import { S3Store } from '../../src/adapters/store/s3.js';
 import { backupEtcd } from '../../src/app/backup/etcd.js';
 import { json, runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { startS3 } from '../helpers/s3.js';
 
 /**
  * The fault run's concurrent backups and prunes (two timers, a cron job and a human at once): every listed backup
@@ -93,6 +96,35 @@ describe('concurrent backups and prunes', { timeout: 300_000 }, () => {
       const stored = JSON.parse(readFileSync(`${m.location}.manifest.json`, 'utf8')) as { sha256: string };
       expect(stored.sha256).toBe(m.sha256);
       expect(createHash('sha256').update(readFileSync(m.location)).digest('hex')).toBe(m.sha256);
+    }
+  });
+
+  it('on S3 too: the claim is a conditional create (If-None-Match: *), and a 412 moves a backup to the next name', async () => {
+    // s3rver ignores If-None-Match; the test server answers it as AWS, MinIO and Ceph do (test/helpers/s3.ts), so
+    // this drives Lifeboat's side of it (the header sent, 412 PreconditionFailed read as "taken") over real HTTP.
+    const s3 = await startS3('claims');
+    try {
+      const store = new S3Store(`s3://${s3.bucket}/same`, { client: s3.client });
+      await store.putSmall('probe', 'first', { exclusive: true });
+      const second = await store.putSmall('probe', 'second', { exclusive: true }).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(StoreError);
+      expect((second as StoreError).code).toBe('EEXIST');
+      expect((await store.readSmall('probe'))?.toString()).toBe('first'); // the loser wrote nothing
+      const at = Date.UTC(2026, 11, 2, 12, 0, 0, 0);
+      const manifests = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          backupEtcd({ endpoint: etcd.endpoints[0]!, memberName: 'm1', connection: {}, store, now: () => at }),
+        ),
+      );
+      expect(manifests.map((m) => m.name).sort()).toEqual(
+        [0, 1, 2, 3].map((i) => `etcd/2026-12-02T120000.00${i}Z-etcd.db`),
+      );
+      for (const m of manifests) {
+        const stored = JSON.parse((await store.readSmall(`${m.name}.manifest.json`))!.toString()) as { sha256: string };
+        expect(stored.sha256).toBe(m.sha256);
+      }
+    } finally {
+      await s3.stop();
     }
   });
 });

@@ -114,6 +114,47 @@ describe('SIGKILL and a full disk mid-stream leave nothing listed', { timeout: 2
     expect(json(v)).toMatchObject({ ok: true, keys: KEYS });
   });
 
+  it('a backup frozen (SIGSTOP) mid-stream: later backups and prunes go on around it, and it ends whole or not at all', async () => {
+    const to = join(dir, 'frozen');
+    const config = join(dir, 'frozen.yaml');
+    writeFileSync(config, `etcd: { endpoints: [${endpoint}] }\nbackups: { to: [${to}], retention: { keepLast: 1 } }\n`);
+    const frozen = start(['-c', config, 'backup', 'etcd']);
+    await waitFor('the snapshot to be part-way written', () => tempBytes(to) > 2e6, {
+      timeoutMs: 60_000,
+      intervalMs: 5,
+    });
+    signal(frozen.child.pid!, 'SIGSTOP');
+    try {
+      const leftBehind = tempFiles(to);
+      expect(leftBehind).toHaveLength(1);
+      // The next scheduled runs: a backup, then a prune that keeps one. The frozen writer's temp file is a live
+      // process's (its pid exists): neither takes it for a leftover, neither lists it, neither waits for it.
+      for (let run = 0; run < 2; run++) {
+        const next = await runCli(['-c', config, 'backup', 'etcd'], { timeoutMs: 120_000 });
+        expect(next.code, next.stderr).toBe(0);
+        const pruned = await runCli(['-c', config, 'prune'], { timeoutMs: 60_000 });
+        expect(pruned.code, pruned.stderr).toBe(0);
+        expect(json<Listed>(await runCli(['--json', 'backup', 'list', '--to', to])).backups).toHaveLength(1);
+        expect(tempFiles(to)).toEqual(leftBehind);
+      }
+    } finally {
+      signal(frozen.child.pid!, 'SIGCONT');
+    }
+    // Thawed: it finishes (a complete backup, listed) or fails by itself naming etcd; it never leaves a half file.
+    const code = await Promise.race([frozen.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 120_000))]);
+    if (code === 'hung') frozen.child.kill('SIGKILL');
+    expect([0, 1], frozen.stderr()).toContain(code);
+    if (code === 1) expect(frozen.stderr().trimEnd().split('\n')).toHaveLength(1);
+    expect(tempFiles(to)).toEqual([]);
+    const listed = json<Listed>(await runCli(['--json', 'backup', 'list', '--to', to])).backups;
+    expect(listed).toHaveLength(code === 0 ? 2 : 1);
+    for (const backup of listed) {
+      const v = await runCli(['--json', 'verify', join(to, backup.name)], { timeoutMs: 120_000 });
+      expect(v.code, v.stderr).toBe(0);
+      expect(json(v)).toMatchObject({ ok: true, keys: KEYS });
+    }
+  });
+
   it('a backup SIGKILLed mid-upload to S3: nothing listed; its unfinished upload is aborted once abandoned', async () => {
     const creds = join(dir, 'creds');
     writeFileSync(
@@ -147,6 +188,45 @@ describe('SIGKILL and a full disk mid-stream leave nothing listed', { timeout: 2
     expect(await s3.pendingUploads('cut/')).toEqual([]);
     const listed = json<Listed>(await runCli(['-c', config, '--json', 'backup', 'list']));
     expect(listed.backups).toHaveLength(1); // the complete backup is untouched
+  });
+
+  it('the S3 server frozen (SIGSTOP) mid-upload: the backup fails by itself within its deadline, naming S3', async () => {
+    // Its own server: s3rver does not always survive a client that gave up on it while it was frozen.
+    const stalled = await startS3('stall');
+    try {
+      const config = join(dir, 'stall.yaml');
+      writeFileSync(
+        config,
+        `etcd: { endpoints: [${endpoint}] }\nbackups:\n  to: [s3://${stalled.bucket}/x]\n  s3: { endpoint: "${stalled.endpoint}", timeout: 2s }\n`,
+      );
+      const run = start(['-c', config, 'backup', 'etcd'], stalled.env);
+      await waitFor('a multipart upload to be under way', async () => (await stalled.pendingUploads()).length > 0, {
+        timeoutMs: 60_000,
+        intervalMs: 10,
+      });
+      signal(stalled.pid, 'SIGSTOP');
+      const started = Date.now();
+      let code: number | null | 'hung';
+      try {
+        code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000))]);
+        if (code === 'hung') run.child.kill('SIGKILL');
+      } finally {
+        signal(stalled.pid, 'SIGCONT');
+      }
+      expect(code, run.stderr()).toBe(1); // by itself, not killed by the test
+      expect(Date.now() - started).toBeLessThan(60_000); // a few 2 s deadlines and retries, on a loaded machine
+      const errors = run
+        .stderr()
+        .trimEnd()
+        .split('\n')
+        .filter((l) => l.startsWith('lifeboat: error: '));
+      expect(errors).toEqual([
+        expect.stringMatching(new RegExp(`^lifeboat: error: s3://${stalled.bucket}/x.*stopped answering`)),
+      ]);
+      expect(run.stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      await stalled.stop();
+    }
   });
 
   it('the S3 server SIGKILLed mid-upload: the backup fails by itself, naming the store, no hang', async () => {

@@ -183,6 +183,16 @@ describe('total loss: restore from an age-encrypted snapshot held only in S3', {
     const missing = await cli('recover', '--plan', 'snapshot', '--yes');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/age-encrypted and no identity was given/);
+    // The identity from the environment (as a systemd unit or the static pod gives it): the plan names what it
+    // picked and why.
+    const fromEnv = await runCli(['-c', config, 'recover', '--plan', 'snapshot'], {
+      env: { ...NO_AWS, LIFEBOAT_AGE_IDENTITY: keyFile },
+      timeoutMs: 180_000,
+    });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stdout).toMatch(
+      /Why: s3:\/\/recover-faults\/lab\/etcd\/.*\.db\.age: the newest snapshot whose restore drill passed/,
+    );
     const res = await cli('recover', '--plan', 'snapshot', '--identity', keyFile, '--yes', '--json');
     expect(res.code, res.stderr).toBe(0);
     expect(json(res)).toMatchObject({ ok: true, plan: 'snapshot' });

@@ -47,6 +47,24 @@ const fail = (ctx, status, code, message) => {
   ctx.type = 'application/xml';
   ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>' + code + '</Code><Message>' + xml(message) + '</Message></Error>';
 };
+// Conditional create (PUT with If-None-Match: *), as AWS, MinIO and Ceph do it and s3rver does not: 412
+// PreconditionFailed when the key exists or another such PUT of it is under way (one event loop: check and mark are
+// atomic). Lets tests drive Lifeboat's exclusive-name path against a real HTTP exchange.
+const creating = new Set();
+server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
+  const m = /^\\/([^/]+)\\/(.+)$/.exec(ctx.path);
+  if (!m || ctx.method !== 'PUT' || ctx.get('if-none-match') !== '*' || 'uploadId' in ctx.query) return next();
+  const id = m[1] + '/' + m[2];
+  const refuse = () => fail(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  if (creating.has(id)) return refuse();
+  creating.add(id);
+  try {
+    if (await server.store.existsObject(m[1], decodeURIComponent(m[2]))) return refuse();
+    await next();
+  } finally {
+    creating.delete(id);
+  }
+});
 server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
   const m = /^\\/([^/]+)\\/?(.*)$/.exec(ctx.path);
   const abort = m && m[2] && ctx.method === 'DELETE' && 'uploadId' in ctx.query;

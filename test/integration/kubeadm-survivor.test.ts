@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/adapters/proc/wait.js';
-import { type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
+import { KEYS, type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
 import { simulatorUnavailable } from '../helpers/kubeadm-sim.js';
 
 /**
@@ -67,5 +67,45 @@ describe.skipIf(unavailable)(title, () => {
     // cp2's script found etcd already running as the re-added member and left it alone.
     expect(results[1]!.stdout, report).toMatch(/already runs as the re-added member/);
     await s.expectRecovered('/survivor');
+  }, 900_000);
+
+  it("a second incident: cp1's script is cut off while etcd runs with --force-new-cluster, and run again: it goes on and takes the flag off", async () => {
+    await s.writeKeys('/survivor-cut');
+    await s.sim.powerCut('cp2');
+    await s.sim.powerCut('cp3');
+    s.sim.loseDisk('cp2');
+    s.sim.loseDisk('cp3');
+    const dir = join(s.sim.dir, 'runbook-survivor-cut');
+    mkdirSync(dir);
+    await s.runbook('--lost cp2,cp3', dir);
+    const cut = s.background(dir, 'cp1');
+    const cp2 = s.background(dir, 'cp2');
+    const cp3 = s.background(dir, 'cp3');
+    // The moment kubeadm's manifest on cp1 carries the flag, the forced start is under way: cut the script there.
+    const manifest = join(s.sim.node('cp1').root, 'etc-kubernetes', 'manifests', 'etcd.yaml');
+    await waitFor(
+      "cp1's manifest to carry --force-new-cluster",
+      () => existsSync(manifest) && readFileSync(manifest, 'utf8').includes('--force-new-cluster=true'),
+      { timeoutMs: 240_000, intervalMs: 100 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${cut.text()}\n${s.sim.logs('cp1')}`);
+    });
+    cut.cut();
+    await cut.done;
+    const cp1 = s.script(dir, 'cp1');
+    // cp2 and cp3 boot once their scripts have taken etcd over.
+    await cp2.waitFor('to take etcd over', /step \d+\/\d+:/);
+    s.sim.boot('cp2');
+    await cp3.waitFor('to take etcd over', /step \d+\/\d+:/);
+    s.sim.boot('cp3');
+    const results = [await cp1, await cp2.done, await cp3.done];
+    const report = s.expectAllDone(results);
+    expect(cut.text(), report).toMatch(/step \d+\/\d+: force-new-cluster cp1/);
+    expect(results[0]!.stdout, report).toMatch(
+      /started with --force-new-cluster by this runbook before it was cut off/,
+    );
+    // expectRecovered compares every manifest byte for byte: the flag is off again.
+    await s.expectRecovered('/survivor-cut');
+    expect(await s.countKeys('/survivor')).toBe(KEYS);
   }, 900_000);
 });

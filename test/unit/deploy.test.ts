@@ -20,6 +20,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { MANIFEST_VALUES, MANIFESTS_DIR, renderChart, renderedObjects } from '../../scripts/render-chart.mjs';
 import { loadConfigFile } from '../../src/adapters/config-file.js';
+import { buildProgram } from '../../src/cli.js';
+import { commandLineProblems, invocations } from '../helpers/command-line.js';
 
 /**
  * deploy/ works as designed: every shipped manifest and every rendering of the chart validates against the
@@ -230,5 +232,51 @@ describe('deploy/systemd', () => {
     const r = spawnSync(analyze, ['verify', '--man=no', `--root=${root}`, ...units], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+/**
+ * What the artefacts run is a lifeboat command line that exists today: a renamed flag in src/commands/ must not leave
+ * a unit, pod or CronJob that exits 2 on every start. Pods run the image's entrypoint (lifeboat) with their args.
+ */
+describe('deploy/ runs commands that exist', () => {
+  const lifeboatContainers = (docs: Doc[]) =>
+    docs
+      .filter((d) => ['DaemonSet', 'Deployment', 'CronJob', 'Pod'].includes(d.kind))
+      .flatMap((d) => (d.kind === 'Pod' ? d.spec : podSpec(d)).containers as Doc[])
+      .filter((c) => String(c.image).includes('lifeboat'));
+
+  it('every systemd unit, static pod, manifest and chart rendering', async () => {
+    const program = await buildProgram([]);
+    const lines: Array<{ where: string; words: string[] }> = [];
+    for (const unit of readdirSync(join(ROOT, 'deploy/systemd'))) {
+      const text = readFileSync(join(ROOT, 'deploy/systemd', unit), 'utf8');
+      for (const m of text.matchAll(/^Exec\w+=(.*)$/gm)) {
+        for (const words of invocations(m[1]!)) lines.push({ where: `deploy/systemd/${unit}`, words });
+      }
+    }
+    const pods: Array<[string, Doc[]]> = [
+      ['deploy/static-pod/lifeboat.yaml', [parse(readFileSync(join(ROOT, 'deploy/static-pod/lifeboat.yaml'), 'utf8'))]],
+      ...readdirSync(MANIFESTS_DIR).map((f): [string, Doc[]] => [
+        `deploy/manifests/${f}`,
+        parseAllDocuments(readFileSync(join(MANIFESTS_DIR, f), 'utf8')).map((d) => d.toJS() as Doc),
+      ]),
+      ...Object.entries(VARIANTS).map(([name, values]): [string, Doc[]] => [
+        `chart (${name})`,
+        renderedObjects({ values: { ...values, serve: { enabled: true }, agent: { workers: { enabled: true } } } }),
+      ]),
+    ];
+    for (const [where, docs] of pods) {
+      for (const c of lifeboatContainers(docs)) {
+        expect(c.command, `${where}: ${c.name} runs the image's entrypoint`).toBeUndefined();
+        lines.push({ where: `${where}: ${c.name}`, words: c.args as string[] });
+      }
+    }
+    expect(lines.filter((l) => l.where.startsWith('deploy/systemd')).length).toBeGreaterThanOrEqual(5);
+    expect(lines.filter((l) => l.where.startsWith('chart')).length).toBeGreaterThanOrEqual(9);
+    const wrong = lines.flatMap(({ where, words }) =>
+      commandLineProblems(program, words).map((p) => `${where}: lifeboat ${words.join(' ')}: ${p}`),
+    );
+    expect(wrong).toEqual([]);
   });
 });

@@ -3,11 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { commandLineProblems, invocations } from '../helpers/command-line.js';
 
 /**
- * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows must be a command that exists, with
- * options that exist; every `npm run X` a script of package.json; every link and every repo path it names a file in
- * the repo. A renamed flag or a moved file then fails here instead of in a reader's terminal.
+ * The README is the newcomer's way in (issue 15): every `lifeboat …` it shows, and every example in a command's
+ * --help, must be a command that exists, with options (and option choices) that exist; every `npm run X` a script of
+ * package.json; every link and every repo path it names a file in the repo. A renamed flag or a moved file then
+ * fails here instead of in a reader's terminal.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,68 +31,6 @@ function snippets(markdown: string): string[] {
   return out;
 }
 
-/** Each `lifeboat` invocation in a snippet: the words after `lifeboat` (or `node bin/lifeboat.js`). */
-function invocations(snippet: string): string[][] {
-  const found: string[][] = [];
-  for (const segment of snippet.split(/&&|\|\||;|\$\(|\s\|\s/)) {
-    const words = segment.trim().split(/\s+/).filter(Boolean);
-    let i = 0;
-    while (i < words.length && (/^[A-Z_]+=/.test(words[i]!) || words[i] === 'sudo')) i++;
-    if (words[i] === 'lifeboat') found.push(words.slice(i + 1));
-    else if (words[i] === 'node' && words[i + 1] === 'bin/lifeboat.js') found.push(words.slice(i + 2));
-  }
-  return found;
-}
-
-function optionOf(chain: Command[], flag: string) {
-  if (flag === '--help' || flag === '-h') return { takesValue: false };
-  for (const cmd of chain) {
-    const option = cmd.options.find((o) => o.long === flag || o.short === flag);
-    if (option) return { takesValue: option.required || option.optional };
-  }
-  return undefined;
-}
-
-/** What is wrong with one invocation, if anything: an unknown command or an option no command in its chain has. */
-function problems(program: Command, words: string[]): string[] {
-  const wrong: string[] = [];
-  const chain: Command[] = [program];
-  let positional = false;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!.replace(/^\[|\]$/g, '').replace(/^["']|["']$/g, '');
-    if (word === '' || word === '...' || word === '…') continue;
-    if (word.startsWith('-')) {
-      for (const alt of word.split('|')) {
-        const flag = alt.replace(/=.*$/, '').replace(/[\])]+$/, '');
-        if (!flag.startsWith('-')) continue;
-        const option = optionOf(chain, flag);
-        if (!option) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no option ${flag}`);
-        else if (option.takesValue && !alt.includes('=')) i++;
-      }
-      continue;
-    }
-    const current = chain[chain.length - 1]!;
-    if (positional || current.commands.length === 0) {
-      positional = true;
-      continue;
-    }
-    const alternatives = word.split(/[|/]/);
-    const subs = alternatives.map((w) => current.commands.find((c) => c.name() === w || c.aliases().includes(w)));
-    if (subs.every((s) => s === undefined)) {
-      // An operand of a command that also has subcommands (`verify FILE`), else a command that does not exist.
-      if (current === program || current.registeredArguments.length === 0)
-        wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${word}`);
-      positional = true;
-      continue;
-    }
-    subs.forEach((s, k) => {
-      if (s === undefined) wrong.push(`${chain.map((c) => c.name()).join(' ')}: no command ${alternatives[k]}`);
-    });
-    chain.push(subs.find((s) => s !== undefined)!);
-  }
-  return wrong;
-}
-
 describe('the README tells the truth', () => {
   it('finds the invocations to check (a changed layout must not make this test vacuous)', () => {
     const all = DOCS.flatMap((f) => snippets(text(f)).flatMap(invocations));
@@ -106,8 +46,38 @@ describe('the README tells the truth', () => {
     const wrong = DOCS.flatMap((file) =>
       snippets(text(file))
         .flatMap(invocations)
-        .flatMap((words) => problems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`)),
+        .flatMap((words) =>
+          commandLineProblems(program, words).map((p) => `${file}: lifeboat ${words.join(' ')}: ${p}`),
+        ),
     );
+    expect(wrong).toEqual([]);
+  });
+
+  it("every example in the commands' --help exists too, with options that exist", async () => {
+    const program = await buildProgram([]);
+    const commands: Command[] = [];
+    const walk = (c: Command) => {
+      commands.push(c);
+      c.commands.forEach(walk);
+    };
+    walk(program);
+    const wrong: string[] = [];
+    let examples = 0;
+    for (const c of commands) {
+      let help = '';
+      c.configureOutput({ writeOut: (t) => (help += t), writeErr: (t) => (help += t) });
+      c.outputHelp();
+      for (const line of help.replace(/\\\n\s*/g, ' ').split('\n')) {
+        // `  lifeboat doctor --json      what it does`: the command ends where the two-space gap to its words begins.
+        const example = /^\s*(?:\$ )?((?:[A-Z_]+=\S+\s+)*lifeboat .*)$/.exec(line)?.[1]?.split(/\s{2,}/)[0];
+        if (example === undefined) continue;
+        for (const words of invocations(example)) {
+          examples++;
+          wrong.push(...commandLineProblems(program, words).map((p) => `${c.name()} --help: ${example}: ${p}`));
+        }
+      }
+    }
+    expect(examples).toBeGreaterThan(30);
     expect(wrong).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import type * as Typage from 'age-encryption';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * age (https://age-encryption.org/v1) for backups, via typage (age-encryption). Output is the binary age format,
@@ -86,15 +86,12 @@ export function parseIdentities(text: string, source: string): string[] {
   return identities;
 }
 
+/** An identity file holds a few keys; `--identity <(pass show age)` is a pipe, read as well. */
+export const IDENTITY_FILE_MAX_BYTES = 64 * 1024;
+
 export function readIdentityFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot read age identity file ${path}: ${code}`);
-  }
-  return parseIdentities(text, path);
+  const text = readInputFile(path, 'age identity file', { maxBytes: IDENTITY_FILE_MAX_BYTES, pipes: true });
+  return parseIdentities(text.toString('utf8'), path);
 }
 
 /** The recipient (`age1...`) of an identity, like `age-keygen -y`. */

@@ -173,8 +173,17 @@ export class EtcdConnection {
         return await this.rawCall<T>(service, method, request, token, deadline, mode);
       } catch (err) {
         const mapped = toEtcdError(this.endpoint, err, deadlineMs);
-        // We went without a token because Authenticate failed: the auth failure is the real story.
-        if (authError && mapped.kind === 'auth') throw authError;
+        // We went without a token because Authenticate failed: the auth failure is the real story. etcd 3.5+ refuses
+        // even Status and MemberList without a token ("user name is empty"), and Authenticate needs quorum: with a
+        // password, a member of a cluster without quorum tells nothing. Say so, and what does work.
+        if (authError && mapped.kind === 'auth') {
+          throw new EtcdError(
+            this.endpoint,
+            authError.kind,
+            `${authError.problem}; without a token this etcd answers nothing either (${mapped.problem}): Authenticate needs quorum, and etcd 3.5+ wants it even for status and members; client certificates reach a cluster without quorum`,
+            authError.detail,
+          );
+        }
         if (attempt > 0 || !this.hasCredentials() || !mapped.problem.includes('invalid auth token')) throw mapped;
         this.token = undefined; // the server forgot our token (restart, token TTL): get a new one, once
       }

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { ExecutorMember } from '../../domain/recover/members.js';
 import type { ExecutablePlan } from '../../domain/recover/types.js';
-import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 import { nodeOf } from './kubeadm.js';
 import { buildRunbook, type Driver } from './runbook.js';
 import type { ExecutorKind, RunbookExecutor, RunbookScript } from './types.js';
@@ -25,12 +24,9 @@ export class FileRunbookExecutor implements RunbookExecutor {
   }
 
   runbook(plan: ExecutablePlan, writtenAt = new Date()): RunbookScript[] {
-    let text: string;
-    try {
-      text = readFileSync(this.source, 'utf8');
-    } catch {
-      throw new UserError(`cannot read ${this.source}`, this.unreadableHint);
-    }
+    const text = readInputFile(this.source, 'file', { maxBytes: 1024 * 1024, hint: this.unreadableHint }).toString(
+      'utf8',
+    );
     return buildRunbook(plan, this.driverOf(text, this.source), (member) => nodeOf(this.nodes, member), writtenAt);
   }
 }

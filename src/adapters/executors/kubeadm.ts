@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the prelude strings are bash, where ${...} is bash's own expansion
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse } from 'yaml';
 import type { ExecutorMember } from '../../domain/recover/members.js';
 import type { ExecutablePlan, RestoreTool } from '../../domain/recover/types.js';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 import { buildRunbook, type Driver } from './runbook.js';
 import { MANIFEST_FLAGS_FN, q } from './shell.js';
 import type { RunbookExecutor, RunbookScript } from './types.js';
@@ -115,15 +115,10 @@ export class KubeadmExecutor implements RunbookExecutor {
 
   private read(): KubeadmManifest {
     if (!this.manifest) {
-      let text: string;
-      try {
-        text = readFileSync(this.source, 'utf8');
-      } catch {
-        throw new UserError(
-          `cannot read ${this.source}`,
-          'run recover on a control-plane node, or pass --manifest FILE',
-        );
-      }
+      const text = readInputFile(this.source, 'manifest', {
+        maxBytes: 1024 * 1024,
+        hint: 'run recover on a control-plane node, or pass --manifest FILE',
+      }).toString('utf8');
       this.manifest = parseKubeadmManifest(text, this.source);
     }
     return this.manifest;

@@ -106,10 +106,15 @@ export function genericLines(step: PlanStep, node: string, plan: ExecutablePlan,
       ]);
     case 'force-new-cluster':
       return [
+        // A run cut off after the forced start finds a healthy one-member cluster here: that is its own work, not
+        // quorum come back, and the flag must still come off (a later restart with it would drop re-added members).
+        "if lb_done forcing; then lb_say 'etcd here was started with --force-new-cluster by this runbook before it was cut off: going on'; else",
         // Re-checked right before the destructive step: if quorum came back meanwhile, forcing would throw it away.
-        `if lb_healthy ${local} >/dev/null 2>&1; then echo 'etcd here is healthy again (quorum is back): not forcing a new cluster; run lifeboat doctor' >&2; exit 3; fi`,
-        'lb_stop_etcd',
-        'lb_copy_data',
+        `  if lb_healthy ${local} >/dev/null 2>&1; then echo 'etcd here is healthy again (quorum is back): not forcing a new cluster; run lifeboat doctor' >&2; exit 3; fi`,
+        '  lb_stop_etcd',
+        '  lb_copy_data',
+        '  lb_mark forcing',
+        'fi',
         'lb_start_with force-new-cluster=true',
         `lb_wait 300 'the one-member cluster to be healthy' lb_healthy ${local}`,
       ];

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 
 /**
  * Where the Kubernetes API is, the way kubectl finds it: `--kubeconfig FILE`, else $KUBECONFIG (a list of files),
@@ -37,6 +38,9 @@ export class NoKubeConfigError extends UserError {
   }
 }
 
+/** Kubeconfigs with a few dozen clusters and embedded certificates stay far below this. */
+const KUBECONFIG_MAX_BYTES = 4 * 1024 * 1024;
+
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   home?: string;
@@ -67,8 +71,11 @@ export async function loadKubeConfig(target: KubeTarget = {}, opts: LoadOptions 
         continue;
       }
       const next = i === 0 ? kc : new KubeConfig();
+      // Read here, bounded (client-node's loadFromFile read /dev/zero until the heap ran out), then as loadFromFile.
+      const text = readInputFile(file, 'kubeconfig', { maxBytes: KUBECONFIG_MAX_BYTES, pipes: true });
       try {
-        next.loadFromFile(file);
+        next.loadFromString(text.toString('utf8'));
+        next.makePathsAbsolute(dirname(file));
       } catch (err) {
         throw new UserError(`cannot load kubeconfig ${file}: ${firstLine(err)}`);
       }

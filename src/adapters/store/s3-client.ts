@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { oneLine } from '../../domain/text.js';
 import { UserError } from '../../errors.js';
+import { readInputFile } from '../host/input-file.js';
 import { exitCodeFor, StoreError } from './errors.js';
 
 /** The `backups.s3` config block, also accepted programmatically. Everything else comes from the environment. */
@@ -90,14 +90,8 @@ function envCredentials(env: NodeJS.ProcessEnv): Credentials | undefined {
  * exactly the one the config names (no silent fallback to ~/.aws) and a mistake is reported with its path.
  */
 export function readCredentialsFile(path: string, profile = 'default'): Credentials {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot read S3 credentials file ${path}: ${code}`);
-  }
-  return parseCredentials(text, profile, path);
+  const text = readInputFile(path, 'S3 credentials file', { maxBytes: 64 * 1024, pipes: true });
+  return parseCredentials(text.toString('utf8'), profile, path);
 }
 
 export function parseCredentials(text: string, profile: string, source: string): Credentials {

@@ -155,6 +155,16 @@ export function judgeSnapshot(f: SnapshotFacts): SnapshotCheck {
         extra,
       );
     }
+    if (f.size > expected + TRAILER_BYTES && f.size % meta.pageSize === 0 && !trailerOk) {
+      // A live member's db on etcd 3.5 is grown ahead of its data (bbolt preallocates): whole pages past the last
+      // one in use, and no trailer. Still a copy of member/snap/db, not a snapshot with bytes appended.
+      return fail(
+        'missing-trailer',
+        `hash trailer missing: the file is ${f.size} bytes of whole pages (the database uses the first ${expected}) without the 32-byte SHA-256 etcd appends` +
+          " (a copy of a member's member/snap/db is not a snapshot: take one with backup etcd)",
+        extra,
+      );
+    }
     if (f.size > expected + TRAILER_BYTES) {
       return fail(
         'extra-bytes',

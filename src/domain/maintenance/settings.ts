@@ -1,6 +1,7 @@
 import type { LifeboatConfig } from '../config.js';
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { parseWindow, type WindowSpec } from '../schedule/window.js';
+import { DURATION_LIMITS } from '../validation.js';
 import type { MaintenancePolicy } from './prechecks.js';
 
 /** What one agent runs with: lifeboat.yaml, then environment, then flags (flags win). Pure. */
@@ -72,11 +73,30 @@ export function agentSettings(
     if (ms === undefined) throw new SettingsProblem(`${what} "${text}" is not a duration (examples: 500ms, 30s, 10m)`);
     return ms;
   };
-  const ttlMs = duration('--ttl', flags.ttl, env[ENV.ttl], m.ttl) ?? DEFAULTS.ttlMs;
-  if (ttlMs < 2000)
-    throw new SettingsProblem(`the lock TTL must be at least 2s (etcd's minimum lease), got ${ttlMs} ms`);
-  const pollMs = duration('--poll', flags.poll, env[ENV.poll], m.pollInterval) ?? DEFAULTS.pollMs;
-  if (pollMs < 50) throw new SettingsProblem(`the poll interval must be at least 50ms, got ${pollMs} ms`);
+  /** Flags and $LIFEBOAT_AGENT_* bounded as the config keys are (a timer past 24.8 days fires at once). */
+  const bounded = (what: string, limits: { min: number; max: number }, ms: number): number => {
+    if (ms < limits.min || ms > limits.max) {
+      throw new SettingsProblem(
+        `${what} must be between ${formatDuration(limits.min)} and ${formatDuration(limits.max)}, got ${formatDuration(ms)}`,
+      );
+    }
+    return ms;
+  };
+  const ttlMs = bounded(
+    "the lock TTL (etcd's minimum lease is 2s)",
+    DURATION_LIMITS.ttl,
+    duration('--ttl', flags.ttl, env[ENV.ttl], m.ttl) ?? DEFAULTS.ttlMs,
+  );
+  const pollMs = bounded(
+    'the poll interval',
+    DURATION_LIMITS.poll,
+    duration('--poll', flags.poll, env[ENV.poll], m.pollInterval) ?? DEFAULTS.pollMs,
+  );
+  const settleMs = bounded(
+    'the settle time',
+    DURATION_LIMITS.settle,
+    duration('--settle', flags.settle, env[ENV.settle], m.settle) ?? DEFAULTS.settleMs,
+  );
   const everyMs = duration(`nodes.${flags.node}.maintenance.every`, nm.every);
   const reboot = flags.rebootCommand ?? nm.rebootCommand ?? m.rebootCommand;
   const within = duration('maintenance.requireVerifiedBackupWithin', m.requireVerifiedBackupWithin);
@@ -90,7 +110,7 @@ export function agentSettings(
     ...(everyMs !== undefined ? { everyMs } : {}),
     ...(nm.window ? { window: parseWindow(nm.window) } : {}),
     pollMs,
-    settleMs: duration('--settle', flags.settle, env[ENV.settle], m.settle) ?? DEFAULTS.settleMs,
+    settleMs,
     ttlMs,
     maxConcurrentWorkers: m.maxConcurrentWorkers ?? DEFAULTS.maxConcurrentWorkers,
     policy: {

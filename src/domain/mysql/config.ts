@@ -1,6 +1,14 @@
 import * as v from 'valibot';
 import type { RetentionPolicy } from '../retention.js';
-import { everyText, issuePath, nonEmptyString, retentionPolicy } from '../validation.js';
+import {
+  everyText,
+  issuePath,
+  kubeDataKey,
+  kubeName,
+  kubeNamespace,
+  nonEmptyString,
+  retentionPolicy,
+} from '../validation.js';
 import { safeSourceName } from './manifest.js';
 import { CONFIG_TLS_NAMES, SSL_MODES, tlsSettings } from './tls.js';
 import { PROGRAMS, type ProgramKey } from './tools.js';
@@ -45,7 +53,7 @@ const tlsSchema = v.pipe(
     ca: v.optional(nonEmptyString),
     cert: v.optional(nonEmptyString),
     key: v.optional(nonEmptyString),
-    secret: v.optional(v.strictObject({ namespace: nonEmptyString, name: nonEmptyString })),
+    secret: v.optional(v.strictObject({ namespace: kubeNamespace, name: kubeName })),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed || dataset.value.secret) return;
@@ -64,9 +72,7 @@ export const databaseSchema = v.pipe(
     ),
     url: mysqlUrl,
     passwordFile: v.optional(nonEmptyString),
-    passwordSecret: v.optional(
-      v.strictObject({ namespace: nonEmptyString, name: nonEmptyString, key: nonEmptyString }),
-    ),
+    passwordSecret: v.optional(v.strictObject({ namespace: kubeNamespace, name: kubeName, key: kubeDataKey })),
     every: v.optional(everyText),
     /** GFS retention of this database's dumps (`prune`, and serve after each dump). */
     retention: v.optional(retentionPolicy),

@@ -51,6 +51,35 @@ interface NodeRules {
   down?: Interval[];
 }
 
+/**
+ * A reboot rule of an etcd member that never fires in the horizon (`0 4 30 2 *`: February 30th) is a mistake that
+ * would otherwise vanish from the report: the node is believed to reboot, the check says nothing. Members only:
+ * their downtime is expanded anyway; a worker's would cost the 5,000-worker check its laziness.
+ */
+function neverFires(
+  voting: string[],
+  perNode: Map<string, NodeRules>,
+  ruleDown: (rule: Rule) => Interval[],
+  days: number,
+): CheckFinding[] {
+  return voting.flatMap((name) =>
+    perNode
+      .get(name)!
+      .rules.filter((rule) => !(rule.plan.kind === 'cron' && rule.plan.cron.atReboot) && ruleDown(rule).length === 0)
+      .map(
+        (rule): CheckFinding => ({
+          severity: 'warning',
+          code: 'never-fires',
+          nodes: [name],
+          first: null,
+          occurrences: 0,
+          sources: [rule.ref],
+          message: `${rule.ref.origin}: this reboot rule of ${name} never fires in the ${days} days checked (a date that does not exist?)`,
+        }),
+      ),
+  );
+}
+
 function* lazyMap<T, U>(items: T[], fn: (item: T) => U): Generator<U> {
   for (const item of items) yield fn(item);
 }
@@ -121,6 +150,7 @@ export function runCheck(input: CheckInput): CheckResult {
     timed.filter((f) => f.code === 'quorum-loss').map((f) => f.nodes),
   );
   if (sameWindow) findings.push(sameWindow);
+  findings.push(...neverFires(voting, perNode, ruleDown, days));
   if (input.sources.length === 0) {
     findings.push({
       severity: 'info',

@@ -64,6 +64,15 @@ describe('snapshot trailer check', () => {
     expect(r.problem!.message).toMatch(/hash trailer missing/);
   });
 
+  it("names a live member's db grown past its data (etcd 3.5 preallocates) as a missing trailer, not extra bytes", () => {
+    const grown = Buffer.concat([fakeDatabase(6), Buffer.alloc(4 * 4096)]);
+    const r = check(grown);
+    expect(r.problem).toMatchObject({ code: 'missing-trailer' });
+    expect(r.problem!.message).toMatch(/whole pages \(the database uses the first 24576\).*member\/snap\/db/);
+    // A snapshot with bytes appended that do not make whole pages is still extra bytes.
+    expect(check(Buffer.concat([good, Buffer.alloc(4096)])).problem!.code).toBe('extra-bytes');
+  });
+
   it('names bytes after the trailer, an empty file, a stranger and an age file', () => {
     expect(check(Buffer.concat([good, Buffer.from('x')])).problem!.code).toBe('extra-bytes');
     expect(check(Buffer.alloc(0)).problem!.code).toBe('empty');

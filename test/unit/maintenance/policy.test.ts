@@ -129,7 +129,10 @@ maintenance: { settle: 30s, ttl: 10m, maxRaftLag: 500, requireVerifiedBackupWith
       'node "cp9" is not in the config (nodes: cp1, cp2, w1)',
     );
     expect(() => agentSettings(config, { node: 'cp1', poll: 'soon' })).toThrow('--poll "soon" is not a duration');
-    expect(() => agentSettings(config, { node: 'cp1', ttl: '1s' })).toThrow('at least 2s');
+    expect(() => agentSettings(config, { node: 'cp1', ttl: '1s' })).toThrow('must be between 2s and 7d, got 1s');
+    // A timer past 24.8 days fires at once: an unbounded poll or TTL meant a tight loop.
+    expect(() => agentSettings(config, { node: 'cp1', poll: '999999999h' })).toThrow('between 50ms and 1h');
+    expect(() => agentSettings(config, { node: 'cp1' }, { LIFEBOAT_AGENT_TTL: '30d' })).toThrow('got 30d');
   });
 
   it('lock slots: one for all etcd members, N for workers', () => {

@@ -13,7 +13,7 @@ import {
 } from '../../../src/domain/schedule/describe.js';
 import type { Interval } from '../../../src/domain/schedule/types.js';
 import { useZoneRules } from '../../../src/domain/schedule/tz.js';
-import { ORACLE_ZONES, SYSTEM_TZDIR } from './zone-oracle.js';
+import { intlAgreesWithSystem, ORACLE_ZONES, SYSTEM_TZDIR } from './zone-oracle.js';
 
 const MIN = 60_000;
 const at = (iso: string) => Date.parse(iso);
@@ -185,13 +185,30 @@ const runList = fc
 
 const sources = existsSync(`${SYSTEM_TZDIR}/Europe/Berlin`) ? (['Intl', 'tz files'] as const) : (['Intl'] as const);
 
+/**
+ * luxon reads Intl, i.e. Node's own tz release; with the system's files the output can only be byte-identical for
+ * zones both releases agree on over the instants drawn (a fresh Debian's tzdata is newer than Node 20's ICU).
+ */
+const SAME_IN_BOTH = ZONES.filter(
+  (zone) =>
+    !existsSync(`${SYSTEM_TZDIR}/${zone}`) ||
+    intlAgreesWithSystem(zone, at('1994-12-01T00:00:00Z'), at('2040-02-01T00:00:00Z')),
+);
+
 describe.each(sources)('describe.ts with zone rules from %s: byte-identical to the luxon version', (source) => {
   const install = () => useZoneRules(source === 'tz files' ? loadZoneRules : undefined);
+  const zones = source === 'tz files' ? SAME_IN_BOTH : ZONES;
+  const differ = ZONES.filter((zone) => !zones.includes(zone));
+
+  it(`draws from ${zones.length} of ${ZONES.length} zones (tz data differs from Intl's for: ${differ.join(', ') || 'none'})`, () => {
+    // Each zone's own rules are checked against glibc's zdump in tzif.test.ts; a mass disagreement is not a release skew.
+    expect(differ.length).toBeLessThanOrEqual(3);
+  });
 
   it('formatLocal and isoInstant', () => {
     install();
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), moment, fc.boolean(), (zone, t, bare) => {
+      fc.property(fc.constantFrom(...zones), moment, fc.boolean(), (zone, t, bare) => {
         expect(formatLocal(t, zone, bare)).toBe(luxonFormatLocal(t, zone, bare));
         expect(isoInstant(t, zone)).toBe(luxonIsoInstant(t, zone));
         expect(isoInstant(t)).toBe(luxonIsoInstant(t));
@@ -214,7 +231,7 @@ describe.each(sources)('describe.ts with zone rules from %s: byte-identical to t
   it('describeRecurrence', () => {
     install();
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), runList, (zone, runs) => {
+      fc.property(fc.constantFrom(...zones), runList, (zone, runs) => {
         expect(describeRecurrence(runs, zone)).toBe(luxonDescribeRecurrence(runs, zone));
       }),
       { numRuns: 2000 },
@@ -227,7 +244,7 @@ describe.each(sources)('describe.ts with zone rules from %s: byte-identical to t
     // The old calendar chained luxon's plus({ days: 1 }) instead, so after a day whose midnight fell in a gap every
     // later "midnight" was 01:00 (Africa/Casablanca, June 2008): that drift is gone.
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), moment, fc.integer({ min: -40, max: 0 }), (zone, t, shift) => {
+      fc.property(fc.constantFrom(...zones), moment, fc.integer({ min: -40, max: 0 }), (zone, t, shift) => {
         const days = localDays(t, zone, 3, shift);
         const base = Date.parse(`${DateTime.fromMillis(t, { zone }).toISODate()}T00:00:00Z`);
         days.forEach((day, i) => {
@@ -249,7 +266,7 @@ describe.each(sources)('describe.ts with zone rules from %s: byte-identical to t
       { numRuns: 2000 },
     );
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), moment, fc.integer({ min: 1, max: 3 * 1440 }), (zone, t, minutes) => {
+      fc.property(fc.constantFrom(...zones), moment, fc.integer({ min: 1, max: 3 * 1440 }), (zone, t, minutes) => {
         const end = t + minutes * MIN;
         const a = DateTime.fromMillis(t, { zone });
         const b = DateTime.fromMillis(end, { zone });
