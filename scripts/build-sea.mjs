@@ -66,6 +66,8 @@ for (const arch of arches) {
       assets: {
         'package.json': join(root, 'package.json'),
         'dist/build-info.json': join(root, 'dist/build-info.json'),
+        // The script again, for the worker thread the long-running commands run in (src/adapters/proc/small-heap.ts).
+        'lifeboat.cjs': script,
       },
     }),
   );

@@ -51,3 +51,13 @@ export function lifeboatCommand(): { command: string; args: string[] } {
   if (embedded !== undefined) return { command: process.execPath, args: [] };
   return { command: process.execPath, args: [packagePath('bin', 'lifeboat.js')] };
 }
+
+/**
+ * What a worker thread runs to be this same Lifeboat (src/adapters/proc/small-heap.ts): bin/lifeboat.js, or in the
+ * single-file executable the program's own script, embedded beside it for this (a worker cannot start from the
+ * executable's main script).
+ */
+export function lifeboatWorkerEntry(): { file: string } | { code: string } {
+  if (embedded !== undefined) return { code: embedded('lifeboat.cjs') };
+  return { file: packagePath('bin', 'lifeboat.js') };
+}

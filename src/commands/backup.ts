@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/small-heap.js';
 import { readCatalog, readCatalogOf } from '../adapters/snapshot/catalog.js';
 import { decryptionFor, type Encryption, encryptionFor, openDestination } from '../adapters/snapshot/setup.js';
 import type { BackupStore } from '../adapters/store/types.js';
@@ -114,6 +115,8 @@ interface Setup {
 }
 
 async function backupCommand(ctx: CommandContext, opts: EtcdOpts): Promise<number> {
+  // The follower runs for days: in a worker thread with a small young generation (peak RSS, issue 19).
+  if (opts.follow && wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const backups = ctx.config()?.config.backups;
   // Flags for a schedule are checked before anything runs: a one-shot backup used to ignore them silently.
   if (opts.verifyEvery !== undefined && opts.every === undefined) {

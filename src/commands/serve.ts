@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/small-heap.js';
 import { onStopSignals } from '../adapters/verify/signals.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isKnownTimeZone } from '../domain/schedule/tz.js';
@@ -48,6 +49,8 @@ Exit codes: 0 stopped by a signal, 2 bad input (flags, config, address in use).`
 }
 
 async function serveCommand(ctx: CommandContext, opts: ServeOpts): Promise<number> {
+  // serve runs for days (and the follower with it): in a worker thread with a small young generation (issue 19).
+  if (wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const { host, port } = parseListen(opts.listen);
   // Bounded: a timer past 2^31 ms fires at once (Node's overflow rule), so 999999999h meant "probe in a tight loop".
   const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, 100, 3_600_000);

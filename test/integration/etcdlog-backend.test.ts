@@ -163,7 +163,7 @@ describe('a backend written by the replay, read by a real etcd', () => {
     }
   }, 120_000);
 
-  it('an empty snapshot-less bucket set is refused as not an etcd backend', () => {
+  it('a file without the key and meta buckets is refused; one without keys is at revision 1', () => {
     const file = join(dir, 'not-etcd.db');
     const w = new BoltFileWriter(file, 4096);
     const b = new BucketWriter(4096, w.alloc, w.sink);
@@ -173,5 +173,18 @@ describe('a backend written by the replay, read by a real etcd', () => {
     ]);
     w.finish({ root: { root, sequence: 0n }, txid: 1 });
     expect(() => new BackendReplay(file, join(dir, 'out.db'))).toThrow(/not an etcd backend/);
+
+    // A backend without a single key (a fresh etcd) is at revision 1: the log continues at 2.
+    const empty = join(dir, 'empty.db');
+    const e = new BoltFileWriter(empty, 4096);
+    const buckets = ['key', 'meta'].map((name) => ({
+      name: Buffer.from(name),
+      header: { root: new BucketWriter(4096, e.alloc, e.sink).finish(), sequence: 0n },
+    }));
+    e.finish({ root: { root: writeRootBucket(4096, e.alloc, e.sink, buckets), sequence: 0n }, txid: 1 });
+    const replay = new BackendReplay(empty, join(dir, 'from-empty.db'));
+    expect(replay.baseRevision).toBe(1);
+    replay.apply({ revision: 2, observedAt: 0, events: [{ type: 'delete', key: Buffer.from('x') }] });
+    replay.finish();
   });
 });

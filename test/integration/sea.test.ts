@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/adapters/proc/wait.js';
 import { json, runCli, runProgram } from '../helpers/cli.js';
 import { startS3 } from '../helpers/s3.js';
 
@@ -107,6 +108,30 @@ describe('single-file executable, linux-x64, without node on the PATH', () => {
     const status = await lifeboat(['-c', config, '--json', 'status']);
     expect(json<{ state: string }>(status).state).toBe('healthy');
   }, 300_000);
+
+  it('runs the follower (backup etcd --follow) in its small-heap worker thread, and stops it on SIGTERM', async () => {
+    const logDir = join(work, 'follow');
+    const child = spawn(sea('x64'), ['-c', config, 'backup', 'etcd', '--follow', '--to', logDir], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // The worker runs the program's embedded script: a chain begins (base snapshot, then the watch).
+      await waitFor('the follower to begin a chain', async () => /chain-started/.test(out) || child.exitCode !== null, {
+        timeoutMs: 60_000,
+      });
+      expect(child.exitCode, out).toBeNull();
+      child.kill('SIGTERM'); // relayed by the main thread to the worker, whose own handler stops the follower
+      expect(await exited, out).toBe(0);
+      expect(out).toMatch(/stopped; chain \S+ durable up to revision \d+/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 describe('single-file executable, linux-x64: the libraries loaded on demand (AWS SDK, typage)', () => {

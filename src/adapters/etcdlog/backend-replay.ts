@@ -49,7 +49,8 @@ export class BackendReplay {
       if (!key || !meta) throw new BoltFormatError(`${baseFile} is not an etcd backend (no key or meta bucket)`);
       const last = reader.lastKey(key);
       const compacted = reader.get(meta, Buffer.from(FINISHED_COMPACT_KEY));
-      this.baseRevision = Math.max(last ? mainRevision(last) : 0, compacted ? mainRevision(compacted) : 0);
+      // An etcd that never wrote a key is at revision 1, not 0 (mvcc starts its store there).
+      this.baseRevision = Math.max(1, last ? mainRevision(last) : 0, compacted ? mainRevision(compacted) : 0);
       this.expectRevision = this.baseRevision + 1;
       const lease = this.named(LEASE_BUCKET);
       if (lease) for (const e of reader.entries(lease)) this.baseLeases.add(e.key.readBigInt64BE());
