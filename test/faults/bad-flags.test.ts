@@ -284,4 +284,17 @@ describe('every flag of every command, given bad values', () => {
     expect(serveIdentity.length).toBeGreaterThan(5);
     for (const r of serveIdentity) expect(r.code, r.argv.join(' ')).toBe(2);
   });
+
+  it('a destination that is not a directory is named, not listed as an empty store', () => {
+    // Found by this corpus: `backup list --to /dev/null` said "no etcd backups in /dev/null" and prune "nothing to
+    // prune", exit 0: a typo in a destination looked like a store whose backups were all gone.
+    for (const command of ['backup list', 'prune']) {
+      for (const value of ['/dev/null', `${paths.file}/below`]) {
+        const i = cases.findIndex((c) => c.what === `${command} --to ${JSON.stringify(value).slice(0, 40)}`);
+        expect(i, `${command} --to ${value}`).toBeGreaterThanOrEqual(0);
+        expect(results[i]!.code, results[i]!.stderr).toBe(2);
+        expect(results[i]!.stderr).toMatch(/^lifeboat: error: .*not a directory: backups go into a directory\n$/);
+      }
+    }
+  });
 });

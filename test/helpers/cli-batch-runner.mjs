@@ -40,7 +40,9 @@ for (let i = from; i < cases.length; i++) {
   out.stderr = '';
   tell({ start: i });
   const started = Date.now();
-  const code = await cli.main(['node', 'lifeboat', ...cases[i]]);
+  // As bin/lifeboat.js runs it: code that reads process.argv itself must see this command line.
+  process.argv = ['node', 'lifeboat', ...cases[i]];
+  const code = await cli.main(process.argv);
   tell({ done: i, code, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started });
 }
 process.exit(0);

@@ -192,6 +192,9 @@ export class LocalStore implements BackupStore {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
+      // The store itself below a file (/dev/null/x, a file named as the destination): say so, rather than list
+      // nothing as if the store were empty. Below the root, a name that is not a directory holds no backups.
+      if (errno(err) === 'ENOTDIR') await this.mkdirs(this.location, { create: false });
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
       throw this.fail(dir, err);
     }
@@ -217,7 +220,7 @@ export class LocalStore implements BackupStore {
    * mkdir -p: that reports ENOENT on a read-only filesystem and a bare ENOTDIR under /dev/null or a FIFO; this names
    * the real problem and the path it is about (exit 2: the destination as given cannot work).
    */
-  private async mkdirs(dir: string): Promise<void> {
+  private async mkdirs(dir: string, opts: { create?: boolean } = {}): Promise<void> {
     const missing: string[] = [];
     for (let d = dir; ; d = dirname(d)) {
       let st: import('node:fs').Stats;
@@ -240,6 +243,7 @@ export class LocalStore implements BackupStore {
       }
       break;
     }
+    if (opts.create === false) return;
     for (const d of missing) {
       try {
         await mkdir(d, { mode: 0o700 });
