@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, Settings } from '../app/settings.js';
 import { UserError } from '../errors.js';
 import { createOutput, type Output } from '../render/output.js';
@@ -53,6 +53,15 @@ export function parseTimeout(text: string): number {
  */
 export function wholeNumber(text: string): number | undefined {
   return /^\d{1,15}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+/** A commander argument parser for a whole number: a bad value is commander's one-line error, exit 2. */
+export function intArg(ok: (n: number) => boolean, problem: string): (value: string) => number {
+  return (value) => {
+    const n = wholeNumber(value);
+    if (n === undefined || !ok(n)) throw new InvalidArgumentError(problem);
+    return n;
+  };
 }
 
 /** Exit code of the command that ran in this process (commander actions cannot return one). */

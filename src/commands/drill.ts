@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type DrillReport, runLabDrill } from '../app/drill.js';
 import { SCENARIOS, type Scenario } from '../domain/recover/drill.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, intArg } from './context.js';
 
 interface DrillOpts {
   scenario: Scenario;
@@ -90,12 +90,5 @@ function summary(r: DrillReport): string {
   return lines.join('\n');
 }
 
-function intArg(ok: (n: number) => boolean, problem: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || !ok(n)) throw new InvalidArgumentError(problem);
-    return n;
-  };
-}
 const parseMembers = intArg((n) => n === 3 || n === 5, 'must be 3 or 5.');
 const parseKeys = intArg((n) => n >= 0, 'not a whole number >= 0.');

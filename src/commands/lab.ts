@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   abandonLab,
   choosePorts,
@@ -30,7 +30,7 @@ import {
 import { quorumOf } from '../domain/quorum.js';
 import { UserError } from '../errors.js';
 import { labCommand, printLab, progressLine, show, type UpSummary } from '../render/lab.js';
-import { action, type CommandContext } from './context.js';
+import { action, type CommandContext, intArg } from './context.js';
 import { registerDrill } from './drill.js';
 
 interface DirOpts {
@@ -291,14 +291,6 @@ function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;
 }
 
-/** Commander argument parsers: a bad value is commander's one-line error, exit 2. */
-function intArg(ok: (n: number) => boolean, problem: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || !ok(n)) throw new InvalidArgumentError(problem);
-    return n;
-  };
-}
 const parseMembers = intArg((n) => (LAB_MEMBER_COUNTS as readonly number[]).includes(n), 'must be 3 or 5.');
 const parsePort = intArg((n) => n >= 1 && n <= 65535, 'not a port number.');
 const parseCount = intArg((n) => n >= 0, 'not a whole number >= 0.');

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { type BatchResult, runCliBatch } from '../helpers/cli-batch.js';
 
 /**
@@ -140,7 +141,19 @@ function corpus(program: Command): Case[] {
     }
   }
   for (const { path, command } of leaves(program)) {
-    if (RUNS_FOR_REAL.has(path.join(' '))) continue;
+    if (RUNS_FOR_REAL.has(path.join(' '))) {
+      // Only numbers that no reading may take: one accepted would start a practice cluster.
+      for (const option of command.options.filter((o) => ['n', 'port'].includes(argumentOf(o) ?? ''))) {
+        for (const value of ['', '-1', '1.5', '0x10', '1e1', 'three', 'Infinity', '9007199254740993']) {
+          cases.push({
+            what: `${path.join(' ')} ${option.long} ${JSON.stringify(value)}`,
+            argv: [...path, '--dir', join(dir, 'lab'), option.long!, value],
+            kind: 'n',
+          });
+        }
+      }
+      continue;
+    }
     const context = contextOf(path);
     for (const option of command.options) {
       const argument = argumentOf(option);
@@ -205,7 +218,9 @@ databases:
     { cwd: dir, deadlineMs: DEADLINE_MS, env: { KUBECONFIG: join(dir, 'no-kubeconfig') } },
   );
 }, 600_000);
-afterAll(() => {
+afterAll(async () => {
+  // Only if a bad number was taken and a lab started: stop it before removing its directory.
+  if (dir && existsSync(join(dir, 'lab'))) await runCli(['lab', 'down', '--dir', join(dir, 'lab'), '--purge']);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -239,7 +254,7 @@ describe('every flag of every command, given bad values', () => {
   });
 
   it('a bad number, duration, zone, time, address or choice is refused up front (exit 2), whatever the command', () => {
-    // Found by this corpus: `check --days 0x10` ran for 16 days, `backup etcd --verify-every ""` and `--seal-every`
+    // Found by this corpus: `check --days 0x10` ran for 16 days, `lab up --members 0x3` started a lab, `backup etcd --verify-every ""` and `--seal-every`
     // without --every/--follow were ignored, `serve --timezone ""`, `--probe-interval 999999999h` (a timer past 2^31
     // ms fires at once: probing in a tight loop) and a --listen host that does not resolve (exit 1) were accepted.
     const accepted = cases
