@@ -263,6 +263,21 @@ async function serves(url: string): Promise<boolean> {
  * A client that writes every 10 ms with a 1 s budget per write, moving to the next endpoint when one fails or takes
  * over 400 ms (like an etcd client with an endpoint list). Availability = writes done within their second / writes.
  */
+/**
+ * The most failed writes that started within any one second. An outage (a member taken down while it leads, quorum
+ * lost) fails every write of its window (the writer starts one every 10 ms); a machine so loaded that the writer and
+ * etcd are starved fails a few scattered ones, which is not what the agent tests are about.
+ */
+export function worstSecond(failures: ReadonlyArray<{ t: number }>): number {
+  const ts = failures.map((f) => f.t).sort((a, b) => a - b);
+  let worst = 0;
+  for (let i = 0, j = 0; i < ts.length; i++) {
+    while (ts[i]! - ts[j]! >= 1000) j++;
+    worst = Math.max(worst, i - j + 1);
+  }
+  return worst;
+}
+
 export class Writer {
   ok = 0;
   failed = 0;

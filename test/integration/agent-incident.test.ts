@@ -7,7 +7,7 @@ import { EtcdKv } from '../../src/adapters/lock/etcd-kv.js';
 import { listLocks } from '../../src/adapters/lock/etcd-lock.js';
 import { waitFor } from '../../src/adapters/proc/wait.js';
 import { json } from '../helpers/cli.js';
-import { type AgentEvent, AgentLab, lifeboat, Monitor, Writer } from './agent-harness.js';
+import { type AgentEvent, AgentLab, lifeboat, Monitor, Writer, worstSecond } from './agent-harness.js';
 
 /**
  * `lifeboat agent` on a real 3-member lab, agents as separate processes. The incident (every node told to reboot at
@@ -69,7 +69,10 @@ describe.sequential('lifeboat agent on a 3-member lab', () => {
 
     expect(monitor.maxMembersDown).toBe(1);
     expect([...monitor.seenDown()].sort()).toEqual(NODES);
-    expect(availability).toBeGreaterThanOrEqual(0.99);
+    // No outage: at most 10 failed writes in any second (an outage fails ~100), and 97% of all writes pass even when
+    // CI's load starves the writer (0.98 was seen with 11 scattered deadline misses at load 14).
+    expect(worstSecond(writer.failures)).toBeLessThanOrEqual(10);
+    expect(availability).toBeGreaterThanOrEqual(0.97);
     const events = lab.allEvents().filter((e) => e.t >= t0);
     const runs = NODES.map((n) => {
       expect(of(events, n, 'going-down')).toHaveLength(1);
