@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,4 +188,28 @@ describe('a backend written by the replay, read by a real etcd', () => {
     replay.apply({ revision: 2, observedAt: 0, events: [{ type: 'delete', key: Buffer.from('x') }] });
     replay.finish();
   });
+
+  it('a restored member whose port another process took in the meantime comes up on fresh ports', async () => {
+    // Free ports are probed, then bound by etcd a moment later: parallel drills can take one in between. Hold the
+    // client port we hand in, as such a neighbour would.
+    const base = join(dir, 'base.db');
+    const holder = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const taken = `http://127.0.0.1:${(holder.address() as AddressInfo).port}`;
+    const scratch = new Scratch(dir);
+    try {
+      const member = await startRestoredMember(base, scratch, { clientUrl: taken });
+      expect(member.clientUrl).not.toBe(taken);
+      const served = new EtcdConnection(member.clientUrl, {});
+      try {
+        const res = await served.unary<{ kvs: unknown[] }>('KV', 'Range', { key: Buffer.from('/a/0') }, 10_000);
+        expect(res.kvs).toHaveLength(1);
+      } finally {
+        served.close();
+      }
+    } finally {
+      await scratch.cleanup();
+      holder.close();
+    }
+  }, 60_000);
 });

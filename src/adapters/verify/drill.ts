@@ -37,9 +37,14 @@ export async function runDrill(file: string, scratch: Scratch, opts: DrillOption
   const clientUrl = `http://127.0.0.1:${await freePort()}`;
   // Built while the restore runs: the first client of a process loads the etcd proto (a synchronous parse of
   // ~0.1-0.3 s) and no connection is made until the first call, after the member is up.
-  const reader = new KeyspaceReader(clientUrl, opts.auth ?? {});
+  let reader = new KeyspaceReader(clientUrl, opts.auth ?? {});
   try {
     const member = await startRestoredMember(file, scratch, { ...opts, clientUrl });
+    if (member.clientUrl !== clientUrl) {
+      // Its port was taken before etcd bound it: the member came up on another one.
+      reader.close();
+      reader = new KeyspaceReader(member.clientUrl, opts.auth ?? {});
+    }
     const t2 = Date.now();
     const observation = await observe(reader, opts.atRevision);
     opts.signal?.throwIfAborted(); // interrupted while asking: report the interruption, not a result
@@ -52,20 +57,42 @@ export async function runDrill(file: string, scratch: Scratch, opts: DrillOption
 /**
  * etcd's own `snapshot restore` of `file` into the scratch directory, then a throwaway single-member etcd on it, on
  * free loopback ports, leading and serving when this returns. The caller's Scratch stops it.
+ * A free port can be taken by another process between our probe and etcd's bind (parallel drills, tests): then the
+ * restore is redone on fresh ports (the peer URL is written into the data dir), at most PORT_ATTEMPTS times.
  */
 export async function startRestoredMember(
   file: string,
   scratch: Scratch,
   opts: { clientUrl?: string; signal?: AbortSignal; startTimeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<{ clientUrl: string; pid: number; restoreMs: number; startMs: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(file, scratch, attempt, attempt === 1 ? opts.clientUrl : undefined, opts);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+const PORT_ATTEMPTS = 3;
+
+class PortTaken extends Error {}
+
+async function startOnce(
+  file: string,
+  scratch: Scratch,
+  attempt: number,
+  chosenClientUrl: string | undefined,
+  opts: { signal?: AbortSignal; startTimeoutMs?: number; extraArgs?: string[] },
+): Promise<{ clientUrl: string; pid: number; restoreMs: number; startMs: number }> {
   const t0 = Date.now();
   const peerUrl = `http://127.0.0.1:${await freePort()}`;
-  const clientUrl = opts.clientUrl ?? `http://127.0.0.1:${await freePort()}`;
+  const clientUrl = chosenClientUrl ?? `http://127.0.0.1:${await freePort()}`;
   const token = `${NAME}-${randomBytes(4).toString('hex')}`;
-  const dataDir = scratch.path('data');
+  const dataDir = scratch.path(attempt === 1 ? 'data' : `data-${attempt}`);
   await restoreSnapshot(file, { dataDir, name: NAME, peerUrl, token }, opts.signal);
   const t1 = Date.now();
-  const logFile = scratch.path('etcd.log');
+  const logFile = scratch.path(attempt === 1 ? 'etcd.log' : `etcd-${attempt}.log`);
   const pid = spawnEtcd(
     {
       name: NAME,
@@ -101,7 +128,12 @@ async function waitUntilLeading(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
-    if (!isAlive(pid)) throw new Error(`the restored etcd exited at start: ${lastLogError(logFile)}`);
+    if (!isAlive(pid)) {
+      const why = lastLogError(logFile);
+      throw /address already in use/.test(why)
+        ? new PortTaken(`the restored etcd exited at start: ${why}`)
+        : new Error(`the restored etcd exited at start: ${why}`);
+    }
     if (await healthy(clientUrl)) return;
     if (Date.now() > deadline) throw new Error(`the restored etcd did not start serving within ${timeoutMs} ms`);
     await delay(20);
