@@ -49,8 +49,10 @@ Exit codes: 0 stopped by a signal, 2 bad input (flags, config, address in use).`
 }
 
 async function serveCommand(ctx: CommandContext, opts: ServeOpts): Promise<number> {
-  // serve runs for days (and the follower with it): in a worker thread with a small young generation (issue 19).
-  if (wantsSmallHeapWorker()) return runInSmallHeapWorker();
+  // With the change-log follower (backups.etcd.follow) serve runs in a worker thread with a small young generation
+  // (issue 19); without it there is no allocation rate to bound and the worker's second isolate would only cost
+  // memory (13-46 MB at idle).
+  if (ctx.config()?.config.backups?.etcd?.follow === true && wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const { host, port } = parseListen(opts.listen);
   // Bounded: a timer past 2^31 ms fires at once (Node's overflow rule), so 999999999h meant "probe in a tight loop".
   const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, 100, 3_600_000);

@@ -3,7 +3,8 @@ import { isMainThread, SHARE_ENV, Worker, workerData } from 'node:worker_threads
 import { lifeboatWorkerEntry } from '../../package-root.js';
 
 /**
- * The long-running commands (`backup etcd --follow`, `serve`) run in a worker thread with a small young generation.
+ * The long-running commands that follow etcd's change log (`backup etcd --follow`, `serve` with backups.etcd.follow)
+ * run in a worker thread with a small young generation.
  *
  * Why: under a fast write load the follower allocates a few short-lived objects per event, and V8 answers a high
  * allocation rate by growing the young generation's semi-spaces up to 16 MiB each (plus what that promotes): peak
