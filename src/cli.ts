@@ -155,7 +155,7 @@ Colours are off when NO_COLOR is set or stdout is not a terminal.`,
 /** Runs the CLI and returns the exit code. Bad input: one line, exit 2; no stack trace unless --debug. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
-  await receiveRelayedSignals();
+  receiveRelayedSignals();
   // Time zones from the system's tz files, as cron and systemd see them, and without ICU's start-up cost. Nothing
   // is read until a zone is asked for.
   useZoneRules(loadZoneRules);

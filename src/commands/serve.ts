@@ -4,6 +4,7 @@ import { runInSmallHeapWorker, wantsSmallHeapWorker } from '../adapters/proc/sma
 import { onStopSignals } from '../adapters/verify/signals.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { isKnownTimeZone } from '../domain/schedule/tz.js';
+import { DURATION_LIMITS } from '../domain/validation.js';
 import { UserError } from '../errors.js';
 import type { ServeEvent } from '../server/events.js';
 import { action, type CommandContext, DEFAULT_CONFIG } from './context.js';
@@ -55,8 +56,8 @@ async function serveCommand(ctx: CommandContext, opts: ServeOpts): Promise<numbe
   if (ctx.config()?.config.backups?.etcd?.follow === true && wantsSmallHeapWorker()) return runInSmallHeapWorker();
   const { host, port } = parseListen(opts.listen);
   // Bounded: a timer past 2^31 ms fires at once (Node's overflow rule), so 999999999h meant "probe in a tight loop".
-  const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, 100, 3_600_000);
-  const probeTimeoutMs = durationFlag('--probe-timeout', opts.probeTimeout, 100, 60_000);
+  const probeIntervalMs = durationFlag('--probe-interval', opts.probeInterval, DURATION_LIMITS.probeInterval);
+  const probeTimeoutMs = durationFlag('--probe-timeout', opts.probeTimeout, DURATION_LIMITS.probeTimeout);
   if (opts.timezone !== undefined && !isKnownTimeZone(opts.timezone)) {
     throw new UserError(`unknown time zone "${opts.timezone}" in --timezone`, 'examples: UTC, Europe/Berlin');
   }
@@ -109,11 +110,11 @@ function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-function durationFlag(flag: string, text: string, minMs: number, maxMs: number): number {
+function durationFlag(flag: string, text: string, limits: { min: number; max: number }): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < minMs || ms > maxMs) {
+  if (ms === undefined || ms < limits.min || ms > limits.max) {
     throw new UserError(
-      `invalid ${flag} "${text}" (a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, e.g. 5s)`,
+      `invalid ${flag} "${text}" (a duration between ${formatDuration(limits.min)} and ${formatDuration(limits.max)}, e.g. 5s)`,
     );
   }
   return ms;

@@ -139,6 +139,10 @@ export const DURATION_LIMITS = {
   ttl: { min: 2_000, max: 7 * 86_400_000 },
   /** Wait after a node is back before the next one goes. */
   settle: { min: 0, max: 86_400_000 },
+  /** How often serve probes etcd (serve --probe-interval). */
+  probeInterval: { min: 100, max: 3_600_000 },
+  /** How long one probe may take (serve --probe-timeout). */
+  probeTimeout: { min: 100, max: 60_000 },
   /** How often the change-log follower makes revisions durable (its RPO). */
   followEvery: { min: 50, max: 60_000 },
   /** Periods and windows: a reboot every N, a backup no older than N, a point-in-time window. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { waitFor } from '../../src/adapters/proc/wait.js';
 import { type KubeadmSim, type ShResult, startKubeadmSim } from './kubeadm-sim.js';
 
@@ -41,6 +41,21 @@ export interface BackgroundScript {
   waitFor(what: string, pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGKILL to the script and everything it started (an etcdctl it waits on), as a closed terminal would. */
   cut(): void;
+}
+
+/**
+ * One simulated kubeadm cluster for the describe block this is called in: started before its tests (handed to `use`)
+ * and destroyed after them.
+ */
+export function useRunbookSuite(use: (suite: RunbookSuite) => void): void {
+  let suite: RunbookSuite | undefined;
+  beforeAll(async () => {
+    suite = await startRunbookSuite();
+    use(suite);
+  }, 240_000);
+  afterAll(async () => {
+    await suite?.sim.destroy();
+  }, 60_000);
 }
 
 export async function startRunbookSuite(): Promise<RunbookSuite> {

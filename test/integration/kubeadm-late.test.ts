@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
+import { describe, expect, it } from 'vitest';
+import { type RunbookSuite, useRunbookSuite } from '../helpers/kubeadm-runbooks.js';
 import { simulatorUnavailable } from '../helpers/kubeadm-sim.js';
 
 /**
@@ -19,14 +19,9 @@ const title = `kubeadm scripts out of step (simulated)${unavailable ? `: skipped
 
 describe.skipIf(unavailable)(title, () => {
   let s: RunbookSuite;
-
-  beforeAll(async () => {
-    s = await startRunbookSuite();
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.sim.destroy();
-  }, 60_000);
+  useRunbookSuite((suite) => {
+    s = suite;
+  });
 
   it("replace: cp3's script starts 60 s late and cp3 boots after it; cp1's is cut off after re-adding cp3, before promoting it, and run again: nothing lost", async () => {
     await s.writeKeys('/replace-late');

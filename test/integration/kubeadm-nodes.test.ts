@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
+import { describe, expect, it } from 'vitest';
+import { KEYS, type RunbookSuite, useRunbookSuite } from '../helpers/kubeadm-runbooks.js';
 import { simulatorUnavailable } from '../helpers/kubeadm-sim.js';
 
 /**
@@ -16,14 +16,9 @@ const unavailable = simulatorUnavailable();
 
 describe.skipIf(unavailable)(`kubeadm nodes (simulated)${unavailable ? `: skipped, ${unavailable}` : ''}`, () => {
   let s: RunbookSuite;
-
-  beforeAll(async () => {
-    s = await startRunbookSuite();
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.sim.destroy();
-  }, 60_000);
+  useRunbookSuite((suite) => {
+    s = suite;
+  });
 
   it('the incident: two nodes lose power together, one comes back without its disk; the scripts, started together, re-add it and lose nothing', async () => {
     await s.writeKeys('/incident');

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/adapters/proc/wait.js';
-import { type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
+import { type RunbookSuite, useRunbookSuite } from '../helpers/kubeadm-runbooks.js';
 import { simulatorUnavailable } from '../helpers/kubeadm-sim.js';
 
 /**
@@ -16,14 +16,9 @@ const unavailable = simulatorUnavailable();
 
 describe.skipIf(unavailable)(`kubeadm plans (simulated)${unavailable ? `: skipped, ${unavailable}` : ''}`, () => {
   let s: RunbookSuite;
-
-  beforeAll(async () => {
-    s = await startRunbookSuite();
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.sim.destroy();
-  }, 60_000);
+  useRunbookSuite((suite) => {
+    s = suite;
+  });
 
   it('restart: two nodes lose power with their disks; one script starts 60 s late, another is interrupted and re-run: nothing lost', async () => {
     await s.writeKeys('/restart');

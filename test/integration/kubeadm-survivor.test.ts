@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as after } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/adapters/proc/wait.js';
-import { KEYS, type RunbookSuite, startRunbookSuite } from '../helpers/kubeadm-runbooks.js';
+import { KEYS, type RunbookSuite, useRunbookSuite } from '../helpers/kubeadm-runbooks.js';
 import { simulatorUnavailable } from '../helpers/kubeadm-sim.js';
 
 /**
@@ -19,14 +19,9 @@ const title = `kubeadm survivor plan (simulated)${unavailable ? `: skipped, ${un
 
 describe.skipIf(unavailable)(title, () => {
   let s: RunbookSuite;
-
-  beforeAll(async () => {
-    s = await startRunbookSuite();
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.sim.destroy();
-  }, 60_000);
+  useRunbookSuite((suite) => {
+    s = suite;
+  });
 
   it('two disks lost together: cp2 boots before its script and rejoins by itself, cp3 runs 60 s late; nothing lost', async () => {
     await s.writeKeys('/survivor');

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { isMainThread, SHARE_ENV, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, SHARE_ENV, Worker, workerData } from 'node:worker_threads';
 import { lifeboatWorkerEntry } from '../../package-root.js';
 
 /**
@@ -66,9 +66,8 @@ export function runInSmallHeapWorker(): Promise<number> {
  * In a worker started by runInSmallHeapWorker: signals relayed by the main thread are emitted on `process` as if
  * they had arrived here, and one nobody handles ends the command as the signal would have (exit 130 or 143).
  */
-export async function receiveRelayedSignals(): Promise<void> {
+export function receiveRelayedSignals(): void {
   if (isMainThread || !(workerData as Record<string, unknown> | undefined)?.[MARK]) return;
-  const { parentPort } = await import('node:worker_threads');
   parentPort?.on('message', (m: Record<string, unknown>) => {
     const signal = m[MARK];
     if (signal !== 'SIGINT' && signal !== 'SIGTERM') return;

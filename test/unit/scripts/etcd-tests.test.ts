@@ -7,7 +7,7 @@ import { ETCD_TESTS, SIMULATOR_TESTS, SIMULATOR_TESTS_ON_3_4 } from '../../../sc
 // etcd test missing from it would silently run on one version only.
 const ROOT = new URL('../../../', import.meta.url);
 const STARTS_ETCD =
-  /startTestCluster\(|startRunbookSuite\(|startKubeadmSim\(|agent-harness|'lab', 'up'|'lab', \.\.\.|'lab', 'drill'/;
+  /startTestCluster\(|startRunbookSuite\(|useRunbookSuite\(|startKubeadmSim\(|agent-harness|'lab', 'up'|'lab', \.\.\.|'lab', 'drill'/;
 
 function testFiles(dir: string): string[] {
   return readdirSync(new URL(dir, ROOT))
