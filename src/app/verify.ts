@@ -131,7 +131,12 @@ export async function verifyAndRecord(req: {
   const encrypted = manifest?.encrypted ?? req.name.endsWith('.age');
   const decrypt = encrypted ? await decryptionFor(req.identity) : undefined;
   const started = Date.now();
-  const outcome = await verifySnapshot({ ...req, manifest, decrypt });
+  let outcome = await verifySnapshot({ ...req, manifest, decrypt });
+  if (found && 'error' in found) {
+    // The manifest says which backup the bytes are (size, sha256, revision, cluster): a snapshot beside a manifest
+    // that cannot be read may restore, but nothing shows it is that backup (recover refuses it the same way).
+    outcome = { ...outcome, ok: false, problems: [`manifest unreadable: ${found.error}`, ...outcome.problems] };
+  }
   if (manifest) {
     const record = verificationRecord(outcome, outcome.problems, started, outcome.seconds, VERSION);
     await writeManifest(req.store, req.name, withVerification(manifest, record));

@@ -15,7 +15,7 @@ import {
   describeRun,
   dryRunDocument,
 } from '../domain/recover/describe.js';
-import { type Journal, newJournal } from '../domain/recover/journal.js';
+import { interruptedStep, type Journal, newJournal } from '../domain/recover/journal.js';
 import { type ExecutablePlan, PLAN_NAMES, type PlanChoice } from '../domain/recover/types.js';
 import { errorMessage, UserError } from '../errors.js';
 import { action, type CommandContext, parseTimeout } from './context.js';
@@ -138,7 +138,11 @@ async function recover(ctx: CommandContext, opts: RecoverOpts): Promise<number> 
       );
     }
     const done = new Set(Object.keys(journal.steps).filter((id) => journal.steps[id]?.ok));
-    say([`Unfinished recovery from ${journal.startedAt}: continuing it.`, ...describePlan(journal.plan, { done })]);
+    const cut = interruptedStep(journal);
+    say([
+      `Unfinished recovery from ${journal.startedAt}: continuing it.`,
+      ...describePlan(journal.plan, { done, ...(cut ? { interrupted: cut.id } : {}) }),
+    ]);
     if (!opts.yes) {
       if (ctx.out.json)
         ctx.out.printJson(dryRunDocument({ kind: 'plan', plan: journal.plan, blockers: [], candidates: [] }, true));

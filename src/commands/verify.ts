@@ -82,7 +82,6 @@ async function verifyCommand(ctx: CommandContext, opts: VerifyOpts, args: string
     ctx.out.print(verifyLine(outcome));
     for (const p of outcome.problems) ctx.out.print(`  - ${p}`);
     if (result.manifest === 'missing') ctx.out.warn('note: no manifest beside this snapshot: nothing to compare with');
-    if (result.manifest === 'unreadable') ctx.out.warn(`note: ${result.manifestError}`);
   }
   return outcome.ok ? 0 : 1;
 }

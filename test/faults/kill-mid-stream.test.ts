@@ -7,13 +7,15 @@ import { EtcdEndpointClient } from '../../src/adapters/etcd/client.js';
 import { signal } from '../../src/adapters/proc/process.js';
 import { waitFor } from '../../src/adapters/proc/wait.js';
 import { S3_UPLOAD_ABANDONED_MS, S3Store } from '../../src/adapters/store/s3.js';
+import { manifestNameFor } from '../../src/domain/backup/naming.js';
 import { json, runCli } from '../helpers/cli.js';
-import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { httpHealthy, startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 
 /**
  * Issue 16 findings 4 and 5 under SIGKILL and a full disk, through the real CLI: a backup killed mid-stream (to a
- * directory and to S3), an S3 server killed mid-upload, a disk that fills mid-stream. Nothing half-written is ever
+ * directory and to S3), an S3 server killed mid-upload, the etcd member killed mid-stream, a disk that fills
+ * mid-stream. Nothing half-written is ever
  * listed, what the dead run left is reclaimed by the next one, and the next backup is complete and verifies.
  */
 
@@ -255,6 +257,67 @@ describe('SIGKILL and a full disk mid-stream leave nothing listed', { timeout: 2
       expect(run.stderr()).not.toMatch(/\n\s+at /);
     } finally {
       await doomed.stop();
+    }
+  });
+
+  it('the member SIGKILLed mid-stream: the backup exits 1 by itself naming the member; nothing listed or left', async () => {
+    const to = join(dir, 'member-killed');
+    const member = endpoint.replace('http://', '');
+    // One complete backup first: the run that is cut must leave it listed and verifiable.
+    const before = await runCli(['--endpoints', endpoint, '--json', 'backup', 'etcd', '--to', to], {
+      timeoutMs: 120_000,
+    });
+    expect(before.code, before.stderr).toBe(0);
+    const kept = json<{ name: string }>(before).name;
+    const run = start(['--endpoints', endpoint, 'backup', 'etcd', '--to', to]);
+    let code: number | null | 'hung';
+    let started = 0;
+    try {
+      await waitFor('the snapshot to be part-way written', () => tempBytes(to) > 2e6, {
+        timeoutMs: 60_000,
+        intervalMs: 5,
+      });
+      // Hold the CLI still while the member dies, so the cut lands mid-stream however fast this machine is: the
+      // rest of the 25 MB does not fit in the sockets' buffers, so the member dies with bytes still to send.
+      signal(run.child.pid!, 'SIGSTOP');
+      try {
+        await etcd.kill('m1');
+      } finally {
+        signal(run.child.pid!, 'SIGCONT');
+      }
+      started = Date.now();
+      code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000))]);
+      if (code === 'hung') run.child.kill('SIGKILL');
+    } finally {
+      if (!etcd.members[0]!.pid) etcd.start('m1');
+    }
+    expect(code, run.stderr()).toBe(1); // by itself, not killed by the test
+    expect(Date.now() - started).toBeLessThan(60_000); // its stream deadline is 30 s idle; a cut is seen at once
+    const lines = run.stderr().trimEnd().split('\n');
+    expect(lines, run.stderr()).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lifeboat: error: /);
+    expect(lines[0]).toContain(member);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+    // Not a temp file, not its name's claim, not a manifest: only the complete backup's two files are there.
+    expect(
+      readdirSync(join(to, 'etcd'))
+        .map((n) => `etcd/${n}`)
+        .sort(),
+    ).toEqual([kept, manifestNameFor(kept)].sort());
+    const listed = json<Listed>(await runCli(['--json', 'backup', 'list', '--to', to])).backups;
+    expect(listed.map((b) => b.name)).toEqual([kept]);
+
+    // The member back up (etcd replays its WAL): the next backup works, and every listed backup verifies.
+    await waitFor('the killed member to serve again', () => httpHealthy(endpoint), { timeoutMs: 60_000 });
+    const next = await runCli(['--endpoints', endpoint, 'backup', 'etcd', '--to', to], { timeoutMs: 120_000 });
+    expect(next.code, next.stderr).toBe(0);
+    expect(tempFiles(to)).toEqual([]);
+    const after = json<Listed>(await runCli(['--json', 'backup', 'list', '--to', to])).backups;
+    expect(after).toHaveLength(2);
+    for (const backup of after) {
+      const v = await runCli(['--json', 'verify', join(to, backup.name)], { timeoutMs: 120_000 });
+      expect(v.code, v.stderr).toBe(0);
+      expect(json(v)).toMatchObject({ ok: true, keys: KEYS });
     }
   });
 

@@ -6,8 +6,9 @@ import { errorMessage } from '../../errors.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 import { hasData, lastLogMessage, memberServes, runningPid, waitForMembers } from '../lab/members.js';
 import {
-  keepCopy,
+  keptCopyPath,
   moveDataAside,
+  restartLabMember,
   runningArgs,
   startLabMember,
   stopLabMember,
@@ -96,9 +97,9 @@ export class LabExecutor implements StepExecutor {
           await this.waitHealthy([m.name]);
           return skip(`${m.name} already runs with ${FORCE_FLAG}`);
         }
-        await stopLabMember(m, this.grace);
-        const copy = keepCopy(m);
-        this.startAndSave(m, { extraArgs: [FORCE_FLAG] });
+        // The copy is taken between the old process and the new one, as --force-new-cluster rewrites the data.
+        const copy = keptCopyPath(m);
+        await this.restart(m, { extraArgs: [FORCE_FLAG], copyDataTo: copy });
         await this.waitHealthy([m.name]);
         return ran(`copy of the old data: ${copy}`);
       }
@@ -108,8 +109,7 @@ export class LabExecutor implements StepExecutor {
         const m = this.member(step.member);
         const args = runningArgs(m);
         if (args && !args.includes(FORCE_FLAG)) return skip(`${m.name} already runs without ${FORCE_FLAG}`);
-        await stopLabMember(m, this.grace);
-        this.startAndSave(m);
+        await this.restart(m, {});
         await this.waitHealthy([m.name]);
         return ran();
       }
@@ -210,6 +210,15 @@ export class LabExecutor implements StepExecutor {
 
   private save(): void {
     writeLabState(this.lab);
+  }
+
+  /** Stop and start again, never leaving the member stopped if this process dies half-way (restartLabMember). */
+  private async restart(m: LabMemberState, opts: Parameters<typeof restartLabMember>[2]): Promise<void> {
+    try {
+      await restartLabMember(this.lab, m, opts, this.grace);
+    } finally {
+      this.save();
+    }
   }
 
   private startAndSave(m: LabMemberState, opts: Parameters<typeof startLabMember>[2] = {}): void {

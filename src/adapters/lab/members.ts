@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { MemberView } from '../../domain/lab-plan.js';
-import { spawnEtcd } from '../proc/etcd-process.js';
+import { HANDOVER_MARK, spawnEtcd } from '../proc/etcd-process.js';
 import { findProcesses, hasArg } from '../proc/find.js';
 import { killProcess, type StopOutcome, stopProcess } from '../proc/process.js';
 import { delay } from '../proc/wait.js';
@@ -17,8 +17,17 @@ function dataDirArg(m: LabMemberState): string {
 
 /** The member's live pid: the recorded one if it still is this member, else whatever process serves its data dir. */
 export function runningPid(m: LabMemberState): number | undefined {
-  if (m.pid !== null && hasArg(m.pid, dataDirArg(m))) return m.pid;
-  return findProcesses((arg) => arg === dataDirArg(m))[0];
+  if (m.pid !== null && hasArg(m.pid, dataDirArg(m)) && !hasArg(m.pid, HANDOVER_MARK)) return m.pid;
+  return processesOf(m).find((pid) => !hasArg(pid, HANDOVER_MARK));
+}
+
+/** A start of the member still waiting for its previous process to exit (spawnEtcd's `after`), if any. */
+export function pendingStart(m: LabMemberState): number | undefined {
+  return processesOf(m).find((pid) => hasArg(pid, HANDOVER_MARK));
+}
+
+function processesOf(m: LabMemberState): number[] {
+  return findProcesses((arg) => arg === dataDirArg(m));
 }
 
 /** etcd creates DATA/member on first start; without it the member's disk is gone (wiped or never written). */

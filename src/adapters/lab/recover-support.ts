@@ -1,9 +1,10 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnEtcd } from '../proc/etcd-process.js';
-import { processArgs } from '../proc/find.js';
-import { signal } from '../proc/process.js';
-import { runningPid, stopMember } from './members.js';
+import { HANDOVER_MARK, type Handover, spawnEtcd } from '../proc/etcd-process.js';
+import { hasArg, processArgs } from '../proc/find.js';
+import { isAlive, signal } from '../proc/process.js';
+import { waitFor } from '../proc/wait.js';
+import { MemberExitedError, pendingStart, runningPid, stopMember } from './members.js';
 import type { LabMemberState, LabState } from './state.js';
 
 /**
@@ -17,13 +18,19 @@ export interface LabStartOptions {
   state?: 'new' | 'existing';
   token?: string;
   extraArgs?: string[];
+  /** Start once this process (the member's previous one) has exited: see restartLabMember. */
+  after?: Handover;
 }
 
 export function startLabMember(lab: LabState, m: LabMemberState, opts: LabStartOptions = {}): number {
   mkdirSync(m.dataDir, { recursive: true, mode: 0o700 });
   mkdirSync(join(lab.dir, 'logs'), { recursive: true });
   const how = [opts.state ?? 'existing', ...(opts.extraArgs ?? [])].join(' ');
-  appendFileSync(m.logFile, `--- lifeboat recover: starting ${m.name} (${how}) at ${new Date().toISOString()}\n`);
+  const when = opts.after?.pid ? ` once pid ${opts.after.pid} has exited` : '';
+  appendFileSync(
+    m.logFile,
+    `--- lifeboat recover: starting ${m.name} (${how})${when} at ${new Date().toISOString()}\n`,
+  );
   m.pid = spawnEtcd(
     {
       name: m.name,
@@ -36,9 +43,38 @@ export function startLabMember(lab: LabState, m: LabMemberState, opts: LabStartO
       logFile: m.logFile,
       extraArgs: opts.extraArgs,
     },
-    { detached: true },
+    { detached: true, ...(opts.after ? { after: opts.after } : {}) },
   );
   return m.pid;
+}
+
+/**
+ * Restart a member with new arguments so that the death of this CLI at any moment (SIGKILL, a power cut of the
+ * admin's laptop) never leaves it stopped: the new start waits, detached, for the old process to exit and only then is
+ * the old one stopped (spawnEtcd's `after`). A start left waiting by a killed run is taken over, not doubled.
+ * `copyDataTo`: the data dir is copied there between the two processes (once), as etcd rewrites it on start.
+ * Resolves once the new process is etcd (its log names the reason when it exits instead).
+ */
+export async function restartLabMember(
+  lab: LabState,
+  m: LabMemberState,
+  opts: Omit<LabStartOptions, 'after'> & { copyDataTo?: string },
+  graceMs: number,
+): Promise<number> {
+  const { copyDataTo, ...start } = opts;
+  const old = runningPid(m);
+  const pid =
+    pendingStart(m) ?? startLabMember(lab, m, { ...start, after: { pid: old, ...(copyDataTo ? { copyDataTo } : {}) } });
+  await stopLabMember(m, graceMs);
+  m.pid = pid;
+  // The copy between the two processes takes as long as the data dir takes to copy: bounded, but generously.
+  const outcome = await waitFor(
+    `${m.name}'s new process to start`,
+    () => (!isAlive(pid) ? 'exited' : !hasArg(pid, HANDOVER_MARK) && 'started'),
+    { timeoutMs: graceMs + 120_000, intervalMs: 20 },
+  );
+  if (outcome === 'exited') throw new MemberExitedError(m.name, m.logFile);
+  return pid;
 }
 
 /** The arguments the member's running process was started with, or undefined when it does not run. */
@@ -54,14 +90,9 @@ export async function stopLabMember(m: LabMemberState, graceMs: number): Promise
   await stopMember(m, graceMs);
 }
 
-/** DATA.before-recover: a copy of the data dir taken once, before a member's data is rewritten. */
-export function keepCopy(m: LabMemberState): string {
-  const copy = `${m.dataDir}.before-recover`;
-  if (!existsSync(copy) && existsSync(m.dataDir)) {
-    cpSync(m.dataDir, `${copy}.partial`, { recursive: true });
-    renameSync(`${copy}.partial`, copy);
-  }
-  return copy;
+/** DATA.before-recover: a copy of the data dir taken once, before a member's data is rewritten (restartLabMember). */
+export function keptCopyPath(m: LabMemberState): string {
+  return `${m.dataDir}.before-recover`;
 }
 
 /**

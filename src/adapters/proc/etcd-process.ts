@@ -53,15 +53,60 @@ export function etcdArgs(spec: EtcdMemberSpec): string[] {
   return [...args, ...(spec.extraArgs ?? [])];
 }
 
+/** Among a process's arguments: it is a start still waiting for the member's previous process to exit. */
+export const HANDOVER_MARK = 'lifeboat-handover';
+
+/**
+ * sh -c SCRIPT lifeboat-handover OLD_PID COPY_TO DATA_DIR etcd ARGS...: wait until OLD_PID is gone, copy DATA_DIR to
+ * COPY_TO once (when given and not there yet), then exec etcd: the same pid becomes the member, without the mark.
+ */
+const HANDOVER_SCRIPT = `old=$1 copy=$2 data=$3
+shift 3
+while [ -n "$old" ] && kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+if [ -n "$copy" ] && [ ! -e "$copy" ] && [ -e "$data" ]; then
+  rm -rf "$copy.partial" && cp -a "$data" "$copy.partial" && mv "$copy.partial" "$copy" || {
+    echo "lifeboat: could not copy $data to $copy: etcd not started" >&2
+    exit 1
+  }
+fi
+exec "$@"`;
+
+export interface Handover {
+  /** The member's process to outlive: etcd starts once it has exited (undefined: at once). */
+  pid: number | undefined;
+  /** Copy the data dir here first (a directory that does not exist yet; skipped when it does). */
+  copyDataTo?: string;
+}
+
 /**
  * Start an etcd member. `detached` processes outlive the CLI (the lab); output goes to spec.logFile either way.
  * Returns the pid; the caller waits for health with its own probe and deadline.
+ * `after`: a detached shell that waits for the member's previous process to exit, then becomes etcd (same pid). A
+ * restart made of it and a stop cannot be cut in half by the death of the CLI: killed before it, the old process
+ * runs on; after it, whoever stops the old process also starts the new one.
  */
-export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean }): number {
+export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean; after?: Handover }): number {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const log = openSync(spec.logFile, 'a');
+  const binary = spec.binary ?? 'etcd';
+  const { after } = opts;
+  const [command, args] = after
+    ? [
+        'sh',
+        [
+          '-c',
+          HANDOVER_SCRIPT,
+          HANDOVER_MARK,
+          after.pid === undefined ? '' : String(after.pid),
+          after.copyDataTo ?? '',
+          spec.dataDir,
+          binary,
+          ...etcdArgs(spec),
+        ],
+      ]
+    : [binary, etcdArgs(spec)];
   try {
-    const child = spawn(spec.binary ?? 'etcd', etcdArgs(spec), {
+    const child = spawn(command, args, {
       detached: opts.detached,
       stdio: ['ignore', log, log],
       env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' },

@@ -4,7 +4,7 @@ import type { RunbookExecutor, StepExecutor } from '../../adapters/executors/typ
 import { restoreToolVersion } from '../../adapters/verify/restore.js';
 import { type Diagnosis, diagnose } from '../../domain/diagnosis.js';
 import type { EndpointProbe, MemberEntry } from '../../domain/probe.js';
-import { isUnfinished, type Journal } from '../../domain/recover/journal.js';
+import { interruptedStep, isUnfinished, type Journal } from '../../domain/recover/journal.js';
 import { mergeMembers } from '../../domain/recover/members.js';
 import { planRecovery } from '../../domain/recover/plan.js';
 import { snapshotFit } from '../../domain/recover/snapshot-fit.js';
@@ -56,8 +56,10 @@ export async function assessRecovery(req: AssessRequest): Promise<Assessment> {
   if (req.executor && 'journalPath' in req.executor && !req.fresh) {
     const journal = readJournal(req.executor.journalPath);
     // A journal whose steps all failed changed nothing: plan again from the cluster as it is (and check the snapshot
-    // again), rather than repeat a plan that failed until the user thinks of --fresh.
-    if (isUnfinished(journal) && Object.values(journal.steps).some((s) => s?.ok)) return { kind: 'resume', journal };
+    // again), rather than repeat a plan that failed until the user thinks of --fresh. A run killed inside a step may
+    // have changed things half-way: that journal is resumed even when no step is done yet.
+    if (isUnfinished(journal) && (Object.values(journal.steps).some((s) => s?.ok) || interruptedStep(journal)))
+      return { kind: 'resume', journal };
   }
   const probes = await probeWithDiscovery(req.target, req.probeTimeoutMs);
   const diagnosis = diagnose(probes, req.maxRaftLag === undefined ? {} : { maxRaftLag: req.maxRaftLag });

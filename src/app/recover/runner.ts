@@ -3,12 +3,14 @@ import type { StepExecutor } from '../../adapters/executors/types.js';
 import { writeFileAtomic } from '../../adapters/host/atomic-file.js';
 import type { RunSummary } from '../../domain/recover/describe.js';
 import {
+  interruptedStep,
   type Journal,
   journalProblem,
   nextAfterFailure,
   recordStep,
   remainingSteps,
   type StepRecord,
+  startStep,
 } from '../../domain/recover/journal.js';
 import type { PlanStep } from '../../domain/recover/types.js';
 import { errorMessage, UserError } from '../../errors.js';
@@ -34,7 +36,8 @@ export interface RunReport extends RunSummary {
 }
 
 export interface RunEvents {
-  onStart?(index: number, total: number, step: PlanStep): void;
+  /** `interruptedAt`: an earlier run was killed inside this step at that time; it runs again. */
+  onStart?(index: number, total: number, step: PlanStep, interruptedAt?: string): void;
   onEnd?(index: number, total: number, step: PlanStep, record: StepRecord & { detail?: string }): void;
 }
 
@@ -67,8 +70,10 @@ export async function runPlan(
 ): Promise<RunReport> {
   const now = opts.now ?? Date.now;
   const began = now();
-  const resumed = Object.keys(start.steps).some((id) => start.steps[id]?.ok);
+  const cutShort = interruptedStep(start);
+  const resumed = cutShort !== undefined || Object.keys(start.steps).some((id) => start.steps[id]?.ok);
   let journal: Journal = { ...start, runs: start.runs + 1 };
+  const cutAt = journal.running?.since;
   writeJournal(executor.journalPath, journal);
   const total = journal.plan.steps.length;
   const thisRun = new Map<string, StepReport>();
@@ -80,7 +85,10 @@ export async function runPlan(
       break;
     }
     const index = journal.plan.steps.indexOf(step) + 1;
-    opts.events?.onStart?.(index, total, step);
+    opts.events?.onStart?.(index, total, step, step.id === cutShort?.id ? cutAt : undefined);
+    // Journaled before it acts: a run killed inside this step leaves this record, and the next run says so.
+    journal = startStep(journal, step, new Date(now()));
+    writeJournal(executor.journalPath, journal);
     const t0 = now();
     let record: StepRecord & { detail?: string };
     try {
@@ -115,6 +123,7 @@ export async function runPlan(
     seconds: secs(now() - began),
     steps,
     resumed,
+    ...(cutShort ? { redone: cutShort.name } : {}),
     ...(interrupted ? { interrupted } : {}),
     ...(failed ? { failed } : {}),
     journal: executor.journalPath,
@@ -145,7 +154,12 @@ export async function runInteractive(
       rerun: opts.rerun,
       interrupted: () => interrupted,
       events: {
-        onStart: (i, n, step) => opts.log(`[${i}/${n}] ${step.name}: ${step.title}`),
+        onStart: (i, n, step, interruptedAt) =>
+          opts.log(
+            interruptedAt
+              ? `[${i}/${n}] ${step.name}: ${step.title} (again: a run was killed inside this step at ${interruptedAt})`
+              : `[${i}/${n}] ${step.name}: ${step.title}`,
+          ),
         onEnd: (i, n, step, r) =>
           opts.log(
             `[${i}/${n}] ${step.name}: ${r.ok ? (r.skipped ? 'already done' : 'ok') : 'FAILED'} in ${r.seconds} s` +

@@ -2,7 +2,8 @@ import type { Blocker, Candidate, ExecutablePlan, PlanDecision, PlanStep } from 
 
 /** The words `lifeboat recover` prints: the plan before anything runs, and the JSON of a dry run. Pure. */
 
-export function describePlan(plan: ExecutablePlan, opts: { done?: Set<string> } = {}): string[] {
+/** `done`: steps an earlier run finished; `interrupted`: the step an earlier run was killed inside (done again). */
+export function describePlan(plan: ExecutablePlan, opts: { done?: Set<string>; interrupted?: string } = {}): string[] {
   const lines = [
     `Plan: ${plan.name} - ${plan.title}`,
     `Why: ${plan.why}.`,
@@ -10,7 +11,8 @@ export function describePlan(plan: ExecutablePlan, opts: { done?: Set<string> } 
     `Estimated time: about ${plan.estimateSeconds} s.`,
     'Steps:',
     ...plan.steps.map(
-      (s, i) => `  ${String(i + 1).padStart(2)}. ${opts.done?.has(s.id) ? '(done) ' : ''}${stepLine(s)}`,
+      (s, i) =>
+        `  ${String(i + 1).padStart(2)}. ${opts.done?.has(s.id) ? '(done) ' : opts.interrupted === s.id ? '(interrupted: again) ' : ''}${stepLine(s)}`,
     ),
   ];
   for (const note of plan.notes) lines.push(`Note: ${note}.`);
@@ -81,6 +83,8 @@ export interface RunSummary {
   seconds: number;
   steps: Array<{ name: string; ok: boolean; seconds: number; skipped?: boolean; earlier?: boolean; pending?: boolean }>;
   resumed: boolean;
+  /** The step an earlier run was killed inside, done again by this run (it checks what was already done). */
+  redone?: string;
   interrupted?: boolean;
   failed?: { step: string; error: string; next: string };
   journal: string;
@@ -90,7 +94,7 @@ export function describeRun(r: RunSummary): string[] {
   const done = r.steps.filter((s) => s.ok).length;
   if (r.ok) {
     return [
-      `Recovered with the ${r.plan} plan in ${r.seconds} s${r.resumed ? ' (continued an interrupted run)' : ''}: ${done} steps done.`,
+      `Recovered with the ${r.plan} plan in ${r.seconds} s${r.resumed ? ` (continued an interrupted run${r.redone ? `; step "${r.redone}", cut short, done again` : ''})` : ''}: ${done} steps done.`,
       `Data loss: ${r.dataLoss}.`,
       'Check with: lifeboat doctor',
     ];

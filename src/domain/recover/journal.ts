@@ -25,6 +25,11 @@ export interface Journal {
   updatedAt: string;
   /** Completed (ok) and failed steps by id; a failed step is retried on the next run. */
   steps: Record<string, StepRecord>;
+  /**
+   * The step under way, written before it starts acting and cleared by its record. Still there when the journal is
+   * read again: that run was killed inside the step, which the next run does again (each step checks what is done).
+   */
+  running?: { step: string; since: string };
   /** Set when every step is done. */
   finishedAt?: string;
   /** How many runs walked this journal (1 = never interrupted). */
@@ -45,10 +50,23 @@ export function remainingSteps(journal: Journal): PlanStep[] {
   return journal.plan.steps.filter((s) => !journal.steps[s.id]?.ok);
 }
 
+/** The journal saying `step` is under way (written before the step acts). */
+export function startStep(journal: Journal, step: PlanStep, now: Date): Journal {
+  const since = now.toISOString();
+  return { ...journal, running: { step: step.id, since }, updatedAt: since };
+}
+
 export function recordStep(journal: Journal, step: PlanStep, record: StepRecord): Journal {
   const steps = { ...journal.steps, [step.id]: record };
   const done = journal.plan.steps.every((s) => steps[s.id]?.ok);
-  return { ...journal, steps, updatedAt: record.at, ...(done ? { finishedAt: record.at } : {}) };
+  const { running: _done, ...rest } = journal;
+  return { ...rest, steps, updatedAt: record.at, ...(done ? { finishedAt: record.at } : {}) };
+}
+
+/** The step an earlier run was killed inside (started, never recorded), if any. */
+export function interruptedStep(journal: Journal): PlanStep | undefined {
+  const id = journal.running?.step;
+  return id === undefined || journal.steps[id]?.ok ? undefined : journal.plan.steps.find((s) => s.id === id);
 }
 
 /** A journal read from disk that is not one of ours (hand-edited, other version) must not drive a recovery. */

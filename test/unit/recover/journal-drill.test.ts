@@ -3,12 +3,14 @@ import type { MemberView } from '../../../src/domain/diagnosis.js';
 import { describePlan, describeRun, dryRunDocument } from '../../../src/domain/recover/describe.js';
 import { drillKey, judgeWrites, planFailure } from '../../../src/domain/recover/drill.js';
 import {
+  interruptedStep,
   isUnfinished,
   journalProblem,
   newJournal,
   nextAfterFailure,
   recordStep,
   remainingSteps,
+  startStep,
 } from '../../../src/domain/recover/journal.js';
 import { mergeMembers } from '../../../src/domain/recover/members.js';
 import { planRecovery } from '../../../src/domain/recover/plan.js';
@@ -36,6 +38,25 @@ describe('journal', () => {
     expect(remainingSteps(j)).toEqual([]);
   });
 
+  it('a step journaled as started and never recorded was cut short; its record clears that', () => {
+    const plan = survivorPlan();
+    let j = recordStep(newJournal(plan, new Date('2026-11-27T12:00:00Z')), plan.steps[0]!, {
+      ok: true,
+      seconds: 0.1,
+      at: '2026-11-27T12:00:01Z',
+    });
+    expect(interruptedStep(j)).toBeUndefined();
+    j = startStep(j, plan.steps[1]!, new Date('2026-11-27T12:00:02Z'));
+    expect(j.running).toEqual({ step: plan.steps[1]!.id, since: '2026-11-27T12:00:02.000Z' });
+    // What a run killed inside step 2 leaves: the step is still to do, and known to be cut short.
+    const killed = JSON.parse(JSON.stringify(j)) as typeof j;
+    expect(interruptedStep(killed)).toEqual(plan.steps[1]);
+    expect(remainingSteps(killed)[0]!.id).toBe(plan.steps[1]!.id);
+    j = recordStep(j, plan.steps[1]!, { ok: false, seconds: 3, at: '2026-11-27T12:00:05Z', error: 'boom' });
+    expect(j.running).toBeUndefined();
+    expect(interruptedStep(j)).toBeUndefined(); // failed, not cut short
+  });
+
   it('refuses files that are not its journals', () => {
     expect(journalProblem(null)).toBe('not an object');
     expect(journalProblem({ version: 2, plan: { steps: [] }, steps: {} })).toContain('version 2');
@@ -58,6 +79,8 @@ describe('describe', () => {
     expect(lines).toContain('Data loss: none beyond what cp3 had not applied (applied raft index 500).');
     expect(lines.find((l) => l.startsWith('   1.'))).toContain('(done) [cp3] Make sure cp1 and cp2 are stopped');
     expect(lines.find((l) => l.startsWith('   2.'))).toContain('[cp3] Stop cp3');
+    const again = describePlan(plan, { done: new Set([plan.steps[0]!.id]), interrupted: plan.steps[1]!.id });
+    expect(again.find((l) => l.startsWith('   2.'))).toContain('(interrupted: again) [cp3] Stop cp3');
     const doc = dryRunDocument({ kind: 'plan', plan, blockers: [], candidates: [] });
     expect(doc).toMatchObject({ ok: true, plan: 'survivor', executed: false, seconds: 0 });
     expect(doc.steps[0]).toMatchObject({ name: 'ensure-stopped all', ok: false, pending: true });
@@ -77,6 +100,10 @@ describe('describe', () => {
     ];
     expect(describeRun({ ...base, ok: false, steps, interrupted: true })[1]).toBe(
       'Run the same command again to continue.',
+    );
+    const redone = describeRun({ ...base, ok: true, steps, resumed: true, redone: 'b' })[0];
+    expect(redone).toBe(
+      'Recovered with the survivor plan in 3 s (continued an interrupted run; step "b", cut short, done again): 1 steps done.',
     );
     const failed = describeRun({ ...base, ok: false, steps, failed: { step: 'b', error: 'x', next: 'do y' } });
     expect(failed).toEqual(['Stopped at step "b" (1 of 2 done): x', 'What to do next: do y.']);
