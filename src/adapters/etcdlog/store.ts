@@ -17,13 +17,17 @@ import type { BackupStore } from '../store/types.js';
 
 /** The change log's objects in a store: chains, their manifests, reading and checking objects in chain order. */
 
-/** Runs a whole small object through a byte stage (age encryption or decryption). */
-export async function transformBytes(bytes: Buffer, stage: ByteTransform | undefined): Promise<Buffer> {
-  if (!stage) return bytes;
+/** Runs a whole small object (or its pieces, in order) through a byte stage (age encryption or decryption). */
+export async function transformBytes(
+  bytes: Buffer | readonly Buffer[],
+  stage: ByteTransform | undefined,
+): Promise<Buffer> {
+  if (!stage) return Buffer.isBuffer(bytes) ? bytes : Buffer.concat(bytes);
   const parts: Buffer[] = [];
   for await (const piece of stage(
     (async function* () {
-      yield bytes;
+      if (Buffer.isBuffer(bytes)) yield bytes;
+      else yield* bytes;
     })(),
   )) {
     parts.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));

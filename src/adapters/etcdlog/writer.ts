@@ -3,7 +3,8 @@ import { logObjectName } from '../../domain/etcdlog/chain.js';
 import { type LogPolicy, sealDue } from '../../domain/etcdlog/replay.js';
 import {
   assemblePieces,
-  encodeGroups,
+  encodedSize,
+  encodeGroupsInto,
   GENESIS_HASH,
   type GroupSummary,
   joinSummaries,
@@ -20,19 +21,17 @@ import { readChain, type StoredChain, transformBytes } from './store.js';
  * deleted. Only whole objects are ever written (atomic put, or a streamed object committed whole), so a kill leaves
  * the chain readable up to the last chunk written; the follower then resumes from the revision after it.
  *
- * Memory: the open segment's chunk bodies are held (exact size) for the seal, because an age-encrypting follower has
- * no identity to read its chunks back; the seal streams them to the store without joining them (issue 19: peak RSS
- * at the fastest load).
+ * Memory (issue 19: peak RSS at the fastest load): the open segment is held until the seal, because a follower that
+ * encrypts to an age recipient has no identity to read its own chunks back. It is held encoded, in ONE buffer that
+ * outlives the seal (OpenRecords): a watch response is encoded into it on arrival (its decoded events die young), a
+ * chunk and the sealed segment are written from views of it, and a steady load allocates nothing else that lives.
  */
 export class LogWriter {
-  /**
-   * Revisions received since the last tick, already encoded (encodeGroups, one piece per watch response) with what
-   * a header says of them: the decoded events die young instead of living until the tick (issue 19's memory bound).
-   */
-  private pending: Array<{ body: Buffer; summary: GroupSummary; observedAt: number }> = [];
-  /** Bodies (as received: a piece per watch response) and summaries of the open segment's chunks, for the seal. */
-  private openParts: Array<{ bodies: Buffer[]; summary: GroupSummary; name: string }> = [];
-  private openBytes = 0;
+  private readonly records = new OpenRecords();
+  /** What a header says of the records not yet durable, and when the first of them arrived. */
+  private pending: { summary: GroupSummary; observedAt: number } | undefined;
+  /** The open segment's chunks already written (names and summaries; their bytes are in `records`). */
+  private openParts: Array<{ summary: GroupSummary; name: string }> = [];
   private openSince = 0;
   /** The hash the open segment's first chunk chained to: the sealed segment chains to it too. */
   private openPrev: string;
@@ -96,9 +95,9 @@ export class LogWriter {
         w.openPrev = decoded.hash;
         continue;
       }
-      const body = encodeGroups(decoded.groups);
-      w.openParts.push({ bodies: [body], summary: summarize(decoded.groups), name: object.name });
-      w.openBytes += body.length;
+      w.records.append(decoded.groups);
+      w.records.markDurable(w.records.end);
+      w.openParts.push({ summary: summarize(decoded.groups), name: object.name });
       if (w.openParts.length === 1) w.openSince = object.modifiedAt;
     }
     return w;
@@ -114,7 +113,7 @@ export class LogWriter {
 
   /** When the oldest revision not yet durable arrived (undefined: everything received is durable). */
   get oldestPendingAt(): number | undefined {
-    return this.pending[0]?.observedAt;
+    return this.pending?.observedAt;
   }
 
   /** Takes revisions from the watch; throws when they do not follow on (that would be a silent gap). */
@@ -129,48 +128,56 @@ export class LogWriter {
       this.received = g.revision;
     }
     if (fresh.length === 0) return;
-    const body = encodeGroups(fresh);
-    this.pending.push({ body, summary: summarize(fresh), observedAt: fresh[0]!.observedAt });
+    this.records.append(fresh);
+    const summary = summarize(fresh);
+    this.pending = this.pending
+      ? { summary: joinSummaries([this.pending.summary, summary]), observedAt: this.pending.observedAt }
+      : { summary, observedAt: fresh[0]!.observedAt };
   }
 
   /** The durability tick: write what arrived since the last one as one chunk; seal when the bound is reached. */
   async flush(now: number): Promise<void> {
-    if (this.pending.length > 0) {
+    const taken = this.pending;
+    if (taken) {
       // Taken before the write: revisions arriving while it runs go to the next chunk.
-      const taken = this.pending;
-      this.pending = [];
-      const summary = joinSummaries(taken.map((p) => p.summary));
-      const bodies = taken.map((p) => p.body);
-      const chunk = assemblePieces({ chain: this.chain, kind: 'chunk', prev: this.prev }, summary, bodies);
+      this.pending = undefined;
+      const end = this.records.end;
+      const { summary } = taken;
+      const chunk = assemblePieces({ chain: this.chain, kind: 'chunk', prev: this.prev }, summary, [
+        this.records.view(this.records.durableEnd, end),
+      ]);
       const name = logObjectName(this.chain, 'chunk', summary.first, summary.last, Boolean(this.encrypt));
       try {
-        await this.store.putSmall(name, await transformBytes(Buffer.concat(chunk.pieces, chunk.size), this.encrypt));
+        await this.store.putSmall(name, this.encrypt ? await transformBytes(chunk.pieces, this.encrypt) : chunk.pieces);
       } catch (err) {
-        this.pending = [...taken, ...this.pending]; // not durable: they go out with the next tick
+        // Not durable: they go out with the next tick, with what arrived meanwhile.
+        const arrived = this.pending as typeof taken | undefined;
+        this.pending = arrived
+          ? { summary: joinSummaries([summary, arrived.summary]), observedAt: taken.observedAt }
+          : taken;
         throw err;
       }
+      this.records.markDurable(end);
       if (this.openParts.length === 0) {
         this.openSince = now;
         this.openPrev = this.prev;
       }
-      this.openParts.push({ bodies, summary, name });
-      for (const b of bodies) this.openBytes += b.length;
+      this.openParts.push({ summary, name });
       this.prev = chunk.hash;
       this.durableRevision = summary.last;
       this.durableAt = now;
     }
-    if (sealDue({ bytes: this.openBytes, since: this.openSince }, now, this.policy)) await this.seal();
+    if (sealDue({ bytes: this.records.durableEnd, since: this.openSince }, now, this.policy)) await this.seal();
   }
 
   /** Joins the open segment's chunks into one sealed segment, then deletes them (a reader skips covered chunks). */
-  async seal(): Promise<void> {
+  private async seal(): Promise<void> {
     if (this.openParts.length === 0) return;
     const summary = joinSummaries(this.openParts.map((p) => p.summary));
-    const segment = assemblePieces(
-      { chain: this.chain, kind: 'segment', prev: this.openPrev },
-      summary,
-      this.openParts.flatMap((p) => p.bodies),
-    );
+    const sealed = this.records.durableEnd;
+    const segment = assemblePieces({ chain: this.chain, kind: 'segment', prev: this.openPrev }, summary, [
+      this.records.view(0, sealed),
+    ]);
     const name = logObjectName(this.chain, 'segment', summary.first, summary.last, Boolean(this.encrypt));
     const pending = await this.store.create(name, { expectedSize: segment.size });
     try {
@@ -183,11 +190,52 @@ export class LogWriter {
       await pending.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
+    this.records.dropSealed(sealed, this.policy.sealBytes);
     const chunks = this.openParts.map((p) => p.name);
     this.openParts = [];
-    this.openBytes = 0;
     this.prev = segment.hash;
     this.openPrev = segment.hash;
     for (const chunk of chunks) await this.store.delete(chunk);
+  }
+}
+
+/**
+ * The open segment's revision records, encoded, back to back in one buffer reused from segment to segment:
+ * [0, durableEnd) is in chunks already written, [durableEnd, end) arrived since the last tick. Views handed out stay
+ * valid while a write runs: appending past the end never touches them, and a grown buffer is a new one.
+ */
+class OpenRecords {
+  private buf = Buffer.allocUnsafeSlow(64 * 1024);
+  end = 0;
+  durableEnd = 0;
+
+  append(groups: RevisionGroup[]): void {
+    const size = encodedSize(groups);
+    if (this.end + size > this.buf.length) this.resize(Math.max(this.buf.length * 2, this.end + size));
+    this.end = encodeGroupsInto(groups, this.buf, this.end);
+  }
+
+  view(from: number, to: number): Buffer {
+    return this.buf.subarray(from, to);
+  }
+
+  markDurable(end: number): void {
+    this.durableEnd = end;
+  }
+
+  /** After a seal of [0, sealed): what arrived meanwhile moves to the front; a buffer a burst grew is given back. */
+  dropSealed(sealed: number, sealBytes: number): void {
+    const rest = this.end - sealed;
+    if (this.buf.length > 4 * sealBytes && rest < sealBytes) {
+      this.resize(Math.max(64 * 1024, 2 * sealBytes), sealed);
+    } else this.buf.copy(this.buf, 0, sealed, this.end);
+    this.end = rest;
+    this.durableEnd -= sealed;
+  }
+
+  private resize(size: number, from = 0): void {
+    const next = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(next, 0, from, this.end);
+    this.buf = next;
   }
 }

@@ -20,7 +20,7 @@ import { formatBytes } from '../../domain/units.js';
 import { errnoCode as errno, errnoText, fileKind } from '../host/input-file.js';
 import { isAlive } from '../proc/process.js';
 import { checkName, checkPrefix, exitCodeFor, StoreError } from './errors.js';
-import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
+import type { BackupStore, ObjectInfo, PendingObject, SmallData } from './types.js';
 
 /**
  * `.NAME.tmp-<host>.<pid>-<hex>`: hidden, beside the final file (same filesystem, so rename is atomic), easy to skip,
@@ -76,14 +76,15 @@ export class LocalStore implements BackupStore {
     return new LocalPending(file, temp, handle);
   }
 
-  async putSmall(name: string, data: Buffer | string, opts: { exclusive?: boolean } = {}): Promise<void> {
+  async putSmall(name: string, data: SmallData, opts: { exclusive?: boolean } = {}): Promise<void> {
     const file = this.locate(name);
     await this.mkdirs(dirname(file));
     const temp = tempName(file);
     await this.io(file, async () => {
       const handle = await open(temp, 'wx', 0o600);
       try {
-        await handle.writeFile(data);
+        if (typeof data === 'string' || Buffer.isBuffer(data)) await handle.writeFile(data);
+        else await writeAll(handle, [...data]);
         await handle.sync();
         await handle.close();
         if (opts.exclusive) {
@@ -402,3 +403,4 @@ function fsError(where: string, err: unknown): StoreError {
 export function isTempFile(fileName: string): boolean {
   return TEMP_PATTERN.test(fileName.split(sep).pop() ?? '');
 }
+

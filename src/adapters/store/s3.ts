@@ -14,7 +14,7 @@ import { UserError } from '../../errors.js';
 import { checkName, checkPrefix, StoreError } from './errors.js';
 import { makeS3Client, type S3Options, s3Code, s3Error } from './s3-client.js';
 import { partSizeFor, S3Pending, type UploadTuning } from './s3-upload.js';
-import type { BackupStore, ObjectInfo, PendingObject } from './types.js';
+import type { BackupStore, ObjectInfo, PendingObject, SmallData } from './types.js';
 
 export interface S3StoreOptions extends S3Options, Partial<UploadTuning> {
   /** A ready client (tests, or callers sharing one); otherwise one is made from the options and environment. */
@@ -83,8 +83,8 @@ export class S3Store implements BackupStore {
     return new S3Pending(this.client, this.bucket, key, this.locate(name), { ...this.tuning, partSize });
   }
 
-  async putSmall(name: string, data: Buffer | string, opts: { exclusive?: boolean } = {}): Promise<void> {
-    const Body = typeof data === 'string' ? Buffer.from(data) : data;
+  async putSmall(name: string, data: SmallData, opts: { exclusive?: boolean } = {}): Promise<void> {
+    const Body = typeof data === 'string' ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.concat(data);
     // One PutObject is atomic on S3: readers see the old object or the new one, never a part. If-None-Match: * makes
     // it exclusive where the server supports conditional writes (AWS, MinIO, Ceph); others ignore the header.
     const IfNoneMatch = opts.exclusive ? '*' : undefined;

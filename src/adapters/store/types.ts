@@ -25,6 +25,9 @@ export interface PendingObject {
   abort(reason?: Error): Promise<void>;
 }
 
+/** A small object's bytes; pieces are written back to back (the change log writes a chunk from views, unjoined). */
+export type SmallData = Buffer | string | readonly Buffer[];
+
 export interface BackupStore {
   /** Human/JSON form of the store: an absolute path or s3://bucket/prefix. */
   readonly location: string;
@@ -37,7 +40,7 @@ export interface BackupStore {
    * (else a StoreError with code EEXIST): the manifest of a new backup claims its name, so two backups started in
    * the same millisecond never pair one's manifest with the other's snapshot.
    */
-  putSmall(name: string, data: Buffer | string, opts?: { exclusive?: boolean }): Promise<void>;
+  putSmall(name: string, data: SmallData, opts?: { exclusive?: boolean }): Promise<void>;
   read(name: string): Promise<Readable>;
   /** undefined when the object does not exist. */
   readSmall(name: string): Promise<Buffer | undefined>;

@@ -161,7 +161,17 @@ function checkConsecutive(revisions: number[]): void {
 
 /** Revision records, back to back (see the file comment), in a buffer of exactly their size. */
 export function encodeGroups(groups: RevisionGroup[]): Buffer {
-  const w = new Writer(encodedSize(groups));
+  const out = Buffer.allocUnsafe(encodedSize(groups));
+  encodeGroupsInto(groups, out, 0);
+  return out;
+}
+
+/**
+ * Writes the revision records into `target` from `offset`; returns the offset after them. `target` must have room
+ * for encodedSize(groups) bytes: the follower appends to one buffer it reuses (no allocation per watch response).
+ */
+export function encodeGroupsInto(groups: RevisionGroup[], target: Buffer, offset: number): number {
+  const w = new Writer(target, offset);
   for (const g of groups) {
     w.varint(g.revision);
     w.varint(g.observedAt);
@@ -184,7 +194,7 @@ export function encodeGroups(groups: RevisionGroup[]): Buffer {
  * What encodeGroups will write, to the byte: the follower holds encoded revisions until the seal, and a buffer
  * grown by doubling would hold up to twice that (and churn the allocator at every watch response).
  */
-function encodedSize(groups: RevisionGroup[]): number {
+export function encodedSize(groups: RevisionGroup[]): number {
   let n = 0;
   for (const g of groups) {
     n += varintSize(g.revision) + varintSize(g.observedAt) + varintSize(g.events.length);
@@ -282,19 +292,15 @@ export function decodeGroups(body: Buffer): RevisionGroup[] {
   return groups;
 }
 
+/** Writes into a buffer sized beforehand (encodedSize): running out of room is a bug, not a reason to grow. */
 class Writer {
-  private buf: Buffer;
-  private pos = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
+  constructor(
+    private readonly buf: Buffer,
+    private pos: number,
+  ) {}
 
   private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    if (this.pos + n > this.buf.length) throw new Error('revision records outgrew the room measured for them');
   }
 
   byte(b: number): void {
@@ -326,8 +332,8 @@ class Writer {
     this.pos += 8;
   }
 
-  finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+  finish(): number {
+    return this.pos;
   }
 }
 
