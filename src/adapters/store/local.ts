@@ -403,4 +403,3 @@ function fsError(where: string, err: unknown): StoreError {
 export function isTempFile(fileName: string): boolean {
   return TEMP_PATTERN.test(fileName.split(sep).pop() ?? '');
 }
-
