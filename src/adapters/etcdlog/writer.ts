@@ -1,7 +1,8 @@
+import { pipeline } from 'node:stream/promises';
 import { logObjectName } from '../../domain/etcdlog/chain.js';
 import { type LogPolicy, sealDue } from '../../domain/etcdlog/replay.js';
 import {
-  assemble,
+  assemblePieces,
   encodeGroups,
   GENESIS_HASH,
   type GroupSummary,
@@ -16,13 +17,21 @@ import { readChain, type StoredChain, transformBytes } from './store.js';
 /**
  * Writes one chain (ADR 010): revisions received are held in memory until the next durability tick, then written as
  * one chunk object; the open segment's chunks are joined into a sealed segment at the size/time bound and then
- * deleted. Only whole objects are ever written (atomic put), so a kill leaves the chain readable up to the last
- * chunk written; the follower then resumes from the revision after it.
+ * deleted. Only whole objects are ever written (atomic put, or a streamed object committed whole), so a kill leaves
+ * the chain readable up to the last chunk written; the follower then resumes from the revision after it.
+ *
+ * Memory: the open segment's chunk bodies are held (exact size) for the seal, because an age-encrypting follower has
+ * no identity to read its chunks back; the seal streams them to the store without joining them (issue 19: peak RSS
+ * at the fastest load).
  */
 export class LogWriter {
-  private pending: RevisionGroup[] = [];
-  /** Bodies and summaries of the open segment's chunks (for the seal). */
-  private openParts: Array<{ body: Buffer; summary: GroupSummary; name: string }> = [];
+  /**
+   * Revisions received since the last tick, already encoded (encodeGroups, one piece per watch response) with what
+   * a header says of them: the decoded events die young instead of living until the tick (issue 19's memory bound).
+   */
+  private pending: Array<{ body: Buffer; summary: GroupSummary; observedAt: number }> = [];
+  /** Bodies (as received: a piece per watch response) and summaries of the open segment's chunks, for the seal. */
+  private openParts: Array<{ bodies: Buffer[]; summary: GroupSummary; name: string }> = [];
   private openBytes = 0;
   private openSince = 0;
   /** The hash the open segment's first chunk chained to: the sealed segment chains to it too. */
@@ -88,7 +97,7 @@ export class LogWriter {
         continue;
       }
       const body = encodeGroups(decoded.groups);
-      w.openParts.push({ body, summary: summarize(decoded.groups), name: object.name });
+      w.openParts.push({ bodies: [body], summary: summarize(decoded.groups), name: object.name });
       w.openBytes += body.length;
       if (w.openParts.length === 1) w.openSince = object.modifiedAt;
     }
@@ -110,38 +119,42 @@ export class LogWriter {
 
   /** Takes revisions from the watch; throws when they do not follow on (that would be a silent gap). */
   receive(groups: RevisionGroup[]): void {
+    const fresh: RevisionGroup[] = [];
     for (const g of groups) {
       if (g.revision <= this.received) continue; // a resumed watch may repeat what we already hold
       if (g.revision !== this.received + 1) {
         throw new Error(`the watch skipped from revision ${this.received} to ${g.revision}`);
       }
-      this.pending.push(g);
+      fresh.push(g);
       this.received = g.revision;
     }
+    if (fresh.length === 0) return;
+    const body = encodeGroups(fresh);
+    this.pending.push({ body, summary: summarize(fresh), observedAt: fresh[0]!.observedAt });
   }
 
   /** The durability tick: write what arrived since the last one as one chunk; seal when the bound is reached. */
   async flush(now: number): Promise<void> {
     if (this.pending.length > 0) {
       // Taken before the write: revisions arriving while it runs go to the next chunk.
-      const groups = this.pending;
+      const taken = this.pending;
       this.pending = [];
-      const body = encodeGroups(groups);
-      const summary = summarize(groups);
-      const chunk = assemble({ chain: this.chain, kind: 'chunk', prev: this.prev }, summary, body);
+      const summary = joinSummaries(taken.map((p) => p.summary));
+      const bodies = taken.map((p) => p.body);
+      const chunk = assemblePieces({ chain: this.chain, kind: 'chunk', prev: this.prev }, summary, bodies);
       const name = logObjectName(this.chain, 'chunk', summary.first, summary.last, Boolean(this.encrypt));
       try {
-        await this.store.putSmall(name, await transformBytes(chunk.bytes, this.encrypt));
+        await this.store.putSmall(name, await transformBytes(Buffer.concat(chunk.pieces, chunk.size), this.encrypt));
       } catch (err) {
-        this.pending = [...groups, ...this.pending]; // not durable: they go out with the next tick
+        this.pending = [...taken, ...this.pending]; // not durable: they go out with the next tick
         throw err;
       }
       if (this.openParts.length === 0) {
         this.openSince = now;
         this.openPrev = this.prev;
       }
-      this.openParts.push({ body, summary, name });
-      this.openBytes += body.length;
+      this.openParts.push({ bodies, summary, name });
+      for (const b of bodies) this.openBytes += b.length;
       this.prev = chunk.hash;
       this.durableRevision = summary.last;
       this.durableAt = now;
@@ -153,10 +166,23 @@ export class LogWriter {
   async seal(): Promise<void> {
     if (this.openParts.length === 0) return;
     const summary = joinSummaries(this.openParts.map((p) => p.summary));
-    const body = Buffer.concat(this.openParts.map((p) => p.body));
-    const segment = assemble({ chain: this.chain, kind: 'segment', prev: this.openPrev }, summary, body);
+    const segment = assemblePieces(
+      { chain: this.chain, kind: 'segment', prev: this.openPrev },
+      summary,
+      this.openParts.flatMap((p) => p.bodies),
+    );
     const name = logObjectName(this.chain, 'segment', summary.first, summary.last, Boolean(this.encrypt));
-    await this.store.putSmall(name, await transformBytes(segment.bytes, this.encrypt));
+    const pending = await this.store.create(name, { expectedSize: segment.size });
+    try {
+      const plain = (async function* () {
+        yield* segment.pieces;
+      })();
+      await pipeline(this.encrypt ? this.encrypt(plain) : plain, pending.stream);
+      await pending.commit();
+    } catch (err) {
+      await pending.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
     const chunks = this.openParts.map((p) => p.name);
     this.openParts = [];
     this.openBytes = 0;

@@ -118,13 +118,14 @@ export function newestPoint(chains: ChainWindow[]): number | undefined {
 export interface LogPolicy {
   /** Open-segment durability cadence: the RPO. */
   durableEveryMs: number;
+  /** The open segment is held in memory until sealed (ADR 010's amendment): this bounds the follower's memory. */
   sealBytes: number;
   sealAfterMs: number;
 }
 
 export const DEFAULT_LOG_POLICY: LogPolicy = {
   durableEveryMs: 1000,
-  sealBytes: 16 * 1024 * 1024,
+  sealBytes: 4 * 1024 * 1024,
   sealAfterMs: 5 * 60_000,
 };
 

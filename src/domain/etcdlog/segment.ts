@@ -116,6 +116,19 @@ export function assemble(
   summary: GroupSummary,
   body: Buffer,
 ): { bytes: Buffer; header: SegmentHeader; hash: string } {
+  const { pieces, header, hash } = assemblePieces(meta, summary, [body]);
+  return { bytes: Buffer.concat(pieces), header, hash };
+}
+
+/**
+ * The object as the pieces it is made of (head, the bodies as given, trailer), not joined: the follower streams a
+ * sealed segment from the chunk bodies it holds instead of joining them (issue 19's memory bound).
+ */
+export function assemblePieces(
+  meta: { chain: string; kind: LogObjectKind; prev: string },
+  summary: GroupSummary,
+  bodies: Buffer[],
+): { pieces: Buffer[]; size: number; header: SegmentHeader; hash: string } {
   const header: SegmentHeader = {
     format: LOG_FORMAT,
     chain: meta.chain,
@@ -127,11 +140,15 @@ export function assemble(
     events: summary.events,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const head = Buffer.alloc(LOG_MAGIC.length + 4);
+  const head = Buffer.alloc(LOG_MAGIC.length + 4 + headerBytes.length);
   head.write(LOG_MAGIC, 0, 'latin1');
   head.writeUInt32BE(headerBytes.length, LOG_MAGIC.length);
-  const hash = createHash('sha256').update(head).update(headerBytes).update(body).digest();
-  return { bytes: Buffer.concat([head, headerBytes, body, hash]), header, hash: hash.toString('hex') };
+  headerBytes.copy(head, LOG_MAGIC.length + 4);
+  const sha = createHash('sha256').update(head);
+  for (const body of bodies) sha.update(body);
+  const hash = sha.digest();
+  const pieces = [head, ...bodies, hash];
+  return { pieces, size: pieces.reduce((n, p) => n + p.length, 0), header, hash: hash.toString('hex') };
 }
 
 function checkConsecutive(revisions: number[]): void {
@@ -142,9 +159,9 @@ function checkConsecutive(revisions: number[]): void {
   }
 }
 
-/** Revision records, back to back (see the file comment). */
+/** Revision records, back to back (see the file comment), in a buffer of exactly their size. */
 export function encodeGroups(groups: RevisionGroup[]): Buffer {
-  const w = new Writer(256);
+  const w = new Writer(encodedSize(groups));
   for (const g of groups) {
     w.varint(g.revision);
     w.varint(g.observedAt);
@@ -161,6 +178,29 @@ export function encodeGroups(groups: RevisionGroup[]): Buffer {
     }
   }
   return w.finish();
+}
+
+/**
+ * What encodeGroups will write, to the byte: the follower holds encoded revisions until the seal, and a buffer
+ * grown by doubling would hold up to twice that (and churn the allocator at every watch response).
+ */
+function encodedSize(groups: RevisionGroup[]): number {
+  let n = 0;
+  for (const g of groups) {
+    n += varintSize(g.revision) + varintSize(g.observedAt) + varintSize(g.events.length);
+    for (const e of g.events) {
+      n += 1 + varintSize(e.key.length) + e.key.length;
+      if (e.type === 'put')
+        n += varintSize(e.value.length) + e.value.length + varintSize(e.createRevision) + varintSize(e.version) + 8;
+    }
+  }
+  return n;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+  return size;
 }
 
 /** The object's header and revisions, or one line saying why it is not a whole, unaltered log object. */
@@ -264,7 +304,7 @@ class Writer {
 
   varint(n: number): void {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative safe integer: ${n}`);
-    this.room(10);
+    this.room(varintSize(n));
     let v = n;
     while (v >= 0x80) {
       this.buf[this.pos++] = (v % 0x80) | 0x80;
