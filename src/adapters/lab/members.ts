@@ -213,5 +213,7 @@ export function lastLogMessage(logFile: string): string {
   const bad = entries.filter((e) => e.level === 'fatal' || e.level === 'panic' || e.level === 'error').at(-1);
   const chosen = bad ?? entries.at(-1);
   if (chosen) return [chosen.msg, chosen.error].filter(Boolean).join(': ');
-  return run.at(-1)?.slice(0, 300) ?? 'nothing logged';
+  // Not JSON: etcd refusing its command line prints a line of plain text, then its usage.
+  const plain = run.find((line) => /error|fatal|not defined|invalid|cannot|could not|failed/i.test(line)) ?? run.at(-1);
+  return plain?.slice(0, 300) ?? 'nothing logged';
 }

@@ -1,10 +1,10 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { HANDOVER_MARK, type Handover, spawnEtcd } from '../proc/etcd-process.js';
+import { HANDOVER_MARK, type Handover, respawnEtcd, spawnEtcd } from '../proc/etcd-process.js';
 import { hasArg, processArgs } from '../proc/find.js';
 import { isAlive, signal } from '../proc/process.js';
 import { waitFor } from '../proc/wait.js';
-import { MemberExitedError, pendingStart, runningPid, stopMember } from './members.js';
+import { MemberExitedError, pendingStart, portAccepts, runningPid, stopMember } from './members.js';
 import type { LabMemberState, LabState } from './state.js';
 
 /**
@@ -53,7 +53,8 @@ export function startLabMember(lab: LabState, m: LabMemberState, opts: LabStartO
  * admin's laptop) never leaves it stopped: the new start waits, detached, for the old process to exit and only then is
  * the old one stopped (spawnEtcd's `after`). A start left waiting by a killed run is taken over, not doubled.
  * `copyDataTo`: the data dir is copied there between the two processes (once), as etcd rewrites it on start.
- * Resolves once the new process is etcd (its log names the reason when it exits instead).
+ * Resolves once the new process listens. When it exits instead, the member is started again as it ran before (a
+ * failed step leaves as many members running as it found) and the error names the new process's last log line.
  */
 export async function restartLabMember(
   lab: LabState,
@@ -63,18 +64,30 @@ export async function restartLabMember(
 ): Promise<number> {
   const { copyDataTo, ...start } = opts;
   const old = runningPid(m);
+  const before = old === undefined ? undefined : processArgs(old);
   const pid =
     pendingStart(m) ?? startLabMember(lab, m, { ...start, after: { pid: old, ...(copyDataTo ? { copyDataTo } : {}) } });
   await stopLabMember(m, graceMs);
   m.pid = pid;
   // The copy between the two processes takes as long as the data dir takes to copy: bounded, but generously.
   const outcome = await waitFor(
-    `${m.name}'s new process to start`,
-    () => (!isAlive(pid) ? 'exited' : !hasArg(pid, HANDOVER_MARK) && 'started'),
+    `${m.name}'s new process to listen`,
+    async () =>
+      !isAlive(pid) ? 'exited' : !hasArg(pid, HANDOVER_MARK) && (await portAccepts(m.clientUrl)) && 'listening',
     { timeoutMs: graceMs + 120_000, intervalMs: 20 },
   );
-  if (outcome === 'exited') throw new MemberExitedError(m.name, m.logFile);
-  return pid;
+  if (outcome === 'listening') return pid;
+  const failed = new MemberExitedError(m.name, m.logFile);
+  if (!before) throw failed;
+  appendFileSync(m.logFile, `--- lifeboat recover: starting ${m.name} again as it ran before\n`);
+  m.pid = respawnEtcd(before, m.logFile);
+  const back = await waitFor(
+    `${m.name} to listen again as it ran before`,
+    async () => (!isAlive(m.pid!) ? 'exited' : (await portAccepts(m.clientUrl)) && 'listening'),
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
+  const again = back === 'listening' ? 'started again as it ran before' : 'could not be started again as it ran before';
+  throw new Error(`${failed.message}; ${m.name} ${again}`);
 }
 
 /** The arguments the member's running process was started with, or undefined when it does not run. */

@@ -58,11 +58,13 @@ export const HANDOVER_MARK = 'lifeboat-handover';
 
 /**
  * sh -c SCRIPT lifeboat-handover OLD_PID COPY_TO DATA_DIR etcd ARGS...: wait until OLD_PID is gone, copy DATA_DIR to
- * COPY_TO once (when given and not there yet), then exec etcd: the same pid becomes the member, without the mark.
+ * COPY_TO once (when given and not there yet), then exec etcd: the same pid becomes the member, without the mark. The
+ * log marker it writes first keeps the old process's last lines out of the new run's (lastLogMessage).
  */
 const HANDOVER_SCRIPT = `old=$1 copy=$2 data=$3
 shift 3
 while [ -n "$old" ] && kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+echo "--- lifeboat: the member's previous process has exited: starting etcd (pid $$)" >&2
 if [ -n "$copy" ] && [ ! -e "$copy" ] && [ -e "$data" ]; then
   rm -rf "$copy.partial" && cp -a "$data" "$copy.partial" && mv "$copy.partial" "$copy" || {
     echo "lifeboat: could not copy $data to $copy: etcd not started" >&2
@@ -106,19 +108,36 @@ export function spawnEtcd(spec: EtcdMemberSpec, opts: { detached: boolean; after
       ]
     : [binary, etcdArgs(spec)];
   try {
-    const child = spawn(command, args, {
-      detached: opts.detached,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' },
-    });
-    // A missing binary is reported by an async 'error' event; without a listener it would crash the process.
-    child.once('error', () => {});
-    if (child.pid === undefined) throw new Error(`could not start etcd for member ${spec.name}: is etcd installed?`);
-    if (opts.detached) child.unref();
-    return child.pid;
+    return spawnLogged(command, args, log, opts.detached, `etcd for member ${spec.name}`);
   } finally {
     closeSync(log);
   }
+}
+
+/**
+ * Start again, detached, the command line of a member's process read before it was stopped (`argv`, as
+ * processArgs gives it), its output appended to `logFile`: how a restart that failed puts the member back as it ran.
+ */
+export function respawnEtcd(argv: string[], logFile: string): number {
+  const log = openSync(logFile, 'a');
+  try {
+    return spawnLogged(argv[0]!, argv.slice(1), log, true, `${argv[0]} again`);
+  } finally {
+    closeSync(log);
+  }
+}
+
+function spawnLogged(command: string, args: string[], log: number, detached: boolean, what: string): number {
+  const child = spawn(command, args, {
+    detached,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' },
+  });
+  // A missing binary is reported by an async 'error' event; without a listener it would crash the process.
+  child.once('error', () => {});
+  if (child.pid === undefined) throw new Error(`could not start ${what}: is etcd installed?`);
+  if (detached) child.unref();
+  return child.pid;
 }
 
 /** `etcd --version` of the etcd that spawnEtcd starts ("3.5.30"), or undefined when it does not answer. */
